@@ -1,0 +1,11 @@
+"""A searchable news archive: ingest articles, search them, ask questions with cited answers.
+
+Importing this package loads no model and opens no database; ``Archive`` does so on first use.
+"""
+
+from archive.core import Archive
+from archive.errors import ArchiveError
+from archive.settings import Settings
+from archive.types import Article, ArchiveStats, Chunk, IngestReport, SearchHit
+
+__all__ = ["Archive", "ArchiveError", "Settings", "Article", "ArchiveStats", "Chunk", "IngestReport", "SearchHit"]

@@ -1,0 +1,123 @@
+"""The facade every front end uses: ``Archive(settings)``."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from archive.embedding import Embedder, make_embedder
+from archive.errors import ArchiveBusyError, ArchiveError
+from archive.settings import PROJECT_ROOT, Settings
+from archive.types import Article, ArchiveStats, Chunk, IngestReport, SearchHit
+
+if TYPE_CHECKING:
+    from archive.store import ChromaStore, Filters
+
+LOCK_FILE = "ingest.lock"
+SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
+
+
+class Archive:
+    """A news archive: ingest articles, search them, read them back."""
+
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None):
+        self.settings = settings or Settings()
+        self._embedder = embedder
+        self._store: ChromaStore | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = make_embedder(self.settings)
+        return self._embedder
+
+    @property
+    def store(self) -> "ChromaStore":
+        if self._store is None:
+            from archive.store import ChromaStore  # chromadb loads only when the store is used
+
+            self._store = ChromaStore(self.settings, self.settings.index_name(self.embedder.name))
+        return self._store
+
+    def ingest(
+        self,
+        paths: Iterable[str],
+        source: str = "",
+        prune: bool = False,
+        progress: bool | None = False,
+        on_progress: Callable[[int, str], None] | None = None,
+    ) -> IngestReport:
+        """Add or update articles from files, folders and URLs; holds the archive's write lock."""
+        from ingest.pipeline import Ingestor
+
+        with self._write_lock():
+            return Ingestor(self.store, self.embedder, self.settings).run(
+                paths, source=source, prune=prune, progress=progress, on_progress=on_progress
+            )
+
+    def search(self, query: str, k: int = 10, filters: "Filters | None" = None) -> list[SearchHit]:
+        """The ``k`` best articles for a query, each with its best passage."""
+        from archive.search import dense_search
+
+        return dense_search(self.store, self.embedder, query, k, filters, self.settings.search_candidates)
+
+    def article(self, article_id: str) -> Article | None:
+        """An article with its full text, or None."""
+        return self.store.get_articles([article_id]).get(article_id)
+
+    def chunks(self, article_id: str) -> list[Chunk]:
+        """The chunks of an article, in order."""
+        return self.store.chunks_of(article_id)
+
+    def articles(self) -> list[Article]:
+        """Every article's metadata (no text)."""
+        return list(self.store.iter_articles())
+
+    def seed_sample(self) -> IngestReport | None:
+        """Ingest the bundled sample articles when the archive is empty; None when it was not."""
+        if not self.is_empty():
+            return None
+        return self.ingest([str(SAMPLE_DIR)])
+
+    def is_empty(self) -> bool:
+        return self.store.count_articles() == 0
+
+    def stats(self) -> ArchiveStats:
+        """How many articles and chunks, from which sources, over which dates."""
+        from archive.store import store_location
+
+        articles = self.articles()
+        dates = sorted(a.published_at[:10] for a in articles if a.published_at)
+        return ArchiveStats(
+            articles=len(articles),
+            chunks=self.store.count_chunks(),
+            sources=dict(Counter(a.source or "(unknown)" for a in articles).most_common()),
+            index_name=self.store.index_name,
+            embedding_model=self.embedder.name,
+            location=store_location(self.settings),
+            first_published=dates[0] if dates else "",
+            last_published=dates[-1] if dates else "",
+        )
+
+    @contextmanager
+    def _write_lock(self):
+        from filelock import FileLock, Timeout
+
+        self.settings.dir.mkdir(parents=True, exist_ok=True)
+        path = self.settings.dir / LOCK_FILE
+        lock = FileLock(str(path))
+        try:
+            lock.acquire(timeout=self.settings.lock_timeout_s)
+        except Timeout as e:
+            raise ArchiveBusyError(
+                f"another ingest is writing to {self.settings.dir} (lock {path}); try again when it ends"
+            ) from e
+        try:
+            yield
+        finally:
+            lock.release()
+
+
+__all__ = ["Archive", "ArchiveError"]

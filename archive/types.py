@@ -1,0 +1,143 @@
+"""The domain nouns, in one place: what flows from a file to a search hit."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """What a reader extracted from one input, before normalisation.
+
+    ``hints`` carries metadata the input stated itself (title, source, url, author, published_at);
+    ``record_id`` is the input's own id (JSON records), which then becomes the article id.
+    """
+
+    text: str
+    origin: str
+    hints: dict[str, Any] = field(default_factory=dict)
+    record_id: str | None = None
+    title_from_text: bool = True  # plain text: may the first line be taken as the headline?
+
+
+@dataclass(frozen=True)
+class Article:
+    """A normalised news article. ``text`` is what every chunk span points into."""
+
+    id: str
+    title: str
+    text: str
+    content_hash: str
+    origin: str
+    source: str = ""
+    url: str = ""
+    author: str = ""
+    published_at: str = ""  # ISO 8601; empty when unknown
+    ingested_at: str = ""
+    origins: tuple[str, ...] = ()  # every origin this exact content was seen under
+    story_id: str = ""
+
+    def to_dict(self, with_text: bool = True) -> dict[str, Any]:
+        data = asdict(self)
+        data["origins"] = list(self.origins)
+        if not with_text:
+            data.pop("text")
+        return data
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A sentence-aligned passage: ``article.text[start:end] == text``."""
+
+    article_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+
+    @property
+    def id(self) -> str:
+        return f"{self.article_id}:{self.index}"
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One article in a result list, with its best passage."""
+
+    article: Article
+    chunk: Chunk
+    score: float
+    passages: tuple[Chunk, ...] = ()  # further matching chunks of the same article, best first
+
+    def to_dict(self) -> dict[str, Any]:
+        a = self.article
+        return {
+            "article_id": a.id,
+            "title": a.title,
+            "source": a.source,
+            "published_at": a.published_at,
+            "origin": a.origin,
+            "url": a.url,
+            "score": round(self.score, 4),
+            "passage": self.chunk.text,
+            "start": self.chunk.start,
+            "end": self.chunk.end,
+        }
+
+
+@dataclass
+class IngestFailure:
+    """One input that could not be ingested, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did, counted per article."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicate: int = 0
+    pruned: int = 0
+    skipped: int = 0  # files of a type we do not read, met while walking a folder
+    chunks_embedded: int = 0
+    failed: list[IngestFailure] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (origin, article id it repeats)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "duplicate": self.duplicate,
+            "pruned": self.pruned,
+            "skipped": self.skipped,
+            "chunks_embedded": self.chunks_embedded,
+            "failed": [{"path": f.path, "reason": f.reason} for f in self.failed],
+            "duplicates": [{"origin": o, "article_id": a} for o, a in self.duplicates],
+        }
+
+
+@dataclass(frozen=True)
+class ArchiveStats:
+    """Size of the archive and what built its index."""
+
+    articles: int
+    chunks: int
+    sources: dict[str, int]
+    index_name: str
+    embedding_model: str
+    location: str
+    first_published: str = ""
+    last_published: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

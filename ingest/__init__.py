@@ -1,0 +1,1 @@
+"""The ingest step: read inputs, normalise them, chunk and embed them into the archive."""

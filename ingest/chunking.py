@@ -1,0 +1,113 @@
+"""Sentence-aware chunking that keeps every chunk's character span in the article text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from archive.types import Chunk
+
+# Words after which a full stop does not end a sentence (titles, initials, months, common abbreviations).
+_ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof sr jr st gen col lt sgt capt cmdr adm gov sen rep pres rev hon
+    no vs etc inc ltd corp co dept univ approx est fig jan feb mar apr jun jul aug sep sept oct nov dec
+    u.s u.k u.n e.u a.m p.m i.e e.g d.c""".split()
+)
+# A candidate boundary: terminal punctuation, closing quotes/brackets, then whitespace.
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
+_NEXT_STARTS_SENTENCE = re.compile(r"\s+[\"'“‘«(\[]*[A-Z0-9À-Ý–—-]")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence in ``text``, whitespace excluded; line breaks always split."""
+    spans: list[tuple[int, int]] = []
+    for line_start, line_end in _line_spans(text):
+        start = line_start
+        line = text[line_start:line_end]
+        for match in _BOUNDARY.finditer(line):
+            end = line_start + match.end()
+            if not _ends_sentence(text, start, end, line_end):
+                continue
+            spans.append((start, end))
+            start = _skip_spaces(text, end, line_end)
+        if start < line_end:
+            spans.append((start, line_end))
+    return spans
+
+
+def _line_spans(text: str) -> Iterator[tuple[int, int]]:
+    for match in re.finditer(r"[^\n]+", text):
+        start, end = match.span()
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start < end:
+            yield start, end
+
+
+def _skip_spaces(text: str, index: int, limit: int) -> int:
+    while index < limit and text[index].isspace():
+        index += 1
+    return index
+
+
+def _ends_sentence(text: str, start: int, end: int, line_end: int) -> bool:
+    if not _NEXT_STARTS_SENTENCE.match(text, end, line_end):
+        return False
+    head = text[start:end].rstrip("\"'”’»)]")
+    if not head.endswith("."):
+        return True
+    word = head[:-1].rsplit(None, 1)[-1] if head[:-1].strip() else ""
+    word = word.lstrip("\"'“‘«([").lower()
+    # "J." (an initial) or a known abbreviation does not end the sentence.
+    return not (len(word) == 1 and word.isalpha()) and word not in _ABBREVIATIONS
+
+
+def _split_long(text: str, start: int, end: int, size: int) -> Iterator[tuple[int, int]]:
+    """Cut an over-long sentence at word boundaries into pieces of at most ``size`` characters."""
+    while end - start > size:
+        cut = text.rfind(" ", start + 1, start + size + 1)
+        if cut <= start:
+            cut = start + size
+        yield start, cut
+        start = _skip_spaces(text, cut, end)
+    if start < end:
+        yield start, end
+
+
+def chunk_spans(text: str, size: int, overlap: int) -> list[tuple[int, int]]:
+    """Pack sentences into spans of at most ``size`` characters, repeating up to ``overlap`` characters."""
+    units = [piece for s, e in sentence_spans(text) for piece in _split_long(text, s, e, size)]
+    spans: list[tuple[int, int]] = []
+    first = 0
+    while first < len(units):
+        last = first
+        while last + 1 < len(units) and units[last + 1][1] - units[first][0] <= size:
+            last += 1
+        spans.append((units[first][0], units[last][1]))
+        if last + 1 >= len(units):
+            break
+        first = _overlap_start(units, first, last, overlap)
+    return spans
+
+
+def _overlap_start(units: list[tuple[int, int]], first: int, last: int, overlap: int) -> int:
+    """Index of the first unit of the next chunk: whole trailing sentences within ``overlap``."""
+    nxt = last + 1
+    while nxt - 1 > first and units[last][1] - units[nxt - 1][0] <= overlap:
+        nxt -= 1
+    return nxt
+
+
+def chunk_article(article_id: str, text: str, size: int, overlap: int) -> list[Chunk]:
+    """The article's chunks; ``text[chunk.start:chunk.end] == chunk.text`` for each."""
+    return [
+        Chunk(article_id=article_id, index=i, text=text[s:e], start=s, end=e)
+        for i, (s, e) in enumerate(chunk_spans(text, size, overlap))
+    ]
+
+
+def embedding_text(title: str, chunk_text: str) -> str:
+    """What is embedded for a chunk: its article's title as a contextual header, then the passage."""
+    return f"{title}\n\n{chunk_text}" if title else chunk_text

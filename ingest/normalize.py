@@ -1,0 +1,173 @@
+"""Turn a RawDocument into an Article: clean text, infer title, source, date and author."""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import re
+import unicodedata
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlparse
+
+from archive.errors import InputError
+from archive.types import Article, RawDocument
+
+# Invisible characters that carry no meaning in news text; quotes, dashes and accents are kept as is.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MANY_BLANK_LINES = re.compile(r"\n{3,}")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)")
+_BYLINE = re.compile(r"^\s*By\s+([A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|and|de|van|von)){0,5})\s*$")
+
+TITLE_MAX_CHARS = 200
+TITLE_MAX_WORDS = 30
+DERIVED_TITLE_CHARS = 100
+
+
+def clean_text(text: str) -> str:
+    """Normalise unicode (NFC) and whitespace without changing any word or quote."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = text.translate(_INVISIBLE)
+    text = _CONTROL.sub("", text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _MANY_BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def _reads_as_headline(line: str, next_line: str | None) -> bool:
+    words = line.split()
+    if not line or len(line) > TITLE_MAX_CHARS or len(words) > TITLE_MAX_WORDS or len(words) < 2:
+        return False
+    if line.rstrip("\"'”’)").endswith((".", ",", ";", ":")):
+        return False
+    # A headline stands alone: a blank line or the end of the text follows it.
+    return next_line is None or next_line == "" or len(words) <= 12
+
+
+def derive_title(text: str) -> str:
+    """A title from the first sentence, cut at a word boundary."""
+    first_line = text.split("\n", 1)[0]
+    match = _SENTENCE_END.search(first_line)
+    sentence = first_line[: match.end()] if match else first_line
+    if len(sentence) <= DERIVED_TITLE_CHARS:
+        return sentence.rstrip(" .")
+    cut = sentence[:DERIVED_TITLE_CHARS].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:–-") + "…"
+
+
+def split_title(text: str, allow_headline: bool) -> tuple[str, str, bool]:
+    """Return (title, body, title_was_headline); the headline line leaves the body."""
+    lines = text.split("\n")
+    if allow_headline and lines:
+        following = lines[1] if len(lines) > 1 else None
+        if _reads_as_headline(lines[0], following) and len(lines) > 1:
+            body = "\n".join(lines[1:]).strip()
+            if body:
+                return lines[0], body, True
+    return derive_title(text), text, False
+
+
+def parse_date(value: str) -> str:
+    """Parse the date forms news feeds use into ISO 8601 ('' when unparseable)."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    parsed = _parse_datetime(value)
+    if parsed is None:
+        return ""
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc)
+        if (parsed.hour, parsed.minute, parsed.second) == (0, 0, 0) and not _has_time(value):
+            return parsed.date().isoformat()
+        return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if (parsed.hour, parsed.minute, parsed.second) == (0, 0, 0) and not _has_time(value):
+        return parsed.date().isoformat()
+    return parsed.isoformat(timespec="seconds")
+
+
+def _has_time(value: str) -> bool:
+    return bool(re.search(r"\d{1,2}:\d{2}", value))
+
+
+def _parse_datetime(value: str) -> datetime | None:
+    slashed = re.fullmatch(r"(\d{4})/(\d{1,2})/(\d{1,2})", value)
+    if slashed:
+        try:
+            return datetime(*map(int, slashed.groups()))
+        except ValueError:
+            return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    try:
+        return email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        pass
+    from dateutil import parser as date_parser
+
+    try:
+        return date_parser.parse(value, default=datetime(1900, 1, 1))
+    except (ValueError, OverflowError, date_parser.ParserError):
+        return None
+
+
+def source_from_url(url: str) -> str:
+    """The publisher's domain, without 'www.' (e.g. 'cnn.com')."""
+    host = urlparse(url).hostname or "" if url else ""
+    return host.removeprefix("www.")
+
+
+def find_byline(text: str) -> str:
+    """An author named by a 'By Jane Doe' line near the top, or ''."""
+    for line in text.split("\n")[:6]:
+        match = _BYLINE.match(line)
+        if match:
+            return match.group(1)
+    return ""
+
+
+def content_hash(title: str, text: str) -> str:
+    """Identity of what gets embedded: the title and the normalised text."""
+    return hashlib.sha256(f"{title}\n\n{text}".encode("utf-8")).hexdigest()
+
+
+def article_id_for(raw: RawDocument) -> str:
+    """A stable id: the record's own id, else a readable slug of the origin plus a short hash."""
+    if raw.record_id:
+        return raw.record_id.strip()
+    parsed = urlparse(raw.origin)
+    name = Path(parsed.path).name if parsed.scheme in ("http", "https") else Path(raw.origin).name
+    stem = name.split(".", 1)[0] or (parsed.hostname or "article")
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-")[:48] or "article"
+    return f"{slug}-{hashlib.sha1(raw.origin.encode('utf-8')).hexdigest()[:8]}"
+
+
+def normalize(raw: RawDocument, defaults: dict[str, str] | None = None, max_chars: int = 0) -> Article:
+    """Build the Article from a raw document; ``defaults`` fill metadata the input did not state."""
+    hints = {**(defaults or {}), **{k: str(v) for k, v in raw.hints.items() if v}}
+    text = clean_text(raw.text)
+    if not text:
+        raise InputError("no text (empty after cleaning)")
+    if max_chars and len(text) > max_chars:
+        raise InputError(f"article has {len(text):,} characters, over the {max_chars:,} limit")
+    given_title = clean_text(hints.get("title", "")).replace("\n", " ")
+    if given_title:
+        title, body = given_title, text
+    else:
+        title, body, _ = split_title(text, raw.title_from_text)
+    url = hints.get("url", "").strip()
+    return Article(
+        id=article_id_for(raw),
+        title=title,
+        text=body,
+        content_hash=content_hash(title, body),
+        origin=raw.origin,
+        source=hints.get("source", "").strip() or source_from_url(url),
+        url=url,
+        author=hints.get("author", "").strip() or find_byline(body),
+        published_at=parse_date(hints.get("published_at", "")),
+        ingested_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        origins=(raw.origin,),
+    )

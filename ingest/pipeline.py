@@ -1,0 +1,264 @@
+"""Ingest: inputs → articles → chunks → vectors → store, idempotent and incremental.
+
+Articles are processed in batches so the model embeds many chunks per call. Within a batch, an
+article is only written once all of its chunks are embedded, and the store keeps the previous
+version readable until the new one is committed, so a failure never loses what was there.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from archive.embedding import Embedder
+from archive.errors import ArchiveError, EmbeddingError, InputError
+from archive.settings import Settings
+from archive.types import Article, Chunk, IngestFailure, IngestReport, RawDocument
+from ingest import sources
+from ingest.chunking import chunk_article, embedding_text
+from ingest.normalize import normalize
+
+BATCH_CHUNKS = 256  # chunks embedded per model call across articles: big enough to keep the model busy
+_RECORD_SUFFIX = re.compile(r"(?:#.*|:\d+)$")
+
+
+@dataclass
+class _Pending:
+    article: Article
+    chunks: list[Chunk] = field(default_factory=list)
+    is_update: bool = False
+
+
+def origin_file(origin: str) -> str:
+    """The local file an origin came from ('' for URLs): records are '<file>#<id>' or '<file>:<line>'."""
+    if origin.startswith(("http://", "https://")):
+        return ""
+    if os.path.exists(origin):
+        return origin
+    return _RECORD_SUFFIX.sub("", origin)
+
+
+class Ingestor:
+    """Runs one ingest over a store and an embedder."""
+
+    def __init__(self, store, embedder: Embedder, settings: Settings):
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+
+    def run(
+        self,
+        paths: Iterable[str],
+        source: str = "",
+        prune: bool = False,
+        progress: bool | None = None,
+        on_progress: Callable[[int, str], None] | None = None,
+    ) -> IngestReport:
+        """Ingest files, folders and URLs; returns what happened to each."""
+        paths = list(paths)
+        report = IngestReport()
+        self.store.recover()
+        origins, failures, report.skipped = sources.discover(paths)
+        report.failed.extend(failures)
+        defaults = {"source": source} if source else {}
+        read_ok: set[str] = set()
+        seen_ids: set[str] = set()
+        bar = _progress_bar(origins, progress)
+        pending: list[_Pending] = []
+        done = 0
+        for article in self._articles(origins, defaults, report, read_ok):
+            done += 1
+            bar.update(1)
+            if on_progress:
+                on_progress(done, article.origin)
+            if article.id in seen_ids:
+                report.duplicate += 1
+                report.duplicates.append((article.origin, article.id))
+                continue
+            seen_ids.add(article.id)
+            pending.append(_Pending(article))
+            if len(pending) >= 64:
+                self._flush(pending, report)
+                pending = []
+        self._flush(pending, report)
+        bar.close()
+        if prune:
+            report.pruned = self._prune(paths, read_ok, seen_ids)
+        return report
+
+    # ---- reading ---------------------------------------------------------------------------------
+
+    def _articles(
+        self, origins: list[str], defaults: dict[str, str], report: IngestReport, read_ok: set[str]
+    ) -> Iterator[Article]:
+        for origin in origins:
+            try:
+                for item in sources.read(origin, self.settings):
+                    if isinstance(item, IngestFailure):
+                        report.failed.append(item)
+                        continue
+                    article = self._normalize(item, defaults, report)
+                    if article is not None:
+                        yield article
+                read_ok.add(origin)
+            except InputError as e:
+                report.failed.append(IngestFailure(origin, str(e)))
+            except (OSError, ValueError, RecursionError) as e:  # a reader bug must not stop the run
+                report.failed.append(IngestFailure(origin, f"could not read: {type(e).__name__}: {e}"))
+
+    def _normalize(self, raw: RawDocument, defaults: dict[str, str], report: IngestReport) -> Article | None:
+        try:
+            return normalize(raw, defaults, max_chars=self.settings.max_article_chars)
+        except InputError as e:
+            report.failed.append(IngestFailure(raw.origin, str(e)))
+            return None
+
+    # ---- deciding and writing ----------------------------------------------------------------------
+
+    def _flush(self, pending: list[_Pending], report: IngestReport) -> None:
+        if not pending:
+            return
+        stored = self.store.get_articles([p.article.id for p in pending], with_text=False)
+        fresh: list[_Pending] = []
+        for item in pending:
+            old = stored.get(item.article.id)
+            if old is None:
+                fresh.append(item)
+            elif old.content_hash == item.article.content_hash:
+                report.unchanged += 1
+                if item.article.origin not in old.origins:
+                    self.store.add_origin(old.id, item.article.origin)
+            else:
+                item.is_update = True
+                item.article = replace(item.article, origins=_merge(item.article.origin, old.origins))
+                fresh.append(item)
+        to_write = self._drop_duplicates(fresh, report)
+        self._embed_and_write(to_write, report)
+
+    def _drop_duplicates(self, items: list[_Pending], report: IngestReport) -> list[_Pending]:
+        """New articles whose exact content is already stored under another id are recorded, not stored."""
+        new_items = [i for i in items if not i.is_update]
+        owners = self.store.find_by_hash([i.article.content_hash for i in new_items])
+        keep: list[_Pending] = []
+        for item in items:
+            owner = owners.get(item.article.content_hash)
+            if item.is_update or owner is None or owner == item.article.id:
+                if not item.is_update:
+                    owners[item.article.content_hash] = item.article.id
+                keep.append(item)
+                continue
+            report.duplicate += 1
+            report.duplicates.append((item.article.origin, owner))
+            if any(k.article.id == owner for k in keep):
+                keep = [_with_origin(k, item.article.origin) if k.article.id == owner else k for k in keep]
+            else:
+                self.store.add_origin(owner, item.article.origin)
+        return keep
+
+    def _embed_and_write(self, items: list[_Pending], report: IngestReport) -> None:
+        size, overlap = self.settings.chunk_size, self.settings.chunk_overlap
+        for item in items:
+            item.chunks = chunk_article(item.article.id, item.article.text, size, overlap)
+        for group in _groups(items, BATCH_CHUNKS):
+            if len(group) == 1:
+                self._write_one(group[0], report)
+                continue
+            try:
+                self._write_group(group, report)
+            except ArchiveError:
+                # Isolate the article that failed; the others still get stored.
+                for item in group:
+                    self._write_one(item, report)
+
+    def _write_one(self, item: _Pending, report: IngestReport) -> None:
+        try:
+            self._write_group([item], report)
+        except ArchiveError as e:
+            kind = "embedding failed" if isinstance(e, EmbeddingError) else "storing failed"
+            report.failed.append(IngestFailure(item.article.origin, f"{kind}: {e}; previous version kept"))
+
+    def _write_group(self, group: list[_Pending], report: IngestReport) -> None:
+        texts = [embedding_text(i.article.title, c.text) for i in group for c in i.chunks]
+        vectors = self.embedder.embed_documents(texts)
+        batch, offset = [], 0
+        for item in group:
+            n = len(item.chunks)
+            batch.append((item.article, item.chunks, vectors[offset : offset + n]))
+            offset += n
+        self.store.write(batch)
+        for item in group:
+            if item.is_update:
+                report.updated += 1
+            else:
+                report.added += 1
+        report.chunks_embedded += len(texts)
+
+    # ---- pruning ---------------------------------------------------------------------------------
+
+    def _prune(self, paths: list[str], read_ok: set[str], seen_ids: set[str]) -> int:
+        """Remove articles whose file under ``paths`` is gone, or whose record left a file read now."""
+        roots = [str(Path(p).resolve()) for p in paths if not p.startswith(("http://", "https://"))]
+        gone: list[str] = []
+        for article in self.store.iter_articles():
+            kept = [o for o in article.origins or (article.origin,) if not _is_gone(o, roots, read_ok, article.id, seen_ids)]
+            if not kept:
+                gone.append(article.id)
+            elif len(kept) < len(article.origins):
+                self.store.set_origins(article.id, kept)
+        self.store.delete_articles(gone)
+        return len(gone)
+
+
+def _is_gone(origin: str, roots: list[str], read_ok: set[str], article_id: str, seen_ids: set[str]) -> bool:
+    path = origin_file(origin)
+    if not path or not any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
+        return False
+    if not os.path.exists(path):
+        return True
+    # A container file read in full this run no longer holds this record.
+    return path != origin and path in read_ok and article_id not in seen_ids
+
+
+def _merge(origin: str, others: tuple[str, ...]) -> tuple[str, ...]:
+    return (origin, *[o for o in others if o != origin])
+
+
+def _with_origin(item: _Pending, origin: str) -> _Pending:
+    item.article = replace(item.article, origins=(*item.article.origins, origin))
+    return item
+
+
+def _groups(items: list[_Pending], max_chunks: int) -> Iterator[list[_Pending]]:
+    group: list[_Pending] = []
+    count = 0
+    for item in items:
+        if group and count + len(item.chunks) > max_chunks:
+            yield group
+            group, count = [], 0
+        group.append(item)
+        count += len(item.chunks)
+    if group:
+        yield group
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(origins: list[str], enabled: bool | None):
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+
+    containers = any(o.endswith((".json", ".jsonl", ".gz")) for o in origins)
+    return tqdm(total=None if containers else len(origins), unit="article", desc="ingest", file=sys.stderr)

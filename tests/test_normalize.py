@@ -1,0 +1,126 @@
+"""Normalisation: clean text, titles, dates, ids, metadata."""
+
+from __future__ import annotations
+
+import pytest
+
+from archive.errors import InputError
+from archive.types import RawDocument
+from ingest.normalize import (
+    article_id_for,
+    clean_text,
+    derive_title,
+    normalize,
+    parse_date,
+    source_from_url,
+    split_title,
+)
+from tests.conftest import SAMPLE
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("2022-07-26", "2022-07-26"),
+        ("2022/07/26", "2022-07-26"),
+        ("2022/7/6", "2022-07-06"),
+        ("Tue, 26 Jul 2022 10:00:00 +0200", "2022-07-26T08:00:00Z"),
+        ("Tue, 26 Jul 2022 10:00:00 GMT", "2022-07-26T10:00:00Z"),
+        ("December 19, 2025", "2025-12-19"),
+        ("19 December 2025", "2025-12-19"),
+        ("2022-07-26T10:00:00Z", "2022-07-26T10:00:00Z"),
+        ("2022-07-26T10:00:00+02:00", "2022-07-26T08:00:00Z"),
+        ("2022-07-26 14:30:00", "2022-07-26T14:30:00"),
+        ("not a date", ""),
+        ("", ""),
+        ("2022/13/45", ""),
+    ],
+)
+def test_parse_date_forms(raw, expected):
+    assert parse_date(raw) == expected
+
+
+def test_clean_text_keeps_quotes_and_words():
+    raw = "He said \u201cNATO remains here\u201d \u2013 and\u00a0left.\r\n\r\n\r\n\u200bNext\u00adline   here.  "
+    assert clean_text(raw) == "He said \u201cNATO remains here\u201d \u2013 and left.\n\nNextline here."
+
+
+def test_clean_text_composes_unicode():
+    assert clean_text("Cafe\u0301") == "Caf\u00e9"
+
+
+@pytest.mark.parametrize(
+    "name, is_headline, title_start",
+    [
+        ("000_b3c31ebb1dec5765.txt", False, "NATO Secretary General Mark Rutte delivered a stark warning"),
+        ("001_15af5051488cbce4.txt", True, "NATO Warns of Imminent Russian Offensive"),
+        ("002_f1eefb7e175393c8.txt", False, "NATO Secretary General Mark Rutte warned during a speech in Berlin"),
+        ("003_12d7a953f25de888.txt", True, "NATO\u2019s New Leader Stirs Tensions"),
+        ("004_d6acca71867ffea4.txt", False, "Following a Tuesday meeting between US and Russian"),
+    ],
+)
+def test_sample_titles(name, is_headline, title_start):
+    text = clean_text((SAMPLE / name).read_text(encoding="utf-8"))
+    title, body, headline = split_title(text, allow_headline=True)
+    assert headline is is_headline
+    assert title.startswith(title_start)
+    assert len(title) <= 101
+    if headline:
+        assert not body.startswith(title), "the headline leaves the body"
+    else:
+        assert body == text
+
+
+def test_derived_title_cuts_at_word_boundary():
+    title = derive_title("A " * 80 + "end.")
+    assert title.endswith("…") and len(title) <= 101 and not title[:-1].endswith(" ")
+
+
+def test_normalize_uses_hints_and_url_source():
+    raw = RawDocument(
+        text="Body text here.",
+        origin="/x/a.json#r1",
+        hints={"title": "Given", "url": "https://www.cnn.com/2022/06/12/x.html", "published_at": "2022/06/12"},
+        record_id="r1",
+    )
+    article = normalize(raw)
+    assert (article.id, article.title, article.source, article.published_at) == ("r1", "Given", "cnn.com", "2022-06-12")
+    assert article.text == "Body text here."
+
+
+def test_normalize_cli_source_is_a_default_only():
+    raw = RawDocument(text="Body.", origin="/x/a.txt", hints={"source": "Reuters"})
+    assert normalize(raw, {"source": "CLI"}).source == "Reuters"
+    assert normalize(RawDocument(text="Body.", origin="/x/b.txt"), {"source": "CLI"}).source == "CLI"
+
+
+def test_normalize_finds_byline():
+    raw = RawDocument(text="Big news today\n\nBy Jane Q. Doe\n\nThe story begins here.", origin="/x/a.txt")
+    assert normalize(raw).author == "Jane Q. Doe"
+
+
+def test_normalize_refuses_empty_and_oversized():
+    with pytest.raises(InputError, match="no text"):
+        normalize(RawDocument(text=" \n\u200b\n ", origin="/x/a.txt"))
+    with pytest.raises(InputError, match="over the 1,000 limit"):
+        normalize(RawDocument(text="x" * 2000, origin="/x/a.txt"), max_chars=1000)
+
+
+def test_ids_are_stable_and_readable():
+    a = article_id_for(RawDocument(text="t", origin="/data/004_d6acca71867ffea4.txt"))
+    b = article_id_for(RawDocument(text="t", origin="/data/004_d6acca71867ffea4.txt"))
+    c = article_id_for(RawDocument(text="t", origin="/other/004_d6acca71867ffea4.txt"))
+    assert a == b != c and a.startswith("004_d6acca71867ffea4-")
+    assert article_id_for(RawDocument(text="t", origin="/f.jsonl#abc", record_id="abc")) == "abc"
+
+
+def test_content_hash_changes_with_title_or_text():
+    base = normalize(RawDocument(text="Body.", origin="/x/a.txt", hints={"title": "T"}))
+    other_title = normalize(RawDocument(text="Body.", origin="/x/a.txt", hints={"title": "U"}))
+    other_text = normalize(RawDocument(text="Body!", origin="/x/a.txt", hints={"title": "T"}))
+    assert len({base.content_hash, other_title.content_hash, other_text.content_hash}) == 3
+
+
+def test_source_from_url():
+    assert source_from_url("https://www.theweek.com/news/1") == "theweek.com"
+    assert source_from_url("") == ""
