@@ -62,7 +62,7 @@ class SentenceTransformerEmbedder:
                 model = SentenceTransformer(path, device="cpu")
             except Exception as e:  # the library raises many kinds; the message is what matters
                 raise EmbeddingError(f"could not load embedding model {self.name!r}: {e}") from e
-            self.dim = int(model.get_sentence_embedding_dimension())
+            self.dim = int(model.get_embedding_dimension())
             self._model = model
             return model
 

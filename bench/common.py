@@ -1,0 +1,47 @@
+"""Helpers shared by the benchmarks: the evaluation data, timing, and writing docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import resource
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("ARCHIVE_SHARED_DIR", ROOT.parent / "shared"))
+REALTIMEQA = SHARED / "eval" / "realtimeqa"
+BENCH_DOC = ROOT / "docs" / "benchmarks.md"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+sys.path.insert(0, str(ROOT))
+
+
+def pool_records(limit: int | None = None) -> Iterator[dict]:
+    """The RealTime QA article pool, read from ../shared (never copied into the project)."""
+    with gzip.open(REALTIMEQA / "corpus.jsonl.gz", "rt", encoding="utf-8") as f:
+        for i, line in enumerate(f):
+            if limit is not None and i >= limit:
+                return
+            yield json.loads(line)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def write_section(name: str, markdown: str) -> None:
+    """Replace (or append) the section between <!-- bench:NAME --> markers in docs/benchmarks.md."""
+    BENCH_DOC.parent.mkdir(parents=True, exist_ok=True)
+    doc = BENCH_DOC.read_text(encoding="utf-8") if BENCH_DOC.exists() else "# Benchmarks\n\n"
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    block = f"{start}\n{markdown.strip()}\n{end}"
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
+    doc = pattern.sub(lambda _: block, doc) if pattern.search(doc) else doc.rstrip() + "\n\n" + block + "\n"
+    BENCH_DOC.write_text(doc, encoding="utf-8")

@@ -1,0 +1,49 @@
+"""Documentation keeps up with the code."""
+
+from __future__ import annotations
+
+from archive.settings import Settings
+from tests.conftest import ROOT
+
+
+def test_every_setting_is_documented_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [f"ARCHIVE_{name.upper()}" for name in Settings.model_fields if f"`ARCHIVE_{name.upper()}`" not in readme]
+    assert not missing, f"settings missing from README.md: {missing}"
+
+
+def test_every_setting_has_a_description():
+    assert all(field.description for field in Settings.model_fields.values())
+
+
+def test_readme_starts_with_the_two_commands_and_ci_runs_the_test_one():
+    head = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()[:6]
+    assert any(line.startswith("make run") for line in head)
+    assert any(line.startswith("make test") for line in head)
+    assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_telemetry_is_off():
+    config = (ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8")
+    assert "gatherUsageStats = false" in config
+    store = (ROOT / "archive" / "store.py").read_text(encoding="utf-8")
+    assert "anonymized_telemetry=False" in store
+
+
+def test_only_the_store_imports_chromadb():
+    offenders = [
+        str(p.relative_to(ROOT))
+        for folder in ("archive", "ingest", "pages", "webui")
+        for p in (ROOT / folder).rglob("*.py")
+        if p.name != "store.py" and ("import chromadb" in p.read_text() or "from chromadb" in p.read_text())
+    ]
+    assert offenders == []
+
+
+def test_importing_the_package_loads_no_model_or_database():
+    import subprocess
+    import sys
+
+    code = "import archive, sys; print(sorted(m for m in ('torch', 'sentence_transformers', 'chromadb') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

