@@ -59,9 +59,9 @@ class Archive:
 
     def search(self, query: str, k: int = 10, filters: "Filters | None" = None) -> list[SearchHit]:
         """The ``k`` best articles for a query, each with its best passage."""
-        from archive.search import dense_search
+        from archive.search import hybrid_search
 
-        return dense_search(self.store, self.embedder, query, k, filters, self.settings.search_candidates)
+        return hybrid_search(self.store, self.embedder, self.settings, query, k, filters)
 
     def article(self, article_id: str) -> Article | None:
         """An article with its full text, or None."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -38,10 +40,11 @@ def bundled_model_path() -> str:
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model; loaded once, on first use."""
 
-    def __init__(self, model: str, batch_size: int = 64, offline: bool = True):
+    def __init__(self, model: str, batch_size: int = 32, offline: bool = True, precision: str = "auto"):
         self.name = model
         self._batch_size = batch_size
         self._offline = offline
+        self.precision = resolve_precision(precision)
         self._model = None
         self._lock = threading.Lock()
         self.dim = 0
@@ -54,7 +57,10 @@ class SentenceTransformerEmbedder:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             try:
+                import transformers
                 from sentence_transformers import SentenceTransformer
+
+                transformers.utils.logging.disable_progress_bar()
             except ImportError as e:
                 raise ConfigError("sentence-transformers is not installed: pip install -r requirements.txt") from e
             path = bundled_model_path() if self.name == BUNDLED_MODEL else self.name
@@ -71,19 +77,27 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dimension()), dtype=np.float32)
         model = self._load()
         try:
-            vectors = model.encode(
-                texts,
-                batch_size=self._batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            with self._autocast():
+                vectors = model.encode(
+                    texts,
+                    batch_size=self._batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
         except Exception as e:
             raise EmbeddingError(f"embedding {len(texts)} texts failed: {e}") from e
         return np.asarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]
+
+    def _autocast(self):
+        import torch
+
+        if self.precision == "bf16":
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
 
     def dimension(self) -> int:
         """The vector size (loads the model if needed)."""
@@ -92,10 +106,29 @@ class SentenceTransformerEmbedder:
         return self.dim
 
 
+def cpu_has_bf16() -> bool:
+    """True when the CPU computes bfloat16 natively (AVX512-BF16 or AMX), where autocast pays off."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore")
+    except OSError:
+        return False
+    return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
+def resolve_precision(precision: str) -> str:
+    """'auto' becomes 'bf16' on CPUs with native bfloat16, else 'fp32'."""
+    if precision == "auto":
+        return "bf16" if cpu_has_bf16() else "fp32"
+    if precision not in ("fp32", "bf16"):
+        raise ConfigError(f"embedding_precision must be auto, fp32 or bf16, got {precision!r}")
+    return precision
+
+
 def make_embedder(settings: Settings) -> Embedder:
     """The embedder the settings name: the bundled model, or any sentence-transformers name/path."""
     return SentenceTransformerEmbedder(
         settings.embedding_model,
         batch_size=settings.embed_batch_size,
         offline=not settings.allow_model_downloads,
+        precision=settings.embedding_precision,
     )

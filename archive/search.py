@@ -1,28 +1,80 @@
-"""Search: nearest chunks from the vector index, grouped into one hit per article."""
+"""Search: vector and BM25 keyword rankings fused by reciprocal rank, one hit per article."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from archive.embedding import Embedder
-from archive.store import ChromaStore, ChunkMatch, Filters
-from archive.types import SearchHit
+from archive.keyword import parse_query
+from archive.settings import Settings
+from archive.store import ChromaStore, Filters
+from archive.types import Chunk, SearchHit
 
 
-def dense_search(
-    store: ChromaStore, embedder: Embedder, query: str, k: int, filters: Filters | None, candidates: int
+MIN_KEYWORD_SCORE = 1e-3  # FTS5 floors the BM25 of words found everywhere near zero: no evidence
+
+
+@dataclass
+class _Candidate:
+    chunk: Chunk
+    content_hash: str
+    score: float = 0.0
+
+
+def hybrid_search(
+    store: ChromaStore, embedder: Embedder, settings: Settings, query: str, k: int, filters: Filters | None
 ) -> list[SearchHit]:
-    """The ``k`` articles whose best chunk is nearest to the query, best passage first."""
+    """The ``k`` best articles for ``query``, each with its best passage first."""
     query = query.strip()
     if not query or k <= 0:
         return []
-    matches = store.query_chunks(embedder.embed_query(query), max(candidates, k * 5), filters)
-    return group_by_article(store, matches, k)
+    n = max(settings.search_candidates, k * 5)
+    parsed = parse_query(query)
+    if parsed.phrases:
+        # Quoted phrases must match exactly: only chunks that contain them may compete.
+        keyword = store.keyword_chunks(parsed, n, filters)
+        allowed = tuple(sorted({m.chunk.article_id for m in keyword}))
+        if not allowed:
+            return []
+        filters = replace(filters or Filters(), article_ids=allowed)
+        dense = [m for m in store.query_chunks(embedder.embed_query(query), n, filters)
+                 if any(p.lower() in m.chunk.text.lower() for p in parsed.phrases)]
+    else:
+        dense = store.query_chunks(embedder.embed_query(query), n, filters)
+        keyword = store.keyword_chunks(parsed, n, filters)
+    keyword = [m for m in keyword if m.score > MIN_KEYWORD_SCORE]
+    return fuse(store, [(dense, settings.dense_weight), (keyword, settings.keyword_weight)], settings.rrf_k, k)
 
 
-def group_by_article(store: ChromaStore, matches: list[ChunkMatch], k: int) -> list[SearchHit]:
-    """Collapse chunk matches (best first) into one hit per article; stale chunks are skipped."""
-    by_article: dict[str, list[ChunkMatch]] = {}
-    for match in matches:
-        by_article.setdefault(match.chunk.article_id, []).append(match)
+def fuse(store: ChromaStore, rankings: list[tuple[list, float]], rrf_k: int, k: int) -> list[SearchHit]:
+    """Reciprocal rank fusion at the article level; each article's passage is its best fused chunk.
+
+    Fusing articles rather than chunks keeps an article that one ranking puts first from losing to an
+    article whose several chunks each collect a little from both rankings.
+    """
+    chunks: dict[tuple[str, str, int], _Candidate] = {}
+    article_scores: dict[str, float] = {}
+    for ranking, weight in rankings:
+        seen: list[str] = []
+        for rank, match in enumerate(ranking):
+            key = (match.chunk.article_id, match.content_hash, match.chunk.index)
+            cand = chunks.setdefault(key, _Candidate(match.chunk, match.content_hash))
+            cand.score += weight / (rrf_k + rank + 1)
+            if match.chunk.article_id not in seen:
+                seen.append(match.chunk.article_id)
+        for rank, article_id in enumerate(seen):
+            article_scores[article_id] = article_scores.get(article_id, 0.0) + weight / (rrf_k + rank + 1)
+    ranked = sorted(chunks.values(), key=lambda c: (article_scores[c.chunk.article_id], c.score), reverse=True)
+    return group_by_article(store, ranked, k, article_scores)
+
+
+def group_by_article(
+    store: ChromaStore, ranked: list[_Candidate], k: int, article_scores: dict[str, float]
+) -> list[SearchHit]:
+    """Collapse ranked chunks into one hit per article; chunks of a stale version are skipped."""
+    by_article: dict[str, list[_Candidate]] = {}
+    for cand in ranked:
+        by_article.setdefault(cand.chunk.article_id, []).append(cand)
     articles = store.get_articles(list(by_article), with_text=False)
     hits: list[SearchHit] = []
     for article_id, group in by_article.items():
@@ -30,17 +82,11 @@ def group_by_article(store: ChromaStore, matches: list[ChunkMatch], k: int) -> l
         if article is None:
             continue
         # A chunk from an interrupted write carries another content hash: never show it.
-        current = [m for m in group if article.content_hash.startswith(m.content_hash)]
+        current = [c for c in group if article.content_hash.startswith(c.content_hash)]
         if not current:
             continue
-        hits.append(
-            SearchHit(
-                article=article,
-                chunk=current[0].chunk,
-                score=current[0].similarity,
-                passages=tuple(m.chunk for m in current[1:]),
-            )
-        )
+        passages = tuple(c.chunk for c in current[1:])
+        hits.append(SearchHit(article, current[0].chunk, article_scores[article_id], passages))
         if len(hits) == k:
             break
     return hits

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +24,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from archive.errors import StoreError
+from archive.keyword import KeywordIndex, KeywordMatch, ParsedQuery
 from archive.settings import Settings
 from archive.types import Article, Chunk
 
@@ -111,6 +112,9 @@ class ChromaStore:
         except Exception as e:
             raise StoreError(f"could not open collections {index_name!r}: {e}") from e
         self._batch = max(1, min(self._client.get_max_batch_size(), 5000))
+        self.keywords = KeywordIndex(settings.dir / f"{index_name}.keywords.sqlite")
+        if self.keywords.count() == 0 and self.chunks.count() > 0:
+            self._rebuild_keywords()
 
     # ---- reading -------------------------------------------------------------------------------
 
@@ -181,21 +185,33 @@ class ChromaStore:
             for meta, doc, dist in zip(res["metadatas"][0], res["documents"][0], res["distances"][0])
         ]
 
+    def keyword_chunks(self, query: ParsedQuery, n: int, filters: Filters | None = None) -> list[KeywordMatch]:
+        """The ``n`` chunks that best match the query's words by BM25, passing ``filters``."""
+        f = filters or Filters()
+        span = (timestamp(f.date_from), timestamp(f.date_to, end_of_day=True))
+        return self.keywords.search(query, n, f.sources, span, f.article_ids)
+
     # ---- writing -------------------------------------------------------------------------------
 
-    def write(self, batch: Sequence[tuple[Article, list[Chunk], np.ndarray]]) -> None:
-        """Store new versions of articles with their chunk vectors; old versions survive any failure."""
+    def write(self, batch: Sequence[tuple[Article, list[Chunk], np.ndarray]], replaces: Collection[str] = ()) -> None:
+        """Store new versions of articles with their chunk vectors; old versions survive any failure.
+
+        ``replaces`` names the articles that already had a version, whose old chunks are then removed.
+        """
         if not batch:
             return
         self._write_journal([a.id for a, _, _ in batch])
-        ids, vectors, metas, docs = [], [], [], []
+        ids, vectors, metas, docs, keyword_rows = [], [], [], [], []
         for article, chunks, chunk_vectors in batch:
+            version, ts = article.content_hash[:HASH_PREFIX], timestamp(article.published_at)
             for chunk, vector in zip(chunks, chunk_vectors):
                 ids.append(_chunk_id(article, chunk))
                 vectors.append(vector)
                 metas.append(_chunk_meta(article, chunk))
                 docs.append(chunk.text)
+                keyword_rows.append((ids[-1], version, chunk, article.title, article.source, ts))
         self._upsert(self.chunks, ids, vectors, metas, docs)
+        self.keywords.add(keyword_rows)
         self._upsert(
             self.articles,
             [a.id for a, _, _ in batch],
@@ -204,7 +220,8 @@ class ChromaStore:
             [a.text for a, _, _ in batch],
         )
         for article, _, _ in batch:
-            self._delete_stale_chunks(article.id, article.content_hash)
+            if article.id in replaces:
+                self._delete_stale_chunks(article.id, article.content_hash)
         self._journal.unlink(missing_ok=True)
 
     def add_origin(self, article_id: str, origin: str) -> None:
@@ -229,6 +246,8 @@ class ChromaStore:
         """Remove articles and all their chunks (chunks first, so no chunk outlives its article)."""
         for part in _parts(list(ids), 100):
             self.chunks.delete(where={"article_id": {"$in": part}})
+            for article_id in part:
+                self.keywords.delete_stale(article_id, "")
             self.articles.delete(ids=part)
 
     def recover(self) -> int:
@@ -245,6 +264,7 @@ class ChromaStore:
                 self._delete_stale_chunks(aid, current[aid].content_hash)
             else:
                 self.chunks.delete(where={"article_id": aid})
+                self.keywords.delete_stale(aid, "")
         self._journal.unlink(missing_ok=True)
         return len(ids)
 
@@ -252,6 +272,24 @@ class ChromaStore:
         self.chunks.delete(
             where={"$and": [{"article_id": article_id}, {"hash": {"$ne": content_hash[:HASH_PREFIX]}}]}
         )
+        self.keywords.delete_stale(article_id, content_hash[:HASH_PREFIX])
+
+    def _rebuild_keywords(self, page: int = 2000) -> None:
+        """Fill an empty keyword index from the chunks Chroma holds (an archive from before it existed)."""
+        titles = {a.id: a for a in self.iter_articles()}
+        offset = 0
+        while True:
+            res = self.chunks.get(include=["metadatas", "documents"], limit=page, offset=offset)
+            rows = []
+            for cid, meta, doc in zip(res["ids"], res["metadatas"], res["documents"]):
+                article = titles.get(meta["article_id"])
+                if article is not None:
+                    ts = timestamp(article.published_at)
+                    rows.append((cid, meta["hash"], _chunk_from(meta, doc), article.title, article.source, ts))
+            self.keywords.add(rows)
+            if len(res["ids"]) < page:
+                return
+            offset += page
 
     def _write_journal(self, ids: list[str]) -> None:
         self._journal.parent.mkdir(parents=True, exist_ok=True)

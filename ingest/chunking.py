@@ -68,9 +68,12 @@ def _split_long(text: str, start: int, end: int, size: int) -> Iterator[tuple[in
     """Cut an over-long sentence at word boundaries into pieces of at most ``size`` characters."""
     while end - start > size:
         cut = text.rfind(" ", start + 1, start + size + 1)
-        if cut <= start:
-            cut = start + size
-        yield start, cut
+        piece_end = cut
+        while piece_end > start and text[piece_end - 1].isspace():
+            piece_end -= 1
+        if piece_end <= start:
+            cut = piece_end = start + size
+        yield start, piece_end
         start = _skip_spaces(text, cut, end)
     if start < end:
         yield start, end

@@ -189,7 +189,7 @@ class Ingestor:
             n = len(item.chunks)
             batch.append((item.article, item.chunks, vectors[offset : offset + n]))
             offset += n
-        self.store.write(batch)
+        self.store.write(batch, replaces={i.article.id for i in group if i.is_update})
         for item in group:
             if item.is_update:
                 report.updated += 1

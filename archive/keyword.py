@@ -1,0 +1,175 @@
+"""Keyword index: BM25 over chunk text with SQLite FTS5, kept beside Chroma and updated incrementally.
+
+Chroma 1.5's own sparse (BM25) index and its Search/Rrf API are refused by both the embedded client
+and `chroma run` ("Sparse vector indexing is not enabled in local", "Search is not implemented for
+Local Chroma"), so the keyword side lives here: one SQLite file, transactional, written in the same
+commit protocol as the vectors (rows carry the article's content hash, stale rows are swept with the
+stale chunks), queried in milliseconds and never rebuilt per query.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from archive.types import Chunk
+
+# Words too common in questions to be evidence (kept when quoted as part of a phrase).
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have having
+    he her here hers herself him himself his how i if in into is it its itself just me more most my myself no
+    nor not now of off on once only or other our ours ourselves out over own same she should so some such than
+    that the their theirs them themselves then there these they this those through to too under until up very
+    was we were what when where which while who whom why will with would you your yours yourself yourselves
+    said says according recently week this""".split()
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+_PHRASE = re.compile(r'"([^"]+)"|“([^”]+)”')
+
+
+@dataclass(frozen=True)
+class KeywordMatch:
+    """A chunk found by keywords, with its BM25 score (higher is better)."""
+
+    chunk: Chunk
+    score: float
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """Free words and exact phrases of a query."""
+
+    words: tuple[str, ...]
+    phrases: tuple[str, ...]
+
+    def fts(self) -> str:
+        """The FTS5 MATCH expression: every phrase required, any free word counts."""
+        required = " AND ".join(_quote(p) for p in self.phrases)
+        optional = " OR ".join(_quote(w) for w in self.words)
+        if required and optional:
+            return f"({required}) AND ({optional} OR {required})"
+        return required or optional
+
+
+def parse_query(query: str) -> ParsedQuery:
+    """Split a query into exact phrases ("coalition of the willing") and content words."""
+    phrases = tuple(p for pair in _PHRASE.findall(query) for p in pair if p.strip())
+    rest = _PHRASE.sub(" ", query)
+    words = [w for w in _WORD.findall(rest.lower()) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    return ParsedQuery(tuple(dict.fromkeys(words)), phrases)
+
+
+_SCHEMA = """
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+CREATE TABLE IF NOT EXISTS chunk_rows (
+    id INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE NOT NULL, article_id TEXT NOT NULL, hash TEXT NOT NULL,
+    idx INTEGER, start INTEGER, stop INTEGER, source TEXT, published_ts INTEGER, body TEXT, title TEXT
+);
+CREATE INDEX IF NOT EXISTS chunk_rows_article ON chunk_rows (article_id, hash);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunk_fts USING fts5 (
+    body, title, content = 'chunk_rows', content_rowid = 'id',
+    tokenize = 'porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS chunk_rows_added AFTER INSERT ON chunk_rows BEGIN
+    INSERT INTO chunk_fts (rowid, body, title) VALUES (new.id, new.body, new.title);
+END;
+CREATE TRIGGER IF NOT EXISTS chunk_rows_removed AFTER DELETE ON chunk_rows BEGIN
+    INSERT INTO chunk_fts (chunk_fts, rowid, body, title) VALUES ('delete', old.id, old.body, old.title);
+END;
+"""
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+class KeywordIndex:
+    """BM25 ranking of chunks with SQLite FTS5 (porter stemming, diacritics folded)."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.executescript(_SCHEMA)
+
+    def add(self, rows: Sequence[tuple[str, str, Chunk, str, str, int | None]]) -> None:
+        """Insert (chunk_id, content_hash, chunk, title, source, published_ts) rows in one transaction."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany("DELETE FROM chunk_rows WHERE chunk_id = ?", [(row[0],) for row in rows])
+                self._db.executemany(
+                    "INSERT INTO chunk_rows (chunk_id, article_id, hash, idx, start, stop, source, published_ts, body, title)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (cid, c.article_id, h, c.index, c.start, c.end, source, ts, c.text, title)
+                        for cid, h, c, title, source, ts in rows
+                    ],
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def delete_stale(self, article_id: str, keep_hash: str) -> None:
+        """Remove an article's rows from versions other than ``keep_hash`` ('' removes all)."""
+        with self._lock:
+            self._db.execute("DELETE FROM chunk_rows WHERE article_id = ? AND hash != ?", (article_id, keep_hash))
+
+    def count(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM chunk_rows").fetchone()[0]
+
+    def search(
+        self,
+        query: ParsedQuery,
+        n: int,
+        sources: Sequence[str] = (),
+        ts_range: tuple[int | None, int | None] = (None, None),
+        article_ids: Sequence[str] = (),
+    ) -> list[KeywordMatch]:
+        """The ``n`` best chunks by BM25 (body weighted over title) that pass the filters."""
+        expression = query.fts()
+        if not expression:
+            return []
+        sql = [
+            "SELECT r.body, r.article_id, r.idx, r.start, r.stop, r.hash, -bm25(chunk_fts, 1.0, 0.3)"
+            " FROM chunk_fts JOIN chunk_rows r ON r.id = chunk_fts.rowid WHERE chunk_fts MATCH ?"
+        ]
+        args: list[object] = [expression]
+        if sources:
+            sql.append(f"AND r.source IN ({','.join('?' * len(sources))})")
+            args += list(sources)
+        if article_ids:
+            sql.append(f"AND r.article_id IN ({','.join('?' * len(article_ids))})")
+            args += list(article_ids)
+        low, high = ts_range
+        if low is not None:
+            sql.append("AND r.published_ts >= ?")
+            args.append(low)
+        if high is not None:
+            sql.append("AND r.published_ts <= ?")
+            args.append(high)
+        sql.append("ORDER BY bm25(chunk_fts, 1.0, 0.3) LIMIT ?")
+        args.append(n)
+        with self._lock:
+            try:
+                rows = self._db.execute(" ".join(sql), args).fetchall()
+            except sqlite3.OperationalError:
+                return []  # a query FTS5 cannot parse finds nothing by keywords; the vector side still runs
+        return [
+            KeywordMatch(Chunk(aid, int(idx), body, int(start), int(stop)), float(score), h)
+            for body, aid, idx, start, stop, h, score in rows
+        ]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
