@@ -157,13 +157,12 @@ class ChromaStore:
 
     def chunks_of(self, article_id: str) -> list[Chunk]:
         """The stored chunks of an article's current version, in order."""
-        res = self.chunks.get(where={"article_id": article_id}, include=["metadatas", "documents"])
-        current = self.get_articles([article_id], with_text=False).get(article_id)
-        chunks = [
-            _chunk_from(meta, doc)
-            for meta, doc in zip(res["metadatas"], res["documents"])
-            if current and meta["hash"] == current.content_hash[:HASH_PREFIX]
-        ]
+        article = self.get_articles([article_id]).get(article_id)
+        if article is None:
+            return []
+        res = self.chunks.get(where={"article_id": article_id}, include=["metadatas"])
+        version = article.content_hash[:HASH_PREFIX]
+        chunks = [_chunk_from(meta, article.text) for meta in res["metadatas"] if meta["hash"] == version]
         return sorted(chunks, key=lambda c: c.index)
 
     def query_chunks(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[ChunkMatch]:
@@ -176,13 +175,17 @@ class ChromaStore:
                 query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
                 n_results=min(n, total),
                 where=_where(filters),
-                include=["metadatas", "documents", "distances"],
+                include=["metadatas", "distances"],
             )
         except Exception as e:
             raise StoreError(f"vector query failed: {e}") from e
+        metas, distances = res["metadatas"][0], res["distances"][0]
+        # Chunk text is not stored twice: it is the article text at the chunk's span.
+        texts = {aid: a.text for aid, a in self.get_articles([m["article_id"] for m in metas]).items()}
         return [
-            ChunkMatch(_chunk_from(meta, doc), 1.0 - float(dist), meta["hash"])
-            for meta, doc, dist in zip(res["metadatas"][0], res["documents"][0], res["distances"][0])
+            ChunkMatch(_chunk_from(meta, texts[meta["article_id"]]), 1.0 - float(dist), meta["hash"])
+            for meta, dist in zip(metas, distances)
+            if meta["article_id"] in texts
         ]
 
     def keyword_chunks(self, query: ParsedQuery, n: int, filters: Filters | None = None) -> list[KeywordMatch]:
@@ -201,16 +204,15 @@ class ChromaStore:
         if not batch:
             return
         self._write_journal([a.id for a, _, _ in batch])
-        ids, vectors, metas, docs, keyword_rows = [], [], [], [], []
+        ids, vectors, metas, keyword_rows = [], [], [], []
         for article, chunks, chunk_vectors in batch:
             version, ts = article.content_hash[:HASH_PREFIX], timestamp(article.published_at)
             for chunk, vector in zip(chunks, chunk_vectors):
                 ids.append(_chunk_id(article, chunk))
                 vectors.append(vector)
                 metas.append(_chunk_meta(article, chunk))
-                docs.append(chunk.text)
                 keyword_rows.append((ids[-1], version, chunk, article.title, article.source, ts))
-        self._upsert(self.chunks, ids, vectors, metas, docs)
+        self._upsert(self.chunks, ids, vectors, metas)
         self.keywords.add(keyword_rows)
         self._upsert(
             self.articles,
@@ -276,16 +278,16 @@ class ChromaStore:
 
     def _rebuild_keywords(self, page: int = 2000) -> None:
         """Fill an empty keyword index from the chunks Chroma holds (an archive from before it existed)."""
-        titles = {a.id: a for a in self.iter_articles()}
         offset = 0
         while True:
-            res = self.chunks.get(include=["metadatas", "documents"], limit=page, offset=offset)
+            res = self.chunks.get(include=["metadatas"], limit=page, offset=offset)
             rows = []
-            for cid, meta, doc in zip(res["ids"], res["metadatas"], res["documents"]):
-                article = titles.get(meta["article_id"])
-                if article is not None:
+            texts = self.get_articles(list({m["article_id"] for m in res["metadatas"]}))
+            for cid, meta in zip(res["ids"], res["metadatas"]):
+                article = texts.get(meta["article_id"])
+                if article is not None and article.content_hash.startswith(meta["hash"]):
                     ts = timestamp(article.published_at)
-                    rows.append((cid, meta["hash"], _chunk_from(meta, doc), article.title, article.source, ts))
+                    rows.append((cid, meta["hash"], _chunk_from(meta, article.text), article.title, article.source, ts))
             self.keywords.add(rows)
             if len(res["ids"]) < page:
                 return
@@ -303,7 +305,7 @@ class ChromaStore:
         tmp.write_text(json.dumps(sorted(set(pending) | set(ids))), encoding="utf-8")
         os.replace(tmp, self._journal)
 
-    def _upsert(self, collection, ids, vectors, metas, docs) -> None:
+    def _upsert(self, collection, ids, vectors, metas, docs=None) -> None:
         for start in range(0, len(ids), self._batch):
             end = start + self._batch
             try:
@@ -311,7 +313,7 @@ class ChromaStore:
                     ids=ids[start:end],
                     embeddings=np.asarray(vectors[start:end], dtype=np.float32),
                     metadatas=metas[start:end],
-                    documents=docs[start:end],
+                    documents=docs[start:end] if docs is not None else None,
                 )
             except Exception as e:
                 raise StoreError(f"writing to {collection.name} failed: {e}") from e
@@ -341,8 +343,9 @@ def _chunk_meta(article: Article, chunk: Chunk) -> dict[str, Any]:
     return meta
 
 
-def _chunk_from(meta: dict[str, Any], doc: str) -> Chunk:
-    return Chunk(meta["article_id"], int(meta["index"]), doc, int(meta["start"]), int(meta["end"]))
+def _chunk_from(meta: dict[str, Any], article_text: str) -> Chunk:
+    start, end = int(meta["start"]), int(meta["end"])
+    return Chunk(meta["article_id"], int(meta["index"]), article_text[start:end], start, end)
 
 
 _ARTICLE_FIELDS = ("title", "content_hash", "origin", "source", "url", "author", "published_at", "ingested_at", "story_id")

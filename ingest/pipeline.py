@@ -15,12 +15,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from archive.embedding import Embedder
-from archive.errors import ArchiveError, EmbeddingError, InputError
+from archive.errors import EmbeddingError, InputError
 from archive.settings import Settings
 from archive.types import Article, Chunk, IngestFailure, IngestReport, RawDocument
 from ingest import sources
 from ingest.chunking import chunk_article, embedding_text
 from ingest.normalize import normalize
+from ingest.writer import BackgroundWriter, Embedded
 
 BATCH_CHUNKS = 256  # chunks embedded per model call across articles: big enough to keep the model busy
 _RECORD_SUFFIX = re.compile(r"(?:#.*|:\d+)$")
@@ -70,6 +71,10 @@ class Ingestor:
         bar = _progress_bar(origins, progress)
         pending: list[_Pending] = []
         done = 0
+        self._writer = BackgroundWriter(self.store)
+        self._run_hashes: dict[str, str] = {}
+        # Origins to add to stored articles, applied once the writer is done (their owner may be in flight).
+        self._extra_origins: list[tuple[str, str]] = []
         for article in self._articles(origins, defaults, report, read_ok):
             done += 1
             bar.update(1)
@@ -85,6 +90,11 @@ class Ingestor:
                 self._flush(pending, report)
                 pending = []
         self._flush(pending, report)
+        written = self._writer.close()
+        report.added, report.updated, report.chunks_embedded = written.added, written.updated, written.chunks
+        report.failed.extend(written.failed)
+        for article_id, origin in self._extra_origins:
+            self.store.add_origin(article_id, origin)
         bar.close()
         if prune:
             report.pruned = self._prune(paths, read_ok, seen_ids)
@@ -131,7 +141,7 @@ class Ingestor:
             elif old.content_hash == item.article.content_hash:
                 report.unchanged += 1
                 if item.article.origin not in old.origins:
-                    self.store.add_origin(old.id, item.article.origin)
+                    self._extra_origins.append((old.id, item.article.origin))
             else:
                 item.is_update = True
                 item.article = replace(item.article, origins=_merge(item.article.origin, old.origins))
@@ -143,12 +153,14 @@ class Ingestor:
         """New articles whose exact content is already stored under another id are recorded, not stored."""
         new_items = [i for i in items if not i.is_update]
         owners = self.store.find_by_hash([i.article.content_hash for i in new_items])
+        owners.update({h: aid for h, aid in self._run_hashes.items() if h not in owners})
         keep: list[_Pending] = []
         for item in items:
             owner = owners.get(item.article.content_hash)
             if item.is_update or owner is None or owner == item.article.id:
                 if not item.is_update:
                     owners[item.article.content_hash] = item.article.id
+                    self._run_hashes[item.article.content_hash] = item.article.id
                 keep.append(item)
                 continue
             report.duplicate += 1
@@ -156,7 +168,7 @@ class Ingestor:
             if any(k.article.id == owner for k in keep):
                 keep = [_with_origin(k, item.article.origin) if k.article.id == owner else k for k in keep]
             else:
-                self.store.add_origin(owner, item.article.origin)
+                self._extra_origins.append((owner, item.article.origin))
         return keep
 
     def _embed_and_write(self, items: list[_Pending], report: IngestReport) -> None:
@@ -164,38 +176,28 @@ class Ingestor:
         for item in items:
             item.chunks = chunk_article(item.article.id, item.article.text, size, overlap)
         for group in _groups(items, BATCH_CHUNKS):
-            if len(group) == 1:
-                self._write_one(group[0], report)
-                continue
             try:
-                self._write_group(group, report)
-            except ArchiveError:
-                # Isolate the article that failed; the others still get stored.
+                embedded = self._embed(group)
+            except EmbeddingError:
+                # Isolate the article that failed; the others are still stored.
+                embedded = []
                 for item in group:
-                    self._write_one(item, report)
+                    try:
+                        embedded += self._embed([item])
+                    except EmbeddingError as e:
+                        reason = f"embedding failed: {e}; previous version kept"
+                        report.failed.append(IngestFailure(item.article.origin, reason))
+            self._writer.submit(embedded)
 
-    def _write_one(self, item: _Pending, report: IngestReport) -> None:
-        try:
-            self._write_group([item], report)
-        except ArchiveError as e:
-            kind = "embedding failed" if isinstance(e, EmbeddingError) else "storing failed"
-            report.failed.append(IngestFailure(item.article.origin, f"{kind}: {e}; previous version kept"))
-
-    def _write_group(self, group: list[_Pending], report: IngestReport) -> None:
+    def _embed(self, group: list[_Pending]) -> list[Embedded]:
         texts = [embedding_text(i.article.title, c.text) for i in group for c in i.chunks]
         vectors = self.embedder.embed_documents(texts)
-        batch, offset = [], 0
+        embedded, offset = [], 0
         for item in group:
             n = len(item.chunks)
-            batch.append((item.article, item.chunks, vectors[offset : offset + n]))
+            embedded.append(Embedded(item.article, item.chunks, vectors[offset : offset + n], item.is_update))
             offset += n
-        self.store.write(batch, replaces={i.article.id for i in group if i.is_update})
-        for item in group:
-            if item.is_update:
-                report.updated += 1
-            else:
-                report.added += 1
-        report.chunks_embedded += len(texts)
+        return embedded
 
     # ---- pruning ---------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import pytest
 
 from archive import Archive
 from archive.errors import ArchiveBusyError
+from archive.keyword import parse_query
 from tests.conftest import sample_id
 from tests.fakes import HashingEmbedder
 
@@ -51,6 +52,7 @@ def test_changed_file_replaces_its_chunks(fake_archive, sample_copy):
     assert len(new_chunks) == 1 and "ceasefire" in new_chunks[0].text
     raw = fake_archive.store.chunks.get(where={"article_id": aid})
     assert len(raw["ids"]) == 1, "no stale chunk of the old version survives"
+    assert fake_archive.store.keywords.search(parse_query("soldier"), 5) == [], "no stale keyword row survives"
     assert len(old_chunks) > 1
 
 
@@ -110,15 +112,19 @@ def test_interrupted_write_is_swept_and_never_served(fake_archive, sample_copy):
     fake_archive.ingest([str(sample_copy)])
     aid = sample_id(fake_archive, "004")
     store = fake_archive.store
-    # Simulate a crash after the new chunks were written but before the article record was committed.
+    # Simulate a crash after a new version's chunks were written but before its article record was.
     store._write_journal([aid])
-    store.chunks.upsert(ids=[f"{aid}:deadbeef0000:0"], embeddings=[[1.0] + [0.0] * 63],
-                        metadatas=[{"article_id": aid, "index": 0, "start": 0, "end": 4, "hash": "deadbeef0000", "source": ""}],
-                        documents=["junk"])
-    hits = fake_archive.search("junk", k=5)
-    assert all(h.chunk.text != "junk" for h in hits)
+    orphan = f"{aid}:deadbeef0000:0"
+    query_vector = fake_archive.embedder.embed_query("soldier losses")
+    store.chunks.upsert(ids=[orphan], embeddings=[query_vector],
+                        metadatas=[{"article_id": aid, "index": 0, "start": 0, "end": 4, "hash": "deadbeef0000", "source": ""}])
+    assert any(m.content_hash == "deadbeef0000" for m in store.query_chunks(query_vector, 3)), "the orphan is nearest"
+    hits = fake_archive.search("soldier losses", k=5)
+    assert hits
+    assert all(c.end - c.start != 4 for h in hits for c in (h.chunk, *h.passages))
     assert store.recover() == 1
-    assert "junk" not in store.chunks.get(where={"article_id": aid})["documents"]
+    assert orphan not in store.chunks.get(where={"article_id": aid})["ids"]
+    assert len(fake_archive.chunks(aid)) > 1
 
 
 def test_second_ingest_is_refused_while_one_holds_the_lock(fake_archive, sample_copy):

@@ -1,0 +1,99 @@
+"""A background writer: the store writes one batch while the model embeds the next.
+
+Torch releases the GIL while it computes, so writing to Chroma and SQLite in a second thread hides
+most of the write time behind encoding. A failed batch is retried article by article, so one bad
+article costs only itself, and its previous version stays in the store.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from archive.errors import ArchiveError
+from archive.types import Article, Chunk, IngestFailure
+
+_STOP = object()
+
+
+@dataclass
+class WriteResult:
+    """What the writer stored (merged into the ingest report when it closes)."""
+
+    added: int = 0
+    updated: int = 0
+    chunks: int = 0
+    failed: list[IngestFailure] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """An article whose chunks are all embedded, ready to be stored."""
+
+    article: Article
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    is_update: bool
+
+
+class BackgroundWriter:
+    """Stores batches of embedded articles in a thread; ``close()`` waits and returns the result."""
+
+    def __init__(self, store, depth: int = 2):
+        self._store = store
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self.result = WriteResult()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, batch: list[Embedded]) -> None:
+        if self._error is not None:
+            raise self._error
+        if batch:
+            self._queue.put(batch)
+
+    def close(self) -> WriteResult:
+        self._queue.put(_STOP)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self.result
+
+    def _run(self) -> None:
+        while (batch := self._queue.get()) is not _STOP:
+            try:
+                self._write(batch)
+            except BaseException as e:  # surfaced to the ingesting thread on its next call
+                self._error = e
+
+    def _write(self, batch: list[Embedded]) -> None:
+        try:
+            self._store_batch(batch)
+        except ArchiveError:
+            if len(batch) == 1:
+                self._fail(batch[0], "storing failed")
+                return
+            for item in batch:
+                try:
+                    self._store_batch([item])
+                except ArchiveError as e:
+                    self._fail(item, f"storing failed: {e}")
+
+    def _store_batch(self, batch: list[Embedded]) -> None:
+        self._store.write(
+            [(e.article, e.chunks, e.vectors) for e in batch],
+            replaces={e.article.id for e in batch if e.is_update},
+        )
+        for item in batch:
+            if item.is_update:
+                self.result.updated += 1
+            else:
+                self.result.added += 1
+            self.result.chunks += len(item.chunks)
+
+    def _fail(self, item: Embedded, reason: str) -> None:
+        self.result.failed.append(IngestFailure(item.article.origin, f"{reason}; previous version kept"))
