@@ -73,15 +73,16 @@ class BackgroundWriter:
     def _write(self, batch: list[Embedded]) -> None:
         try:
             self._store_batch(batch)
-        except ArchiveError:
+            return
+        except ArchiveError as e:
             if len(batch) == 1:
-                self._fail(batch[0], "storing failed")
+                self._fail(batch[0], f"storing failed: {e}")
                 return
-            for item in batch:
-                try:
-                    self._store_batch([item])
-                except ArchiveError as e:
-                    self._fail(item, f"storing failed: {e}")
+        for item in batch:  # isolate the article that fails; the others are stored
+            try:
+                self._store_batch([item])
+            except ArchiveError as e:
+                self._fail(item, f"storing failed: {e}")
 
     def _store_batch(self, batch: list[Embedded]) -> None:
         self._store.write(

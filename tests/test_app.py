@@ -1,0 +1,46 @@
+"""The Streamlit search page, driven by Streamlit's AppTest against a real archive of the sample."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch) -> AppTest:
+    monkeypatch.setenv("ARCHIVE_DIR", str(tmp_path / "archive"))
+    monkeypatch.chdir(ROOT)
+    from webui.resources import get_archive
+
+    get_archive.clear()
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+
+
+def test_empty_archive_is_seeded_and_page_renders(app):
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == "Search the archive"
+    assert any("5 articles" in c.value for c in app.sidebar.caption)
+
+
+def test_query_shows_004_first_and_lands_in_the_url(app):
+    app.run()
+    app.text_input[0].set_value("How many soldiers does Russia lose each month?").run()
+    assert not app.exception
+    cards = [m.value for m in app.markdown]
+    first_title = next(v for v in cards if v.startswith("**"))
+    assert first_title.startswith("**Following a Tuesday meeting")
+    assert any("20,000 soldier losses monthly" in v for v in cards)
+    assert app.query_params["q"] == "How many soldiers does Russia lose each month?"
+
+
+def test_article_text_is_escaped():
+    from webui.resources import escape_markdown
+
+    shown = escape_markdown("<script>alert(1)</script> **bold** [x](javascript:y)")
+    assert "<script>" not in shown and "\\<script\\>" in shown
+    assert "\\*\\*bold\\*\\*" in shown
