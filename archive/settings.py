@@ -72,6 +72,15 @@ class Settings(BaseSettings):
     search_candidates: int = Field(
         default=50, ge=1, description="Chunks fetched from each of the vector and keyword indexes per search."
     )
+    story_min_similarity: float = Field(
+        default=0.75, ge=0, le=1,
+        description="Articles whose mean chunk vectors are at least this similar are compared for being one story.",
+    )
+    story_min_jaccard: float = Field(
+        default=0.05, ge=0, le=1,
+        description="Share of word 3-shingles two articles must have in common to be one story.",
+    )
+    story_candidates: int = Field(default=10, ge=1, description="Nearest articles compared per new article.")
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant: score = w / (k + rank).")
     dense_weight: float = Field(default=1.0, ge=0, description="Weight of the vector ranking in the fusion.")
     keyword_weight: float = Field(default=1.0, ge=0, description="Weight of the BM25 keyword ranking in the fusion.")

@@ -23,7 +23,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from archive.errors import StoreError
+from archive.embedding import mean_vector
+from archive.errors import QueryError, StoreError
 from archive.keyword import KeywordIndex, KeywordMatch, ParsedQuery
 from archive.settings import Settings
 from archive.types import Article, Chunk
@@ -54,9 +55,16 @@ class Filters:
     date_from: str = ""
     date_to: str = ""
     article_ids: tuple[str, ...] = ()
+    story: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("date_from", "date_to"):
+            value = getattr(self, name)
+            if value and timestamp(value) is None:
+                raise QueryError(f"{name} expects an ISO date such as 2022-06-30, got {value!r}")
 
     def is_empty(self) -> bool:
-        return not (self.sources or self.date_from or self.date_to or self.article_ids)
+        return not (self.sources or self.date_from or self.date_to or self.article_ids or self.story)
 
 
 def timestamp(iso: str, end_of_day: bool = False) -> int | None:
@@ -188,6 +196,36 @@ class ChromaStore:
             if meta["article_id"] in texts
         ]
 
+    def similar_articles(self, vector: np.ndarray, n: int, min_similarity: float) -> list[tuple[Article, float]]:
+        """Articles (with text) whose mean chunk vector is nearest to ``vector``, most similar first."""
+        total = self.articles.count()
+        if total == 0:
+            return []
+        res = self.articles.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
+            n_results=min(n, total),
+            include=["metadatas", "documents", "distances"],
+        )
+        return [
+            (_article_from(aid, meta, doc or ""), 1.0 - float(dist))
+            for aid, meta, doc, dist in zip(res["ids"][0], res["metadatas"][0], res["documents"][0], res["distances"][0])
+            if 1.0 - float(dist) >= min_similarity
+        ]
+
+    def set_stories(self, stories: dict[str, str]) -> None:
+        """Record the story id of each article named."""
+        if not stories:
+            return
+        res = self.articles.get(ids=list(stories), include=["metadatas"])
+        if res["ids"]:
+            metas = [dict(meta, story_id=stories[aid]) for aid, meta in zip(res["ids"], res["metadatas"])]
+            self.articles.update(ids=res["ids"], metadatas=metas)
+
+    def story_members(self, story_id: str) -> list[str]:
+        """Ids of the articles of one story."""
+        res = self.articles.get(where={"story_id": story_id}, include=[])
+        return list(res["ids"])
+
     def keyword_chunks(self, query: ParsedQuery, n: int, filters: Filters | None = None) -> list[KeywordMatch]:
         """The ``n`` chunks that best match the query's words by BM25, passing ``filters``."""
         f = filters or Filters()
@@ -217,7 +255,7 @@ class ChromaStore:
         self._upsert(
             self.articles,
             [a.id for a, _, _ in batch],
-            [_mean_vector(v) for _, _, v in batch],
+            [mean_vector(v) for _, _, v in batch],
             [_article_meta(a, len(c)) for a, c, _ in batch],
             [a.text for a, _, _ in batch],
         )
@@ -364,12 +402,6 @@ def _article_meta(article: Article, n_chunks: int) -> dict[str, Any]:
 def _article_from(article_id: str, meta: dict[str, Any], text: str) -> Article:
     fields = {name: str(meta.get(name) or "") for name in _ARTICLE_FIELDS}
     return Article(id=article_id, text=text, origins=tuple(json.loads(meta.get("origins") or "[]")), **fields)
-
-
-def _mean_vector(vectors: np.ndarray) -> np.ndarray:
-    mean = np.asarray(vectors, dtype=np.float32).mean(axis=0)
-    norm = float(np.linalg.norm(mean))
-    return mean / norm if norm > 0 else mean
 
 
 def _where(filters: Filters | None) -> dict[str, Any] | None:

@@ -69,6 +69,8 @@ class SearchHit:
     chunk: Chunk
     score: float
     passages: tuple[Chunk, ...] = ()  # further matching chunks of the same article, best first
+    also: tuple[Article, ...] = ()  # other reports of the same story, in rank order
+    highlights: tuple[tuple[int, int], ...] = ()  # spans (article coordinates) of the sentences that match
 
     def to_dict(self) -> dict[str, Any]:
         a = self.article
@@ -83,6 +85,12 @@ class SearchHit:
             "passage": self.chunk.text,
             "start": self.chunk.start,
             "end": self.chunk.end,
+            "highlights": [list(span) for span in self.highlights],
+            "story_id": a.story_id,
+            "also_reported_by": [
+                {"article_id": o.id, "title": o.title, "source": o.source, "published_at": o.published_at}
+                for o in self.also
+            ],
         }
 
 

@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from archive.embedding import Embedder
+from archive.embedding import Embedder, mean_vector
 from archive.errors import EmbeddingError, InputError
 from archive.settings import Settings
+from archive.stories import assign_stories
 from archive.types import Article, Chunk, IngestFailure, IngestReport, RawDocument
 from ingest import sources
 from ingest.chunking import chunk_article, embedding_text
@@ -71,7 +72,7 @@ class Ingestor:
         bar = _progress_bar(origins, progress)
         pending: list[_Pending] = []
         done = 0
-        self._writer = BackgroundWriter(self.store)
+        self._writer = BackgroundWriter(self.store, after_write=self._assign_stories)
         self._run_hashes: dict[str, str] = {}
         # Origins to add to stored articles, applied once the writer is done (their owner may be in flight).
         self._extra_origins: list[tuple[str, str]] = []
@@ -198,6 +199,9 @@ class Ingestor:
             embedded.append(Embedded(item.article, item.chunks, vectors[offset : offset + n], item.is_update))
             offset += n
         return embedded
+
+    def _assign_stories(self, batch: list[Embedded]) -> None:
+        assign_stories(self.store, [(e.article, mean_vector(e.vectors)) for e in batch], self.settings)
 
     # ---- pruning ---------------------------------------------------------------------------------
 

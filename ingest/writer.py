@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,8 +43,9 @@ class Embedded:
 class BackgroundWriter:
     """Stores batches of embedded articles in a thread; ``close()`` waits and returns the result."""
 
-    def __init__(self, store, depth: int = 2):
+    def __init__(self, store, depth: int = 2, after_write: Callable[[list[Embedded]], None] | None = None):
         self._store = store
+        self._after_write = after_write
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self.result = WriteResult()
         self._error: BaseException | None = None
@@ -89,6 +91,8 @@ class BackgroundWriter:
             [(e.article, e.chunks, e.vectors) for e in batch],
             replaces={e.article.id for e in batch if e.is_update},
         )
+        if self._after_write is not None:
+            self._after_write(batch)
         for item in batch:
             if item.is_update:
                 self.result.updated += 1

@@ -1,8 +1,11 @@
-"""Search page: a query box, filters, one card per article with its best passage."""
+"""Search page: a query box, filters in the sidebar, one card per story with its best passage."""
+
+from datetime import date
 
 import streamlit as st
 
 from archive.errors import ArchiveError
+from archive.highlight import marked_html
 from archive.store import Filters
 from webui.resources import escape_markdown, get_archive
 
@@ -16,22 +19,42 @@ except ArchiveError as e:
     st.stop()
 
 params = st.query_params
+
+
+def _date_param(name: str) -> date | None:
+    try:
+        return date.fromisoformat(params.get(name, ""))
+    except ValueError:
+        return None
+
+
 with st.sidebar:
     st.caption(f"{stats.articles} articles · {stats.chunks} passages")
-    sources = st.multiselect("Source", list(stats.sources), default=[s for s in params.get_all("source") if s in stats.sources])
-    k = st.slider("Results", 1, 50, int(params.get("k", 10)))
+    sources = st.multiselect(
+        "Source", list(stats.sources), default=[s for s in params.get_all("source") if s in stats.sources]
+    )
+    since = st.date_input("Published from", value=_date_param("since"), format="YYYY-MM-DD")
+    until = st.date_input("Published until", value=_date_param("until"), format="YYYY-MM-DD")
+    k = st.slider("Results", 1, 50, int(params.get("k", 10)) if params.get("k", "10").isdigit() else 10)
 
-query = st.text_input("Query", value=params.get("q", ""), placeholder="e.g. How many soldiers does Russia lose each month?")
-params["q"] = query
-params["k"] = str(k)
-if sources:
-    params["source"] = sources
-elif "source" in params:
-    del params["source"]
+query = st.text_input(
+    "Query", value=params.get("q", ""), placeholder='e.g. How many soldiers does Russia lose each month?  or  "NATO remains here"'
+)
+story = params.get("story", "")
+state = {"q": query, "k": str(k), "source": sources, "since": since.isoformat() if since else "",
+         "until": until.isoformat() if until else "", "story": story}
+params.from_dict({key: value for key, value in state.items() if value})
+
+if story:
+    st.info("Showing one story only.")
+    if st.button("Show all stories"):
+        del params["story"]
+        st.rerun()
 
 if query.strip():
     try:
-        hits = archive.search(query, k=k, filters=Filters(sources=tuple(sources)))
+        filters = Filters(tuple(sources), state["since"], state["until"], story=story)
+        hits = archive.search(query, k=k, filters=filters)
     except ArchiveError as e:
         st.error(f"Search failed: {e}")
         st.stop()
@@ -42,7 +65,11 @@ if query.strip():
         with st.container(border=True):
             st.markdown(f"**{escape_markdown(a.title)}**")
             meta = " · ".join(x for x in (a.source, a.published_at[:10], a.author) if x) or "source unknown"
-            st.caption(f"{escape_markdown(meta)} · score {hit.score:.3f} · characters {hit.chunk.start}–{hit.chunk.end}")
-            st.markdown(escape_markdown(hit.chunk.text))
+            st.caption(f"{escape_markdown(meta)} · characters {hit.chunk.start}–{hit.chunk.end}")
+            # Article text is escaped before the <mark> tags are added: no article HTML is ever rendered.
+            st.markdown(marked_html(hit.chunk.text, hit.highlights, offset=hit.chunk.start), unsafe_allow_html=True)
+            if hit.also:
+                others = ", ".join(o.source or o.title for o in hit.also)
+                st.caption(f"Also reported by: {escape_markdown(others)}")
 else:
-    st.caption("Type a question, a name or a phrase. Results show the best passage of each article.")
+    st.caption("Type a question, a name or a phrase; quote a phrase to match it exactly.")

@@ -34,10 +34,11 @@ def test_berlin_question_finds_002(sample_archive):
     assert "Berlin" in hits[0].chunk.text or "next target" in hits[0].chunk.text
 
 
-def test_one_hit_per_article(sample_archive):
+def test_one_hit_per_article_and_story(sample_archive):
     hits = sample_archive.search("Rutte NATO Russia", k=10)
-    ids = [h.article.id for h in hits]
-    assert len(ids) == len(set(ids)) == 5
+    ids = [h.article.id for h in hits] + [a.id for h in hits for a in h.also]
+    assert len(ids) == len(set(ids)) == 5, "every article once: four stories, one of them with two reports"
+    assert len(hits) == 4
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 

@@ -1,0 +1,110 @@
+"""Retrieval evaluation: run questions with known source articles and score the ranking.
+
+A question file is JSONL with ``question`` and ``gold_doc_ids`` (the RealTime QA form; ``choices`` and
+``question_date`` are used when present). Metrics are document level: a question counts as recalled
+at k when any of its gold articles is among the first k hits.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from archive.errors import InputError
+from archive.store import Filters
+
+
+@dataclass(frozen=True)
+class Question:
+    """One evaluation question and the articles that answer it."""
+
+    question: str
+    gold: tuple[str, ...]
+    choices: tuple[str, ...] = ()
+    asked_on: str = ""  # ISO date the question was asked (for "the past week" windows)
+
+
+def load_questions(path: Path) -> list[Question]:
+    """Read a question file; a line that is not a usable question is a clear error."""
+    questions = []
+    with open(path, encoding="utf-8") as f:
+        for line_no, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                questions.append(
+                    Question(
+                        question=str(record["question"]),
+                        gold=tuple(str(g) for g in record.get("gold_doc_ids") or record.get("gold") or ()),
+                        choices=tuple(str(c) for c in record.get("choices") or ()),
+                        asked_on=str(record.get("question_date") or "").replace("/", "-")[:10],
+                    )
+                )
+            except (ValueError, KeyError, TypeError) as e:
+                raise InputError(f"{path}:{line_no}: expected a JSON object with 'question' and 'gold_doc_ids' ({e})") from e
+    return questions
+
+
+def query_text(q: Question, with_choices: bool) -> str:
+    """The question alone, or followed by its answer choices."""
+    return f"{q.question} {' '.join(q.choices)}" if with_choices and q.choices else q.question
+
+
+def window_filters(q: Question, days: int) -> Filters | None:
+    """Published within ``days`` days before the question was asked (None when no date is known)."""
+    if not days or not q.asked_on:
+        return None
+    asked = date.fromisoformat(q.asked_on)
+    return Filters(date_from=(asked - timedelta(days=days)).isoformat(), date_to=asked.isoformat())
+
+
+def score_ranking(ranked: Sequence[str], gold: Sequence[str]) -> dict[str, float]:
+    """Recall@1/5/10, MRR@10 and nDCG@10 of one ranked list of article ids."""
+    gold_set = set(gold)
+    first = next((i for i, doc in enumerate(ranked[:10]) if doc in gold_set), None)
+    dcg = sum(1 / math.log2(i + 2) for i, doc in enumerate(ranked[:10]) if doc in gold_set)
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(len(gold_set), 10)))
+    return {
+        "recall@1": float(first is not None and first < 1),
+        "recall@5": float(first is not None and first < 5),
+        "recall@10": float(first is not None),
+        "mrr@10": 1 / (first + 1) if first is not None else 0.0,
+        "ndcg@10": dcg / ideal if ideal else 0.0,
+    }
+
+
+def evaluate(
+    search: Callable[[str, int, Filters | None], list[str]],
+    questions: Sequence[Question],
+    with_choices: bool = False,
+    window_days: int = 0,
+) -> dict[str, Any]:
+    """Run every question through ``search`` (returning ranked article ids) and average the metrics."""
+    totals: dict[str, float] = {}
+    latencies = []
+    for q in questions:
+        start = time.perf_counter()
+        ranked = search(query_text(q, with_choices), 10, window_filters(q, window_days))
+        latencies.append((time.perf_counter() - start) * 1000)
+        for name, value in score_ranking(ranked, q.gold).items():
+            totals[name] = totals.get(name, 0.0) + value
+    n = len(questions)
+    result: dict[str, Any] = {name: round(value / n, 4) for name, value in totals.items()} if n else {}
+    result.update(p50_ms=round(_percentile(latencies, 50), 1), p95_ms=round(_percentile(latencies, 95), 1), n=n)
+    return result
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return 0.0
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(pct) - 1]

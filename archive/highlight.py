@@ -1,0 +1,48 @@
+"""Highlights: which sentences of a passage answer the query, and safe rendering of marked text."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from archive.keyword import parse_query
+from archive.types import Chunk
+from ingest.chunking import sentence_spans
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+STEM = 5  # compare words by their first letters: "soldiers" meets "soldier", "monthly" meets "month"
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:STEM] for w in _WORD.findall(text.lower())}
+
+
+def matching_sentences(chunk: Chunk, query: str, limit: int = 2) -> tuple[tuple[int, int], ...]:
+    """Spans (in article coordinates) of the passage's sentences that best match the query's words."""
+    parsed = parse_query(query)
+    wanted = {w[:STEM] for w in parsed.words}
+    scored = []
+    for start, end in sentence_spans(chunk.text):
+        sentence = chunk.text[start:end]
+        score = len(wanted & _stems(sentence))
+        score += sum(3 for p in parsed.phrases if p.lower() in sentence.lower())
+        if score:
+            scored.append((score, start, end))
+    if not scored:
+        return ()
+    best = max(s for s, _, _ in scored)
+    chosen = sorted(sorted(scored, key=lambda t: -t[0])[:limit], key=lambda t: t[1])
+    return tuple((chunk.start + s, chunk.start + e) for score, s, e in chosen if score >= max(1, best - 1))
+
+
+def marked_html(text: str, spans: tuple[tuple[int, int], ...], offset: int = 0) -> str:
+    """``text`` escaped for HTML with ``<mark>`` around each span (spans in coordinates ``offset`` based)."""
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        start, end = max(start - offset, pos), min(end - offset, len(text))
+        if start >= end:
+            continue
+        out += [html.escape(text[pos:start]), "<mark>", html.escape(text[start:end]), "</mark>"]
+        pos = end
+    out.append(html.escape(text[pos:]))
+    return "".join(out).replace("\n", "<br>")

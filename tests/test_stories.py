@@ -1,0 +1,67 @@
+"""Stories: the same event rewritten by another outlet is one result, with "also reported by"."""
+
+from __future__ import annotations
+
+from itertools import combinations
+from pathlib import Path
+
+import pytest
+
+from archive.stories import jaccard, shingles, story_of
+from archive.types import Article
+from ingest.normalize import clean_text
+from tests.conftest import SAMPLE, sample_id
+
+
+def _article(aid: str, text: str, story: str = "") -> Article:
+    return Article(id=aid, title="", text=text, content_hash=aid, origin=aid, story_id=story)
+
+
+def test_shingle_overlap_separates_same_story_from_same_topic():
+    texts = {p.name[:3]: clean_text(p.read_text(encoding="utf-8")) for p in sorted(SAMPLE.glob("*.txt"))}
+    scores = {(a, b): jaccard(shingles(texts[a]), shingles(texts[b])) for a, b in combinations(sorted(texts), 2)}
+    assert scores[("000", "001")] > 0.05
+    assert max(v for pair, v in scores.items() if pair != ("000", "001")) < 0.02
+
+
+@pytest.mark.parametrize(
+    "candidates, expected",
+    [
+        ([], "new"),
+        ([(_article("old", "an unrelated text about floods in the valley"), 0.9)], "new"),
+        ([(_article("old", "the cat sat on the mat today in the sun"), 0.9)], "old"),
+        ([(_article("old", "the cat sat on the mat today in the sun", story="s1"), 0.9)], "s1"),
+    ],
+)
+def test_story_of(candidates, expected):
+    new = _article("new", "the cat sat on the mat today in the sun")
+    assert story_of(new, candidates, min_jaccard=0.05) == expected
+
+
+@pytest.mark.slow
+def test_sample_has_one_story_000_and_001(sample_archive):
+    stories = {Path(a.origin).name[:3]: a.story_id for a in sample_archive.articles()}
+    assert stories["000"] == stories["001"]
+    assert len({stories[n] for n in ("000", "002", "003", "004")}) == 4
+
+
+@pytest.mark.slow
+def test_story_is_one_result_with_also_reported_by(sample_archive):
+    hits = sample_archive.search("Putin called Rutte intelligent and systematic", k=10)
+    ids = [h.article.id for h in hits]
+    pair = {sample_id(sample_archive, "000"), sample_id(sample_archive, "001")}
+    grouped = [h for h in hits if h.article.id in pair]
+    assert len(grouped) == 1, "the two reports of one story are one result"
+    assert {a.id for a in grouped[0].also} == pair - {grouped[0].article.id}
+    assert len(ids) == 4
+    data = grouped[0].to_dict()
+    assert data["also_reported_by"][0]["article_id"] in pair
+
+
+@pytest.mark.slow
+def test_story_filter(sample_archive):
+    story = sample_archive.article(sample_id(sample_archive, "000")).story_id
+    from archive.store import Filters
+
+    hits = sample_archive.search("NATO", k=10, filters=Filters(story=story))
+    assert len(hits) == 1 and len(hits[0].also) == 1
