@@ -6,6 +6,6 @@ Importing this package loads no model and opens no database; ``Archive`` does so
 from archive.core import Archive
 from archive.errors import ArchiveError
 from archive.settings import Settings
-from archive.types import Article, ArchiveStats, Chunk, IngestReport, SearchHit
+from archive.types import Article, ArchiveStats, Chunk, Filters, IngestReport, SearchHit
 
-__all__ = ["Archive", "ArchiveError", "Settings", "Article", "ArchiveStats", "Chunk", "IngestReport", "SearchHit"]
+__all__ = ["Archive", "ArchiveError", "Settings", "Article", "ArchiveStats", "Chunk", "Filters", "IngestReport", "SearchHit"]

@@ -48,7 +48,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from archive import Archive
-    from archive.store import Filters
+    from archive.types import Filters
     from ingest.normalize import parse_date
 
     for flag in ("since", "until"):

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 from archive.embedding import Embedder, make_embedder
 from archive.errors import ArchiveBusyError, ArchiveError
 from archive.settings import PROJECT_ROOT, Settings
-from archive.types import Article, ArchiveStats, Chunk, IngestReport, SearchHit
+from archive.types import Article, ArchiveStats, Chunk, Facets, Filters, IngestReport, SearchHit
 
 if TYPE_CHECKING:
-    from archive.store import ChromaStore, Filters
+    from archive.store import ChromaStore
 
 LOCK_FILE = "ingest.lock"
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
@@ -57,13 +57,19 @@ class Archive:
                 paths, source=source, prune=prune, progress=progress, on_progress=on_progress
             )
 
-    def search(self, query: str, k: int = 10, filters: "Filters | None" = None) -> list[SearchHit]:
+    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[SearchHit]:
         """The ``k`` best articles for a query, each with its best passage."""
         from archive.search import hybrid_search
 
         return hybrid_search(self.store, self.embedder, self.settings, query, k, filters)
 
-    def ranked_ids(self, query: str, k: int = 10, filters: "Filters | None" = None) -> list[str]:
+    def facets(self, query: str, filters: Filters | None = None, depth: int = 100) -> Facets:
+        """Counts per source and month over the ``depth`` best matches of a query."""
+        from archive.search import facet_counts
+
+        return facet_counts(self.search(query, depth, filters))
+
+    def ranked_ids(self, query: str, k: int = 10, filters: Filters | None = None) -> list[str]:
         """Article ids in rank order, each hit followed by the other reports of its story."""
         ids: list[str] = []
         for hit in self.search(query, k, filters):

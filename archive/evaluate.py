@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.errors import InputError
-from archive.store import Filters
+from archive.types import Filters
 
 
 @dataclass(frozen=True)

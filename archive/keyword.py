@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive.types import Chunk
+from archive.types import Chunk, ChunkMatch
 
 # Words too common in questions to be evidence (kept when quoted as part of a phrase).
 STOPWORDS = frozenset(
@@ -30,15 +30,6 @@ STOPWORDS = frozenset(
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
 _PHRASE = re.compile(r'"([^"]+)"|“([^”]+)”')
-
-
-@dataclass(frozen=True)
-class KeywordMatch:
-    """A chunk found by keywords, with its BM25 score (higher is better)."""
-
-    chunk: Chunk
-    score: float
-    content_hash: str
 
 
 @dataclass(frozen=True)
@@ -135,7 +126,7 @@ class KeywordIndex:
         sources: Sequence[str] = (),
         ts_range: tuple[int | None, int | None] = (None, None),
         article_ids: Sequence[str] = (),
-    ) -> list[KeywordMatch]:
+    ) -> list[ChunkMatch]:
         """The ``n`` best chunks by BM25 (body weighted over title) that pass the filters."""
         expression = query.fts()
         if not expression:
@@ -166,7 +157,7 @@ class KeywordIndex:
             except sqlite3.OperationalError:
                 return []  # a query FTS5 cannot parse finds nothing by keywords; the vector side still runs
         return [
-            KeywordMatch(Chunk(aid, int(idx), body, int(start), int(stop)), float(score), h)
+            ChunkMatch(Chunk(aid, int(idx), body, int(start), int(stop)), float(score), h)
             for body, aid, idx, start, stop, h, score in rows
         ]
 

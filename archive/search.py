@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 
 from archive.embedding import Embedder
 from archive.highlight import matching_sentences
 from archive.keyword import parse_query
 from archive.settings import Settings
-from archive.store import ChromaStore, Filters
-from archive.types import Article, Chunk, SearchHit
+from archive.store import ChromaStore
+from archive.types import Filters
+from archive.types import Article, Chunk, Facets, SearchHit
 
 
 MIN_KEYWORD_SCORE = 1e-3  # FTS5 floors the BM25 of words found everywhere near zero: no evidence
@@ -108,3 +110,11 @@ def group_by_article(
         passages = tuple(c.chunk for c in current[1:])
         hits.append(SearchHit(article, current[0].chunk, article_scores[article_id], passages))
     return [replace(h, also=tuple(also[h.article.story_id or h.article.id])) for h in hits]
+
+
+def facet_counts(hits: list[SearchHit]) -> Facets:
+    """Per-source and per-month counts over the hits and the other reports of their stories."""
+    articles = [a for h in hits for a in (h.article, *h.also)]
+    sources = Counter(a.source or "(unknown)" for a in articles)
+    months = Counter(a.published_at[:7] for a in articles if a.published_at)
+    return Facets(dict(sources.most_common()), dict(sorted(months.items())), len(articles))

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -24,10 +23,10 @@ from urllib.parse import urlparse
 import numpy as np
 
 from archive.embedding import mean_vector
-from archive.errors import QueryError, StoreError
-from archive.keyword import KeywordIndex, KeywordMatch, ParsedQuery
+from archive.errors import StoreError
+from archive.keyword import KeywordIndex, ParsedQuery
 from archive.settings import Settings
-from archive.types import Article, Chunk
+from archive.types import Article, Chunk, ChunkMatch, Filters
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
@@ -36,35 +35,6 @@ from chromadb.config import Settings as ChromaSettings  # noqa: E402
 
 HASH_PREFIX = 12
 JOURNAL = "ingest.journal"
-
-
-@dataclass(frozen=True)
-class ChunkMatch:
-    """A chunk returned by the vector index, with its cosine similarity."""
-
-    chunk: Chunk
-    similarity: float
-    content_hash: str
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Search restrictions: publishers, and an inclusive published date range (ISO dates)."""
-
-    sources: tuple[str, ...] = ()
-    date_from: str = ""
-    date_to: str = ""
-    article_ids: tuple[str, ...] = ()
-    story: str = ""
-
-    def __post_init__(self) -> None:
-        for name in ("date_from", "date_to"):
-            value = getattr(self, name)
-            if value and timestamp(value) is None:
-                raise QueryError(f"{name} expects an ISO date such as 2022-06-30, got {value!r}")
-
-    def is_empty(self) -> bool:
-        return not (self.sources or self.date_from or self.date_to or self.article_ids or self.story)
 
 
 def timestamp(iso: str, end_of_day: bool = False) -> int | None:
@@ -226,7 +196,7 @@ class ChromaStore:
         res = self.articles.get(where={"story_id": story_id}, include=[])
         return list(res["ids"])
 
-    def keyword_chunks(self, query: ParsedQuery, n: int, filters: Filters | None = None) -> list[KeywordMatch]:
+    def keyword_chunks(self, query: ParsedQuery, n: int, filters: Filters | None = None) -> list[ChunkMatch]:
         """The ``n`` chunks that best match the query's words by BM25, passing ``filters``."""
         f = filters or Filters()
         span = (timestamp(f.date_from), timestamp(f.date_to, end_of_day=True))

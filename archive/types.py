@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
+
+from archive.errors import QueryError
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,43 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class Filters:
+    """Search restrictions: publishers, and an inclusive published date range (ISO dates)."""
+
+    sources: tuple[str, ...] = ()
+    date_from: str = ""
+    date_to: str = ""
+    article_ids: tuple[str, ...] = ()
+    story: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("date_from", "date_to"):
+            value = getattr(self, name)
+            if value and not _is_iso_date(value):
+                raise QueryError(f"{name} expects an ISO date such as 2022-06-30, got {value!r}")
+
+    def is_empty(self) -> bool:
+        return not (self.sources or self.date_from or self.date_to or self.article_ids or self.story)
+
+
+def _is_iso_date(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class ChunkMatch:
+    """A chunk one index ranked for a query: cosine similarity (vectors) or BM25 (keywords)."""
+
+    chunk: Chunk
+    score: float
+    content_hash: str  # prefix of the article version the chunk belongs to
+
+
+@dataclass(frozen=True)
 class SearchHit:
     """One article in a result list, with its best passage."""
 
@@ -92,6 +132,18 @@ class SearchHit:
                 for o in self.also
             ],
         }
+
+
+@dataclass(frozen=True)
+class Facets:
+    """Counts over the articles that match a query: per source and per publication month."""
+
+    sources: dict[str, int]
+    months: dict[str, int]
+    articles: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass

@@ -73,26 +73,36 @@ class BackgroundWriter:
                 self._error = e
 
     def _write(self, batch: list[Embedded]) -> None:
+        stored = self._store_each(batch)
+        if stored and self._after_write is not None:
+            try:
+                self._after_write(stored)
+            except ArchiveError:
+                pass  # enrichment (stories) is best effort: the articles themselves are stored
+
+    def _store_each(self, batch: list[Embedded]) -> list[Embedded]:
+        """Store the batch; on failure, article by article. Returns what was stored."""
         try:
             self._store_batch(batch)
-            return
+            return batch
         except ArchiveError as e:
             if len(batch) == 1:
                 self._fail(batch[0], f"storing failed: {e}")
-                return
+                return []
+        stored = []
         for item in batch:  # isolate the article that fails; the others are stored
             try:
                 self._store_batch([item])
+                stored.append(item)
             except ArchiveError as e:
                 self._fail(item, f"storing failed: {e}")
+        return stored
 
     def _store_batch(self, batch: list[Embedded]) -> None:
         self._store.write(
             [(e.article, e.chunks, e.vectors) for e in batch],
             replaces={e.article.id for e in batch if e.is_update},
         )
-        if self._after_write is not None:
-            self._after_write(batch)
         for item in batch:
             if item.is_update:
                 self.result.updated += 1

@@ -2,12 +2,16 @@
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
 from archive.errors import ArchiveError
 from archive.highlight import marked_html
-from archive.store import Filters
+from archive.search import facet_counts
+from archive.types import Filters
 from webui.resources import escape_markdown, get_archive
+
+FACET_DEPTH = 100  # facets count over this many best matches
 
 st.title("Search the archive")
 
@@ -54,10 +58,17 @@ if story:
 if query.strip():
     try:
         filters = Filters(tuple(sources), state["since"], state["until"], story=story)
-        hits = archive.search(query, k=k, filters=filters)
+        matches = archive.search(query, k=max(k, FACET_DEPTH), filters=filters)
     except ArchiveError as e:
         st.error(f"Search failed: {e}")
         st.stop()
+    hits, facets = matches[:k], facet_counts(matches)
+    if facets.articles:
+        with st.expander(f"{facets.articles} matching articles by source and month"):
+            left, right = st.columns(2)
+            left.bar_chart(pd.DataFrame({"articles": facets.sources}), horizontal=True)
+            if facets.months:
+                right.bar_chart(pd.DataFrame({"articles": facets.months}))
     if not hits:
         st.info("No article matches this query and these filters.")
     for hit in hits:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from archive import Archive, Settings
-from archive.store import Filters
+from archive.types import Filters
 from tests.conftest import ROOT, SAMPLE, sample_id
 
 pytestmark = pytest.mark.slow

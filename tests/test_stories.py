@@ -61,7 +61,26 @@ def test_story_is_one_result_with_also_reported_by(sample_archive):
 @pytest.mark.slow
 def test_story_filter(sample_archive):
     story = sample_archive.article(sample_id(sample_archive, "000")).story_id
-    from archive.store import Filters
+    from archive.types import Filters
 
     hits = sample_archive.search("NATO", k=10, filters=Filters(story=story))
     assert len(hits) == 1 and len(hits[0].also) == 1
+
+
+def test_facet_counts_include_every_report_of_a_story():
+    from archive.search import facet_counts
+    from archive.types import Chunk, SearchHit
+
+    def art(aid, source, date):
+        return Article(id=aid, title="", text="", content_hash=aid, origin=aid, source=source, published_at=date)
+
+    chunk = Chunk("a", 0, "", 0, 0)
+    hits = [
+        SearchHit(art("a", "cnn.com", "2022-06-15"), chunk, 1.0, also=(art("b", "bbc.co.uk", "2022-06-16"),)),
+        SearchHit(art("c", "cnn.com", "2022-07-01T10:00:00Z"), chunk, 0.5),
+        SearchHit(art("d", "", ""), chunk, 0.1),
+    ]
+    facets = facet_counts(hits)
+    assert facets.sources == {"cnn.com": 2, "bbc.co.uk": 1, "(unknown)": 1}
+    assert facets.months == {"2022-06": 2, "2022-07": 1}
+    assert facets.articles == 4

@@ -1,0 +1,188 @@
+"""Retrieval benchmark on RealTime QA: our search vs LangChain's default pipeline vs BM25 alone.
+
+    python bench/retrieval.py                   # all systems whose archives are built (builds ours)
+    python bench/retrieval.py --build-langchain # also build LangChain's archive (about an hour on 2 cores)
+
+The 7,504 pool articles are ingested once into archives kept under bench/.cache (or
+$ARCHIVE_BENCH_CACHE) and reused; ours is resumable (ingest is incremental), so an interrupted build
+continues where it stopped. The 99 dev questions run in three settings: the question alone; the
+question followed by its choices; the question alone restricted to the 14 days before question_date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import REALTIMEQA, ROOT, pool_records, write_section  # noqa: E402
+
+CACHE = Path(os.environ.get("ARCHIVE_BENCH_CACHE", ROOT / "bench" / ".cache"))
+SETTINGS_RUN = (("question", False, 0), ("question + choices", True, 0), ("question, 14-day window", False, 14))
+
+Search = Callable[[str, int, "object | None"], list[str]]
+
+
+def our_archive():
+    from archive import Archive, Settings
+
+    settings = Settings()
+    archive = Archive(Settings(dir=CACHE / f"ours-{settings.index_name(settings.embedding_model)}"))
+    pool = REALTIMEQA / "corpus.jsonl.gz"
+    if archive.store.count_articles() < 7400:
+        print(f"building our archive in {archive.settings.dir} (resumable)…", flush=True)
+        start = time.perf_counter()
+        report = archive.ingest([str(pool)], progress=True)
+        print(f"  {report.added} added, {len(report.failed)} failed, {time.perf_counter() - start:.0f} s", flush=True)
+    return archive
+
+
+def ours(archive) -> Search:
+    return lambda q, k, f: archive.ranked_ids(q, k, f)
+
+
+def bm25_alone() -> Search:
+    """BM25 (bm25s, English stopwords) over whole articles, title and text."""
+    import bm25s
+
+    records = list(pool_records())
+    ids = [r["doc_id"] for r in records]
+    dates = [_day(r.get("publish_date") or "") for r in records]
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize([f"{r.get('title') or ''}\n{r.get('text') or ''}" for r in records],
+                                   stopwords="en", show_progress=False), show_progress=False)
+
+    def search(query: str, k: int, filters) -> list[str]:
+        tokens = bm25s.tokenize([query], stopwords="en", show_progress=False)
+        docs, _ = retriever.retrieve(tokens, k=len(ids) if filters else k, show_progress=False)
+        ranked = [int(i) for i in docs[0]]
+        if filters:
+            lo, hi = date.fromisoformat(filters.date_from), date.fromisoformat(filters.date_to)
+            ranked = [i for i in ranked if dates[i] and lo <= dates[i] <= hi]
+        return [ids[i] for i in ranked[:k]]
+
+    return search
+
+
+def langchain_store(build: bool):
+    """LangChain's default: RecursiveCharacterTextSplitter(1000, 200), same model, Chroma similarity search."""
+    from langchain_chroma import Chroma
+    from langchain_core.documents import Document
+    from langchain_huggingface import HuggingFaceEmbeddings
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    from archive.embedding import bundled_model_path
+
+    embeddings = HuggingFaceEmbeddings(model_name=bundled_model_path(), model_kwargs={"device": "cpu"})
+    store = Chroma(collection_name="langchain", embedding_function=embeddings, persist_directory=str(CACHE / "langchain"))
+    done_file = CACHE / "langchain" / "done"
+    if done_file.exists():
+        return store
+    if not build:
+        return None
+    splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
+    have = set(store.get(include=[])["ids"])
+    batch: list = []
+    for record in pool_records():
+        day = _day(record.get("publish_date") or "")
+        meta = {"doc_id": record["doc_id"], "ts": _ts(day) if day else -1}
+        for i, chunk in enumerate(splitter.split_text(record.get("text") or "")):
+            cid = f"{record['doc_id']}:{i}"
+            if cid not in have:
+                batch.append((cid, Document(page_content=chunk, metadata=meta)))
+        if len(batch) >= 512:
+            store.add_documents([d for _, d in batch], ids=[c for c, _ in batch])
+            batch = []
+    if batch:
+        store.add_documents([d for _, d in batch], ids=[c for c, _ in batch])
+    done_file.write_text("ok")
+    return store
+
+
+def langchain(store) -> Search:
+    def search(query: str, k: int, filters) -> list[str]:
+        where = None
+        if filters:
+            where = {"$and": [{"ts": {"$gte": _ts(date.fromisoformat(filters.date_from))}},
+                              {"ts": {"$lte": _ts(date.fromisoformat(filters.date_to)) + 86399}}]}
+        ids: list[str] = []
+        for doc in store.similarity_search(query, k=k * 5, filter=where):
+            if doc.metadata["doc_id"] not in ids:
+                ids.append(doc.metadata["doc_id"])
+        return ids[:k]
+
+    return search
+
+
+def _day(value: str) -> date | None:
+    from ingest.normalize import parse_date
+
+    iso = parse_date(value)
+    return date.fromisoformat(iso[:10]) if iso else None
+
+
+def _ts(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp())
+
+
+def run(systems: dict[str, Search], questions) -> dict[str, dict[str, dict]]:
+    from archive.evaluate import evaluate
+
+    results: dict[str, dict[str, dict]] = {}
+    for name, search in systems.items():
+        search("warm up", 1, None)
+        for label, with_choices, window in SETTINGS_RUN:
+            metrics = evaluate(search, questions, with_choices, window)
+            results.setdefault(label, {})[name] = metrics
+            print(f"{label:28s} {name:22s} " + "  ".join(f"{m} {v}" for m, v in metrics.items()), flush=True)
+    return results
+
+
+def table(results: dict[str, dict[str, dict]]) -> str:
+    lines = ["| setting | system | R@1 | R@5 | R@10 | MRR@10 | nDCG@10 | p50 ms | p95 ms |", "|---|---|---|---|---|---|---|---|---|"]
+    for label, by_system in results.items():
+        for name, m in by_system.items():
+            lines.append(f"| {label} | {name} | {m['recall@1']:.3f} | {m['recall@5']:.3f} | {m['recall@10']:.3f} | "
+                         f"{m['mrr@10']:.3f} | {m['ndcg@10']:.3f} | {m['p50_ms']:.0f} | {m['p95_ms']:.0f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build-langchain", action="store_true", help="build LangChain's archive if missing")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    from archive.evaluate import load_questions
+
+    questions = load_questions(REALTIMEQA / "dev.jsonl")
+    archive = our_archive()
+    systems: dict[str, Search] = {"ours (hybrid)": ours(archive), "BM25 alone": bm25_alone()}
+    lc = langchain_store(args.build_langchain)
+    if lc is not None:
+        systems["LangChain default"] = langchain(lc)
+    results = run(systems, questions)
+    stats = archive.stats()
+    text = "\n".join([
+        "## Retrieval on RealTime QA dev (issue 3)",
+        "",
+        f"Command: `python bench/retrieval.py{' --build-langchain' if args.build_langchain else ''}` "
+        f"({len(questions)} dev questions; pool of {stats.articles} articles, {stats.chunks} chunks in our index). "
+        "Recall@k: share of questions with a gold article in the first k results.",
+        "",
+        table(results),
+        "" if lc is not None else "\nLangChain's archive was not built in this run (`--build-langchain`, about an hour).",
+    ])
+    print(text)
+    (CACHE / "retrieval.json").write_text(json.dumps(results, indent=1))
+    if not args.no_write:
+        write_section("retrieval", text)
+
+
+if __name__ == "__main__":
+    main()
