@@ -182,15 +182,6 @@ class ChromaStore:
             if 1.0 - float(dist) >= min_similarity
         ]
 
-    def set_stories(self, stories: dict[str, str]) -> None:
-        """Record the story id of each article named."""
-        if not stories:
-            return
-        res = self.articles.get(ids=list(stories), include=["metadatas"])
-        if res["ids"]:
-            metas = [dict(meta, story_id=stories[aid]) for aid, meta in zip(res["ids"], res["metadatas"])]
-            self.articles.update(ids=res["ids"], metadatas=metas)
-
     def story_members(self, story_id: str) -> list[str]:
         """Ids of the articles of one story."""
         res = self.articles.get(where={"story_id": story_id}, include=[])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 
 import numpy as np
 
@@ -40,13 +41,15 @@ def story_of(article: Article, candidates: Iterable[tuple[Article, float]], min_
     return article.id
 
 
-def assign_stories(store, articles: list[tuple[Article, np.ndarray]], settings) -> None:
-    """Give each newly written article a story id, from the articles nearest to its mean vector."""
-    for article, vector in articles:
+def assign_stories(store, articles: list[tuple[Article, np.ndarray]], settings) -> list[str]:
+    """Story ids for articles about to be written: compared with stored articles and with each other."""
+    stories: list[str] = []
+    for i, (article, vector) in enumerate(articles):
         near = store.similar_articles(vector, settings.story_candidates, settings.story_min_similarity)
-        story = story_of(article, near, settings.story_min_jaccard)
-        updates = {article.id: story}
-        for other, _ in near:
-            if other.story_id == "" and story == (other.story_id or other.id):
-                updates[other.id] = story  # an article stored before stories existed joins explicitly
-        store.set_stories(updates)
+        for j in range(i):  # earlier articles of the same batch are not stored yet
+            similarity = float(np.dot(vector, articles[j][1]))
+            if similarity >= settings.story_min_similarity:
+                near.append((replace(articles[j][0], story_id=stories[j]), similarity))
+        near.sort(key=lambda pair: -pair[1])
+        stories.append(story_of(article, near, settings.story_min_jaccard))
+    return stories

@@ -72,7 +72,7 @@ class Ingestor:
         bar = _progress_bar(origins, progress)
         pending: list[_Pending] = []
         done = 0
-        self._writer = BackgroundWriter(self.store, after_write=self._assign_stories)
+        self._writer = BackgroundWriter(self.store, before_write=self._with_stories)
         self._run_hashes: dict[str, str] = {}
         # Origins to add to stored articles, applied once the writer is done (their owner may be in flight).
         self._extra_origins: list[tuple[str, str]] = []
@@ -200,8 +200,10 @@ class Ingestor:
             offset += n
         return embedded
 
-    def _assign_stories(self, batch: list[Embedded]) -> None:
-        assign_stories(self.store, [(e.article, mean_vector(e.vectors)) for e in batch], self.settings)
+    def _with_stories(self, batch: list[Embedded]) -> list[Embedded]:
+        """Each article with its story id, so that it is written once, complete."""
+        stories = assign_stories(self.store, [(e.article, mean_vector(e.vectors)) for e in batch], self.settings)
+        return [replace(e, article=replace(e.article, story_id=story)) for e, story in zip(batch, stories)]
 
     # ---- pruning ---------------------------------------------------------------------------------
 

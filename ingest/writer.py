@@ -43,9 +43,9 @@ class Embedded:
 class BackgroundWriter:
     """Stores batches of embedded articles in a thread; ``close()`` waits and returns the result."""
 
-    def __init__(self, store, depth: int = 2, after_write: Callable[[list[Embedded]], None] | None = None):
+    def __init__(self, store, depth: int = 2, before_write: Callable[[list[Embedded]], list[Embedded]] | None = None):
         self._store = store
-        self._after_write = after_write
+        self._before_write = before_write
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self.result = WriteResult()
         self._error: BaseException | None = None
@@ -73,12 +73,12 @@ class BackgroundWriter:
                 self._error = e
 
     def _write(self, batch: list[Embedded]) -> None:
-        stored = self._store_each(batch)
-        if stored and self._after_write is not None:
+        if self._before_write is not None:
             try:
-                self._after_write(stored)
+                batch = self._before_write(batch)
             except ArchiveError:
-                pass  # enrichment (stories) is best effort: the articles themselves are stored
+                pass  # enrichment (stories) is best effort: the articles are stored without it
+        self._store_each(batch)
 
     def _store_each(self, batch: list[Embedded]) -> list[Embedded]:
         """Store the batch; on failure, article by article. Returns what was stored."""
