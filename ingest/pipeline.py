@@ -76,24 +76,27 @@ class Ingestor:
         self._run_hashes: dict[str, str] = {}
         # Origins to add to stored articles, applied once the writer is done (their owner may be in flight).
         self._extra_origins: list[tuple[str, str]] = []
-        for article in self._articles(origins, defaults, report, read_ok):
-            done += 1
-            bar.update(1)
-            if on_progress:
-                on_progress(done, article.origin)
-            if article.id in seen_ids:
-                report.duplicate += 1
-                report.duplicates.append((article.origin, article.id))
-                continue
-            seen_ids.add(article.id)
-            pending.append(_Pending(article))
-            if len(pending) >= 64:
-                self._flush(pending, report)
-                pending = []
-        self._flush(pending, report)
-        written = self._writer.close()
-        report.added, report.updated, report.chunks_embedded = written.added, written.updated, written.chunks
-        report.failed.extend(written.failed)
+        try:
+            for article in self._articles(origins, defaults, report, read_ok):
+                done += 1
+                bar.update(1)
+                if on_progress:
+                    on_progress(done, article.origin)
+                if article.id in seen_ids:
+                    report.duplicate += 1
+                    report.duplicates.append((article.origin, article.id))
+                    continue
+                seen_ids.add(article.id)
+                pending.append(_Pending(article))
+                if len(pending) >= 64:
+                    self._flush(pending, report)
+                    pending = []
+            self._flush(pending, report)
+        finally:
+            # Whatever stops the run, what was already embedded is still written.
+            written = self._writer.close()
+            report.added, report.updated, report.chunks_embedded = written.added, written.updated, written.chunks
+            report.failed.extend(written.failed)
         for article_id, origin in self._extra_origins:
             self.store.add_origin(article_id, origin)
         bar.close()
@@ -107,15 +110,20 @@ class Ingestor:
         self, origins: list[str], defaults: dict[str, str], report: IngestReport, read_ok: set[str]
     ) -> Iterator[Article]:
         for origin in origins:
+            complete = True  # every record of the origin was read: only then may --prune judge it
             try:
                 for item in sources.read(origin, self.settings):
                     if isinstance(item, IngestFailure):
                         report.failed.append(item)
+                        complete = False
                         continue
                     article = self._normalize(item, defaults, report)
-                    if article is not None:
+                    if article is None:
+                        complete = False
+                    else:
                         yield article
-                read_ok.add(origin)
+                if complete:
+                    read_ok.add(origin)
             except InputError as e:
                 report.failed.append(IngestFailure(origin, str(e)))
             except (OSError, ValueError, RecursionError) as e:  # a reader bug must not stop the run

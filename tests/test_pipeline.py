@@ -189,3 +189,14 @@ def test_failed_write_of_a_lone_article_gives_the_reason(settings, tmp_path, mon
     report = archive.ingest([str(path)])
     assert report.added == 0 and len(report.failed) == 1
     assert "storing failed: disk full (simulated)" in report.failed[0].reason
+
+
+def test_prune_keeps_a_record_whose_line_broke(fake_archive, tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    good = [json.dumps({"id": f"r{i}", "title": f"Story {i}", "text": f"Body of story {i}."}) for i in range(3)]
+    feed.write_text("\n".join(good), encoding="utf-8")
+    fake_archive.ingest([str(feed)])
+    feed.write_text("\n".join([good[0], '{"id": "r1", "text": broken', good[2]]), encoding="utf-8")
+    report = fake_archive.ingest([str(feed)], prune=True)
+    assert report.pruned == 0 and len(report.failed) == 1
+    assert sorted(a.id for a in fake_archive.articles()) == ["r0", "r1", "r2"]
