@@ -150,7 +150,7 @@ def report(results: dict, args: argparse.Namespace) -> None:
         "",
         "Where the speed comes from: the model runs under bfloat16 autocast on this CPU (AVX512-BF16/AMX; "
         "`ARCHIVE_EMBEDDING_PRECISION`, vectors within 0.9999 cosine of fp32), chunks are whole sentences "
-        "with little overlap (about 11% fewer chunks than 1000/200 character splitting), and storing runs "
+        "with little overlap, and storing runs "
         "in a background thread while the model encodes the next batch. Both pipelines embed with the same "
         "MiniLM weights; ours also embeds each chunk's title as a header.",
     ])
