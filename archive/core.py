@@ -84,6 +84,13 @@ class Archive:
         """The chunks of an article, in order."""
         return self.store.chunks_of(article_id)
 
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        """A chunk by its id, ``{article_id}:{index}`` (as ``Chunk.id`` gives it), or None."""
+        article_id, _, index = chunk_id.rpartition(":")
+        if not index.isdigit():
+            return None
+        return next((c for c in self.chunks(article_id) if c.index == int(index)), None)
+
     def articles(self) -> list[Article]:
         """Every article's metadata (no text)."""
         return list(self.store.iter_articles())

@@ -38,6 +38,8 @@ def test_chunk_spans_point_into_stored_article(fake_archive, sample_copy):
         assert chunks and [c.index for c in chunks] == list(range(len(chunks)))
         for chunk in chunks:
             assert full.text[chunk.start : chunk.end] == chunk.text
+            assert fake_archive.chunk(chunk.id) == chunk
+    assert fake_archive.chunk("nope:0") is None and fake_archive.chunk("bad-id") is None
 
 
 def test_changed_file_replaces_its_chunks(fake_archive, sample_copy):
