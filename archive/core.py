@@ -13,6 +13,7 @@ from archive.settings import PROJECT_ROOT, Settings
 from archive.types import Article, ArchiveStats, Chunk, Facets, Filters, IngestReport, SearchHit
 
 if TYPE_CHECKING:
+    from archive.rerank import Reranker
     from archive.store import ChromaStore
 
 LOCK_FILE = "ingest.lock"
@@ -26,6 +27,7 @@ class Archive:
         self.settings = settings or Settings()
         self._embedder = embedder
         self._store: ChromaStore | None = None
+        self._reranker: Reranker | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -61,7 +63,16 @@ class Archive:
         """The ``k`` best articles for a query, each with its best passage."""
         from archive.search import hybrid_search
 
-        return hybrid_search(self.store, self.embedder, self.settings, query, k, filters)
+        return hybrid_search(self.store, self.embedder, self.settings, query, k, filters, self.reranker)
+
+    @property
+    def reranker(self) -> "Reranker | None":
+        """The configured second stage (None when ``reranker`` is ``none``)."""
+        if self._reranker is None and self.settings.reranker not in ("", "none", "off"):
+            from archive.rerank import make_reranker
+
+            self._reranker = make_reranker(self.settings.reranker, self.embedder, self.settings.rrf_k)
+        return self._reranker
 
     def facets(self, query: str, filters: Filters | None = None, depth: int = 100) -> Facets:
         """Counts per source and month over the ``depth`` best matches of a query."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from archive.embedding import Embedder
 from archive.highlight import matching_sentences
 from archive.keyword import parse_query
+from archive.rerank import Reranker
 from archive.settings import Settings
 from archive.store import ChromaStore
 from archive.types import Filters
@@ -25,7 +26,13 @@ class _Candidate:
 
 
 def hybrid_search(
-    store: ChromaStore, embedder: Embedder, settings: Settings, query: str, k: int, filters: Filters | None
+    store: ChromaStore,
+    embedder: Embedder,
+    settings: Settings,
+    query: str,
+    k: int,
+    filters: Filters | None,
+    reranker: Reranker | None = None,
 ) -> list[SearchHit]:
     """The ``k`` best articles for ``query``, each with its best passage first."""
     query = query.strip()
@@ -51,7 +58,10 @@ def hybrid_search(
         dense = store.query_chunks(embedder.embed_query(query), n, filters)
         keyword = store.keyword_chunks(parsed, n, filters)
     keyword = [m for m in keyword if m.score > MIN_KEYWORD_SCORE]
-    hits = fuse(store, [(dense, settings.dense_weight), (keyword, settings.keyword_weight)], settings.rrf_k, k)
+    depth = max(k, settings.rerank_depth) if reranker else k
+    hits = fuse(store, [(dense, settings.dense_weight), (keyword, settings.keyword_weight)], settings.rrf_k, depth)
+    if reranker is not None:
+        hits = reranker.rerank(query, hits)[:k]
     return with_highlights(hits, query)
 
 

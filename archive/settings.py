@@ -81,6 +81,12 @@ class Settings(BaseSettings):
         description="Share of word 3-shingles two articles must have in common to be one story.",
     )
     story_candidates: int = Field(default=10, ge=1, description="Nearest articles compared per new article.")
+    reranker: str = Field(
+        default="none",
+        description="Second stage over the fused candidates: `none`, `sentences` (bundled embedder, sentence level) "
+        "or `cross-encoder:<name or path>`.",
+    )
+    rerank_depth: int = Field(default=30, ge=2, description="How many fused candidates the reranker reorders.")
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant: score = w / (k + rank).")
     dense_weight: float = Field(default=1.0, ge=0, description="Weight of the vector ranking in the fusion.")
     keyword_weight: float = Field(default=1.0, ge=0, description="Weight of the BM25 keyword ranking in the fusion.")

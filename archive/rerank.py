@@ -1,0 +1,101 @@
+"""Second-stage reranking of the fused candidates: a small protocol and a factory keyed by a setting.
+
+No trained cross-encoder ships in a package (see MODELS.md), so the offline reranker uses the bundled
+embedder at sentence level: a passage usually answers a question in one sentence, and a chunk vector
+averages that sentence with its neighbours. Each candidate article is scored by its best sentence's
+similarity to the query, and that ranking is fused with the first-stage ranking by reciprocal rank,
+so neither signal needs a tuned weight. ``cross-encoder:<name or path>`` scores (query, passage)
+pairs with any sentence-transformers CrossEncoder a user configures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Protocol
+
+import numpy as np
+
+from archive.embedding import Embedder
+from archive.errors import ConfigError
+from archive.types import SearchHit
+from ingest.chunking import sentence_spans
+
+MAX_SENTENCES_PER_HIT = 12
+
+
+class Reranker(Protocol):
+    """Reorders search hits for a query."""
+
+    name: str
+
+    def rerank(self, query: str, hits: list[SearchHit]) -> list[SearchHit]: ...
+
+
+def fuse_rankings(hits: list[SearchHit], scores: list[float], rrf_k: int) -> list[SearchHit]:
+    """Reciprocal rank fusion of the hits' current order with the order ``scores`` gives them."""
+    second = {i: r for r, i in enumerate(sorted(range(len(hits)), key=lambda i: -scores[i]))}
+    fused = [1 / (rrf_k + i + 1) + 1 / (rrf_k + second[i] + 1) for i in range(len(hits))]
+    order = sorted(range(len(hits)), key=lambda i: -fused[i])
+    return [replace(hits[i], score=fused[i]) for i in order]
+
+
+class SentenceReranker:
+    """Scores each hit by the best query-sentence similarity within its best passages."""
+
+    name = "sentences"
+
+    def __init__(self, embedder: Embedder, rrf_k: int = 60):
+        self._embedder = embedder
+        self._rrf_k = rrf_k
+
+    def rerank(self, query: str, hits: list[SearchHit]) -> list[SearchHit]:
+        if len(hits) < 2:
+            return hits
+        owners, sentences = [], []
+        for i, hit in enumerate(hits):
+            for chunk in (hit.chunk, *hit.passages[:1]):
+                for start, end in sentence_spans(chunk.text)[:MAX_SENTENCES_PER_HIT]:
+                    owners.append(i)
+                    sentences.append(f"{hit.article.title}: {chunk.text[start:end]}")
+        vectors = self._embedder.embed_documents([query, *sentences])
+        similarity = vectors[1:] @ vectors[0]
+        best = np.full(len(hits), -1.0)
+        for owner, value in zip(owners, similarity):
+            best[owner] = max(best[owner], float(value))
+        return fuse_rankings(hits, best.tolist(), self._rrf_k)
+
+
+class CrossEncoderReranker:
+    """Any sentence-transformers CrossEncoder (name or path), scoring (query, best passage) pairs."""
+
+    def __init__(self, model: str, rrf_k: int = 60):
+        self.name = f"cross-encoder:{model}"
+        self._model_name = model
+        self._model = None
+        self._rrf_k = rrf_k
+
+    def rerank(self, query: str, hits: list[SearchHit]) -> list[SearchHit]:
+        if len(hits) < 2:
+            return hits
+        if self._model is None:
+            from sentence_transformers import CrossEncoder
+
+            try:
+                self._model = CrossEncoder(self._model_name, device="cpu")
+            except Exception as e:
+                raise ConfigError(f"could not load cross-encoder {self._model_name!r}: {e}") from e
+        pairs = [(query, f"{h.article.title}\n{h.chunk.text}") for h in hits]
+        scores = np.asarray(self._model.predict(pairs, show_progress_bar=False), dtype=np.float32).reshape(len(hits), -1)
+        return fuse_rankings(hits, scores[:, -1].tolist(), self._rrf_k)
+
+
+def make_reranker(spec: str, embedder: Embedder, rrf_k: int = 60) -> Reranker | None:
+    """``none``, ``sentences`` (offline default) or ``cross-encoder:<name or path>``."""
+    spec = spec.strip()
+    if spec in ("", "none", "off"):
+        return None
+    if spec == "sentences":
+        return SentenceReranker(embedder, rrf_k)
+    if spec.startswith("cross-encoder:") and spec.split(":", 1)[1]:
+        return CrossEncoderReranker(spec.split(":", 1)[1], rrf_k)
+    raise ConfigError(f"reranker must be none, sentences or cross-encoder:<name or path>, got {spec!r}")

@@ -1,0 +1,45 @@
+"""Reranking: rank fusion arithmetic, the sentence reranker's effect, configuration errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from archive.errors import ConfigError
+from archive.rerank import SentenceReranker, fuse_rankings, make_reranker
+from archive.types import Article, Chunk, SearchHit
+from tests.fakes import HashingEmbedder
+
+
+def _hit(aid: str, text: str) -> SearchHit:
+    article = Article(id=aid, title="", text=text, content_hash=aid, origin=aid)
+    return SearchHit(article, Chunk(aid, 0, text, 0, len(text)), 0.0)
+
+
+def test_fusion_keeps_order_when_both_rankings_agree_and_breaks_ties_by_first_stage():
+    hits = [_hit(x, x) for x in "abc"]
+    assert [h.article.id for h in fuse_rankings(hits, [3, 2, 1], 60)] == ["a", "b", "c"]
+    # reversed second ranking: a and c tie exactly and the first stage's order decides
+    assert [h.article.id for h in fuse_rankings(hits, [1, 2, 3], 60)] == ["a", "c", "b"]
+    four = [_hit(x, x) for x in "abcd"]
+    assert [h.article.id for h in fuse_rankings(four, [3, 2, 1, 9], 60)] == ["a", "d", "b", "c"]
+
+
+def test_a_passage_with_the_answering_sentence_moves_up():
+    hits = [
+        _hit("weather", "Rain fell on Tuesday. Clouds stayed. Wind rose in the evening."),
+        _hit("answer", "Officials met. Russia loses 20,000 soldiers each month, Rutte said. Talks went on."),
+        _hit("sport", "The match ended in a draw. Fans went home."),
+    ]
+    reranked = SentenceReranker(HashingEmbedder(dim=256)).rerank("How many soldiers does Russia lose each month?", hits)
+    assert reranked[0].article.id == "answer"
+
+
+@pytest.mark.parametrize("spec", ["bogus", "cross-encoder:", "sentence"])
+def test_unknown_reranker_is_a_config_error(spec):
+    with pytest.raises(ConfigError, match="reranker must be"):
+        make_reranker(spec, HashingEmbedder())
+
+
+def test_none_means_no_second_stage():
+    assert make_reranker("none", HashingEmbedder()) is None
+    assert make_reranker("sentences", HashingEmbedder()).name == "sentences"
