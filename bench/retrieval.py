@@ -12,6 +12,7 @@ question followed by its choices; the question alone restricted to the 14 days b
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import sys
@@ -29,16 +30,24 @@ SETTINGS_RUN = (("question", False, 0), ("question + choices", True, 0), ("quest
 Search = Callable[[str, int, "object | None"], list[str]]
 
 
-def our_archive():
+def our_archive(limit: int | None = None, reranker: str = "none", embedder=None):
+    """Our archive of the pool (or of its first ``limit`` articles), built once and kept in the cache."""
     from archive import Archive, Settings
 
-    settings = Settings()
-    archive = Archive(Settings(dir=CACHE / f"ours-{settings.index_name(settings.embedding_model)}"))
-    pool = REALTIMEQA / "corpus.jsonl.gz"
-    if archive.store.count_articles() < 7400:
-        print(f"building our archive in {archive.settings.dir} (resumable)…", flush=True)
+    base = Settings()
+    name = f"ours-{base.index_name(base.embedding_model)}" + (f"-first{limit}" if limit else "")
+    archive = Archive(Settings(dir=CACHE / name, reranker=reranker), embedder=embedder)
+    wanted = min(limit or 7504, 7504) - 100  # a few pool records have no text
+    if archive.store.count_articles() < wanted:
+        source = REALTIMEQA / "corpus.jsonl.gz"
+        if limit:
+            source = CACHE / f"first{limit}.jsonl.gz"
+            with gzip.open(source, "wt", encoding="utf-8") as f:
+                for record in pool_records(limit):
+                    f.write(json.dumps(record) + "\n")
+        print(f"building {archive.settings.dir} (resumable)…", flush=True)
         start = time.perf_counter()
-        report = archive.ingest([str(pool)], progress=True)
+        report = archive.ingest([str(source)], progress=True)
         print(f"  {report.added} added, {len(report.failed)} failed, {time.perf_counter() - start:.0f} s", flush=True)
     return archive
 
@@ -144,6 +153,21 @@ def run(systems: dict[str, Search], questions) -> dict[str, dict[str, dict]]:
     return results
 
 
+def latency_table(full, questions) -> str:
+    from archive.evaluate import evaluate
+
+    small = our_archive(limit=900, embedder=full.embedder)
+    lines = ["| archive | chunks | reranker | p50 ms | p95 ms |", "|---|---|---|---|---|"]
+    for archive in (small, full):
+        chunks = archive.store.count_chunks()
+        for reranker in ("none", "sentences"):
+            view = our_archive(limit=900 if archive is small else None, reranker=reranker, embedder=full.embedder)
+            m = evaluate(ours(view), questions)
+            lines.append(f"| {archive.store.count_articles()} articles | {chunks} | {reranker} | {m['p50_ms']:.0f} | {m['p95_ms']:.0f} |")
+            print(lines[-1], flush=True)
+    return "\n".join(lines)
+
+
 def table(results: dict[str, dict[str, dict]]) -> str:
     lines = ["| setting | system | R@1 | R@5 | R@10 | MRR@10 | nDCG@10 | p50 ms | p95 ms |", "|---|---|---|---|---|---|---|---|---|"]
     for label, by_system in results.items():
@@ -162,11 +186,17 @@ def main() -> None:
 
     questions = load_questions(REALTIMEQA / "dev.jsonl")
     archive = our_archive()
-    systems: dict[str, Search] = {"ours (hybrid)": ours(archive), "BM25 alone": bm25_alone()}
+    reranked = our_archive(reranker="sentences", embedder=archive.embedder)
+    systems: dict[str, Search] = {
+        "ours (hybrid)": ours(archive),
+        "ours + sentence rerank": ours(reranked),
+        "BM25 alone": bm25_alone(),
+    }
     lc = langchain_store(args.build_langchain)
     if lc is not None:
         systems["LangChain default"] = langchain(lc)
     results = run(systems, questions)
+    latency = latency_table(archive, questions)
     stats = archive.stats()
     text = "\n".join([
         "## Retrieval on RealTime QA dev (issue 3)",
@@ -177,6 +207,10 @@ def main() -> None:
         "",
         table(results),
         "" if lc is not None else "\nLangChain's archive was not built in this run (`--build-langchain`, about an hour).",
+        "",
+        "Search latency (the 99 dev questions, question alone, warm):",
+        "",
+        latency,
     ])
     print(text)
     (CACHE / "retrieval.json").write_text(json.dumps(results, indent=1))

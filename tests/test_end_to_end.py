@@ -147,3 +147,24 @@ def test_ingest_and_search_against_a_chroma_server(chroma_server, real_embedder,
     assert Path(hits[0].article.origin).name.startswith("004")
     again = Archive(settings, embedder=real_embedder).ingest([str(SAMPLE)])
     assert again.unchanged == 5 and again.chunks_embedded == 0
+
+
+def test_quoted_phrase_matches_exactly(sample_archive):
+    hits = sample_archive.search('"NATO remains here"', k=5)
+    assert [h.article.id for h in hits] == [sample_id(sample_archive, "004")]
+    assert "NATO remains here" in hits[0].chunk.text
+    assert any("NATO remains here" in hits[0].chunk.text[s - hits[0].chunk.start : e - hits[0].chunk.start]
+               for s, e in hits[0].highlights)
+    assert sample_archive.search('"NATO remains in Berlin forever"', k=5) == []
+
+
+def test_search_hits_carry_highlights_of_the_answer(sample_archive):
+    hit = sample_archive.search("How many soldiers does Russia lose each month?", k=1)[0]
+    marked = [hit.chunk.text[s - hit.chunk.start : e - hit.chunk.start] for s, e in hit.highlights]
+    assert any("20,000 soldier losses monthly" in m for m in marked)
+
+
+def test_sentence_reranker_keeps_the_sample_answers_first(real_embedder, sample_archive):
+    reranked = Archive(Settings(dir=sample_archive.settings.dir, reranker="sentences"), embedder=real_embedder)
+    assert reranked.search("How many soldiers does Russia lose each month?", k=3)[0].article.id == sample_id(sample_archive, "004")
+    assert reranked.search("Where did Rutte warn that NATO could be Russia's next target?", k=3)[0].article.id == sample_id(sample_archive, "002")
