@@ -17,7 +17,7 @@ import pytest
 from archive.errors import InputError
 from archive.settings import Settings
 from archive.types import IngestFailure, RawDocument
-from ingest import sources
+from ingest.readers import files  # every open of an input file happens there
 from ingest.sources import SUPPORTED_SUFFIXES, decode_bytes, discover, read
 
 
@@ -124,7 +124,7 @@ def test_file_over_the_limit_is_refused_without_reading(tmp_path, monkeypatch):
     def no_open(*args, **kwargs):
         raise AssertionError("the file was opened")
 
-    monkeypatch.setattr(sources, "open", no_open, raising=False)
+    monkeypatch.setattr(files, "open", no_open, raising=False)
     with pytest.raises(InputError) as info:
         read_all(path, Settings(max_file_mb=0.001))
     assert str(info.value) == "file is 2.0 KB, over the 0.001 MB limit (ARCHIVE_MAX_FILE_MB)"
@@ -164,7 +164,7 @@ def test_os_errors_become_input_errors(tmp_path, settings, monkeypatch, error, r
     def failing_open(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(sources, "open", failing_open, raising=False)
+    monkeypatch.setattr(files, "open", failing_open, raising=False)
     with pytest.raises(InputError) as info:
         read_all(path, settings)
     assert str(info.value) == reason
