@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 import re
 
 from archive.keyword import parse_query
@@ -10,6 +11,7 @@ from archive.types import Chunk
 from ingest.chunking import sentence_spans
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+MIN_SHARE = 0.4  # share of the query's content words a sentence must contain to be marked
 STEM = 5  # compare words by their first letters: "soldiers" meets "soldier", "monthly" meets "month"
 
 
@@ -28,11 +30,14 @@ def matching_sentences(chunk: Chunk, query: str, limit: int = 2) -> tuple[tuple[
         score += sum(3 for p in parsed.phrases if p.lower() in sentence.lower())
         if score:
             scored.append((score, start, end))
+    # A sentence that shares one word of a long question is not an answer: ask for a good part of it.
+    floor = max(1, math.ceil(len(wanted) * MIN_SHARE)) if not parsed.phrases else 3
+    scored = [t for t in scored if t[0] >= floor]
     if not scored:
         return ()
     best = max(s for s, _, _ in scored)
     chosen = sorted(sorted(scored, key=lambda t: -t[0])[:limit], key=lambda t: t[1])
-    return tuple((chunk.start + s, chunk.start + e) for score, s, e in chosen if score >= max(1, best - 1))
+    return tuple((chunk.start + s, chunk.start + e) for score, s, e in chosen if score >= best - 1)
 
 
 def marked_html(text: str, spans: tuple[tuple[int, int], ...], offset: int = 0) -> str:

@@ -38,3 +38,8 @@ def test_marked_html_escapes_article_markup():
     assert "<script>" not in out and "<img" not in out
     assert "&lt;script&gt;" in out and out.startswith("<mark>He wrote</mark>") and out.count("<mark>") == 1
     assert marked_html("a\nb", ()) == "a<br>b"
+
+
+def test_one_shared_word_of_a_long_question_is_not_a_highlight():
+    chunk = _chunk("The Russian leader spoke at length. Nothing else happened.")
+    assert matching_sentences(chunk, "How many soldiers does Russia lose each month?") == ()
