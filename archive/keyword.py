@@ -115,6 +115,15 @@ class KeywordIndex:
         with self._lock:
             self._db.execute("DELETE FROM chunk_rows WHERE article_id = ? AND hash != ?", (article_id, keep_hash))
 
+    def texts(self, chunk_ids: Sequence[str]) -> dict[str, str]:
+        """Chunk text by chunk id (the keyword index holds each chunk's text once)."""
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        with self._lock:
+            rows = self._db.execute(f"SELECT chunk_id, body FROM chunk_rows WHERE chunk_id IN ({marks})", list(chunk_ids))
+            return dict(rows.fetchall())
+
     def count(self) -> int:
         with self._lock:
             return self._db.execute("SELECT count(*) FROM chunk_rows").fetchone()[0]

@@ -157,14 +157,20 @@ class ChromaStore:
             )
         except Exception as e:
             raise StoreError(f"vector query failed: {e}") from e
-        metas, distances = res["metadatas"][0], res["distances"][0]
-        # Chunk text is not stored twice: it is the article text at the chunk's span.
-        texts = {aid: a.text for aid, a in self.get_articles([m["article_id"] for m in metas]).items()}
-        return [
-            ChunkMatch(_chunk_from(meta, texts[meta["article_id"]]), 1.0 - float(dist), meta["hash"])
-            for meta, dist in zip(metas, distances)
-            if meta["article_id"] in texts
-        ]
+        ids, metas, distances = res["ids"][0], res["metadatas"][0], res["distances"][0]
+        texts = self.keywords.texts(ids)
+        missing = {m["article_id"] for cid, m in zip(ids, metas) if cid not in texts}
+        articles = self.get_articles(list(missing)) if missing else {}
+        matches = []
+        for cid, meta, dist in zip(ids, metas, distances):
+            if cid in texts:
+                chunk = Chunk(meta["article_id"], int(meta["index"]), texts[cid], int(meta["start"]), int(meta["end"]))
+            elif meta["article_id"] in articles:  # keyword file lost: the article text at the span is the chunk
+                chunk = _chunk_from(meta, articles[meta["article_id"]].text)
+            else:
+                continue
+            matches.append(ChunkMatch(chunk, 1.0 - float(dist), meta["hash"]))
+        return matches
 
     def similar_articles(self, vector: np.ndarray, n: int, min_similarity: float) -> list[tuple[Article, float]]:
         """Articles (with text) whose mean chunk vector is nearest to ``vector``, most similar first."""
