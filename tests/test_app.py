@@ -44,3 +44,22 @@ def test_article_text_is_escaped():
     shown = escape_markdown("<script>alert(1)</script> **bold** [x](javascript:y)")
     assert "<script>" not in shown and "\\<script\\>" in shown
     assert "\\*\\*bold\\*\\*" in shown
+
+
+def test_article_html_is_shown_as_text_not_markup(app, tmp_path, monkeypatch):
+    from archive import Archive, Settings
+    from tests.conftest import SAMPLE
+
+    hostile = tmp_path / "hostile"
+    hostile.mkdir()
+    (hostile / "xss.txt").write_text(
+        "Harbour strike spreads\n\nDockers said <script>alert('x')</script> and <img src=x onerror=alert(1)> "
+        "while the harbour strike spread to three more ports.", encoding="utf-8")
+    archive = Archive(Settings())
+    assert archive.ingest([str(SAMPLE), str(hostile)]).added == 6
+    app.run()
+    app.text_input[0].set_value("harbour strike ports").run()
+    assert not app.exception
+    shown = "\n".join(m.value for m in app.markdown)
+    assert "&lt;script&gt;" in shown and "&lt;img src=x onerror=alert(1)&gt;" in shown
+    assert "<script>" not in shown and "<img" not in shown
