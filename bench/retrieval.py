@@ -81,6 +81,9 @@ def bm25_alone() -> Search:
 
 def langchain_store(build: bool):
     """LangChain's default: RecursiveCharacterTextSplitter(1000, 200), same model, Chroma similarity search."""
+    done_file = CACHE / "langchain" / "done"
+    if not build and not done_file.exists():
+        return None
     from langchain_chroma import Chroma
     from langchain_core.documents import Document
     from langchain_huggingface import HuggingFaceEmbeddings
@@ -90,11 +93,8 @@ def langchain_store(build: bool):
 
     embeddings = HuggingFaceEmbeddings(model_name=bundled_model_path(), model_kwargs={"device": "cpu"})
     store = Chroma(collection_name="langchain", embedding_function=embeddings, persist_directory=str(CACHE / "langchain"))
-    done_file = CACHE / "langchain" / "done"
     if done_file.exists():
         return store
-    if not build:
-        return None
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
     have = set(store.get(include=[])["ids"])
     batch: list = []
