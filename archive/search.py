@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from archive.embedding import Embedder
@@ -15,6 +16,7 @@ from archive.types import Filters
 from archive.types import Article, Chunk, Facets, SearchHit
 
 
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="keyword-search")
 MIN_KEYWORD_SCORE = 1e-3  # FTS5 floors the BM25 of words found everywhere near zero: no evidence
 
 
@@ -55,8 +57,10 @@ def hybrid_search(
         dense = [m for m in store.query_chunks(embedder.embed_query(query), n, filters)
                  if any(p.lower() in m.chunk.text.lower() for p in parsed.phrases)]
     else:
+        # The keyword query runs in a thread while the query is embedded (both release the GIL).
+        keyword_future = _POOL.submit(store.keyword_chunks, parsed, n, filters)
         dense = store.query_chunks(embedder.embed_query(query), n, filters)
-        keyword = store.keyword_chunks(parsed, n, filters)
+        keyword = keyword_future.result()
     keyword = [m for m in keyword if m.score > MIN_KEYWORD_SCORE]
     depth = max(k, settings.rerank_depth) if reranker else k
     hits = fuse(store, [(dense, settings.dense_weight), (keyword, settings.keyword_weight)], settings.rrf_k, depth)

@@ -90,6 +90,7 @@ class ChromaStore:
         except Exception as e:
             raise StoreError(f"could not open collections {index_name!r}: {e}") from e
         self._batch = max(1, min(self._client.get_max_batch_size(), 5000))
+        self._chunk_count: int | None = None
         self.keywords = KeywordIndex(settings.dir / f"{index_name}.keywords.sqlite")
         if self.keywords.count() == 0 and self.chunks.count() > 0:
             self._rebuild_keywords()
@@ -145,7 +146,9 @@ class ChromaStore:
 
     def query_chunks(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[ChunkMatch]:
         """The ``n`` chunks nearest to ``vector`` that pass ``filters``."""
-        total = self.chunks.count()
+        if self._chunk_count is None:  # counted once, then kept up to date by writes (a count costs ~10 ms)
+            self._chunk_count = self.chunks.count()
+        total = self._chunk_count
         if total == 0:
             return []
         try:
@@ -209,6 +212,7 @@ class ChromaStore:
         if not batch:
             return
         self._write_journal([a.id for a, _, _ in batch])
+        self._chunk_count = None
         ids, vectors, metas, keyword_rows = [], [], [], []
         for article, chunks, chunk_vectors in batch:
             version, ts = article.content_hash[:HASH_PREFIX], timestamp(article.published_at)
@@ -251,6 +255,7 @@ class ChromaStore:
 
     def delete_articles(self, ids: Sequence[str]) -> None:
         """Remove articles and all their chunks (chunks first, so no chunk outlives its article)."""
+        self._chunk_count = None
         for part in _parts(list(ids), 100):
             self.chunks.delete(where={"article_id": {"$in": part}})
             for article_id in part:
@@ -276,6 +281,7 @@ class ChromaStore:
         return len(ids)
 
     def _delete_stale_chunks(self, article_id: str, content_hash: str) -> None:
+        self._chunk_count = None
         self.chunks.delete(
             where={"$and": [{"article_id": article_id}, {"hash": {"$ne": content_hash[:HASH_PREFIX]}}]}
         )
