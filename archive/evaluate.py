@@ -34,7 +34,11 @@ class Question:
 def load_questions(path: Path) -> list[Question]:
     """Read a question file; a line that is not a usable question is a clear error."""
     questions = []
-    with open(path, encoding="utf-8") as f:
+    try:
+        f = open(path, encoding="utf-8")
+    except OSError as e:
+        raise InputError(f"cannot read questions file {path}: {e.strerror or e}") from e
+    with f:
         for line_no, line in enumerate(f, 1):
             if not line.strip():
                 continue

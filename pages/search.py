@@ -9,7 +9,7 @@ from archive.errors import ArchiveError
 from archive.highlight import marked_html
 from archive.search import facet_counts
 from archive.types import Filters
-from webui.resources import escape_markdown, get_archive
+from webui.resources import escape_markdown, get_archive, get_stats
 
 FACET_DEPTH = 100  # facets count over this many best matches
 
@@ -17,7 +17,7 @@ st.title("Search the archive")
 
 try:
     archive = get_archive()
-    stats = archive.stats()
+    stats = get_stats()
 except ArchiveError as e:
     st.error(f"The archive could not be opened: {e}")
     st.stop()

@@ -14,9 +14,10 @@ pytestmark = pytest.mark.slow
 def app(tmp_path, monkeypatch) -> AppTest:
     monkeypatch.setenv("ARCHIVE_DIR", str(tmp_path / "archive"))
     monkeypatch.chdir(ROOT)
-    from webui.resources import get_archive
+    from webui.resources import get_archive, get_stats
 
     get_archive.clear()
+    get_stats.clear()
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
 
 

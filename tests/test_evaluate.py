@@ -38,6 +38,8 @@ def test_load_questions_reads_realtimeqa_form_and_rejects_bad_lines(tmp_path):
     bad.write_text('{"question": "ok", "gold_doc_ids": []}\n{"gold_doc_ids": ["x"]}\n', encoding="utf-8")
     with pytest.raises(InputError, match="bad.jsonl:2"):
         load_questions(bad)
+    with pytest.raises(InputError, match="cannot read questions file"):
+        load_questions(tmp_path / "missing.jsonl")
 
 
 def test_window_is_the_days_before_the_question():

@@ -6,7 +6,7 @@ import re
 
 import streamlit as st
 
-from archive import Archive, Settings
+from archive import Archive, ArchiveStats, Settings
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
 
@@ -17,6 +17,12 @@ def get_archive() -> Archive:
     archive = Archive(Settings())
     archive.seed_sample()
     return archive
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def get_stats() -> ArchiveStats:
+    """Archive size and sources: a scan of every article's metadata, so kept for 30 s, not redone per rerun."""
+    return get_archive().stats()
 
 
 def escape_markdown(text: str) -> str:
