@@ -18,6 +18,7 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), Non
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MANY_BLANK_LINES = re.compile(r"\n{3,}")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)")
 _BYLINE = re.compile(r"^\s*By\s+([A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|and|de|van|von)){0,5})\s*$")
 
@@ -26,8 +27,17 @@ TITLE_MAX_WORDS = 30
 DERIVED_TITLE_CHARS = 100
 
 
+def valid_unicode(text: str) -> str:
+    """Replace lone surrogates (JSON escapes such as "\\ud800" decode to them) with U+FFFD.
+
+    Python strings may hold them, but they cannot be encoded as UTF-8, so hashing or storing them fails.
+    """
+    return _SURROGATES.sub("\ufffd", text)
+
+
 def clean_text(text: str) -> str:
     """Normalise unicode (NFC) and whitespace without changing any word or quote."""
+    text = valid_unicode(text)
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = text.translate(_INVISIBLE)
     text = _CONTROL.sub("", text)
@@ -136,7 +146,7 @@ def content_hash(title: str, text: str) -> str:
 def article_id_for(raw: RawDocument) -> str:
     """A stable id: the record's own id, else a readable slug of the origin plus a short hash."""
     if raw.record_id:
-        return raw.record_id.strip()
+        return valid_unicode(raw.record_id.strip())
     parsed = urlparse(raw.origin)
     name = Path(parsed.path).name if parsed.scheme in ("http", "https") else Path(raw.origin).name
     stem = name.split(".", 1)[0] or (parsed.hostname or "article")
@@ -146,7 +156,7 @@ def article_id_for(raw: RawDocument) -> str:
 
 def normalize(raw: RawDocument, defaults: dict[str, str] | None = None, max_chars: int = 0) -> Article:
     """Build the Article from a raw document; ``defaults`` fill metadata the input did not state."""
-    hints = {**(defaults or {}), **{k: str(v) for k, v in raw.hints.items() if v}}
+    hints = {**(defaults or {}), **{k: valid_unicode(str(v)) for k, v in raw.hints.items() if v}}
     text = clean_text(raw.text)
     if not text:
         raise InputError("no text (empty after cleaning)")
@@ -163,11 +173,11 @@ def normalize(raw: RawDocument, defaults: dict[str, str] | None = None, max_char
         title=title,
         text=body,
         content_hash=content_hash(title, body),
-        origin=raw.origin,
+        origin=valid_unicode(raw.origin),
         source=hints.get("source", "").strip() or source_from_url(url),
         url=url,
         author=hints.get("author", "").strip() or find_byline(body),
         published_at=parse_date(hints.get("published_at", "")),
         ingested_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        origins=(raw.origin,),
+        origins=(valid_unicode(raw.origin),),
     )
