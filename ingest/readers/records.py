@@ -7,6 +7,7 @@ import codecs
 import gzip
 import io
 import json
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,11 +30,18 @@ def _json_problem(exc: json.JSONDecodeError) -> str:
     return exc.msg.removesuffix(" at")  # "Unterminated string starting at" gets its own "at line ..."
 
 
+def _long_number() -> str:
+    # json.loads raises a bare ValueError (not JSONDecodeError) for integers past Python's digit limit.
+    return f"invalid JSON: a number has over {sys.get_int_max_str_digits()} digits"
+
+
 def parse_json(text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON: {_json_problem(exc)} at line {exc.lineno} column {exc.colno}") from exc
+    except ValueError as exc:
+        raise InputError(_long_number()) from exc
     except RecursionError as exc:
         raise InputError("invalid JSON: nested too deeply") from exc
 
@@ -205,6 +213,8 @@ def _jsonl_record(line: bytes | str, origin: str, line_no: int) -> RawDocument |
         return IngestFailure(where, str(exc))
     except json.JSONDecodeError as exc:
         return IngestFailure(where, f"invalid JSON: {_json_problem(exc)} at column {exc.colno}")
+    except ValueError:
+        return IngestFailure(where, _long_number())
     except RecursionError:
         return IngestFailure(where, "invalid JSON: nested too deeply")
     return _record_doc(value, origin, line_no)
