@@ -23,6 +23,16 @@ _BOMS = (
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _MAX_CONTROL_SHARE = 0.10
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_MIN_UTF8_SHARE = 0.8  # of the non-ASCII bytes, for a file with stray legacy bytes to count as UTF-8
+
+
+def _cp1252_fallback(exc: UnicodeDecodeError) -> tuple[str, int]:
+    return exc.object[exc.start : exc.end].decode("cp1252", errors="replace"), exc.end
+
+
+codecs.register_error("archive-cp1252-fallback", _cp1252_fallback)
 
 
 def decode_bytes(data: bytes) -> str:
@@ -51,7 +61,16 @@ def _decode_unicode(data: bytes) -> str | None:
             return data.decode(utf16)
         except UnicodeDecodeError:
             return None
+    if _mostly_utf8(data):
+        # UTF-8 text with a pasted-in legacy passage: read the stray bytes as cp1252, not the whole file.
+        return data.decode("utf-8", errors="archive-cp1252-fallback")
     return None
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    high = len(data) - len(_HIGH_BYTE.sub(b"", data))
+    in_sequences = len(data) - len(_UTF8_SEQUENCE.sub(b"", data))
+    return high > 0 and in_sequences >= _MIN_UTF8_SHARE * high
 
 
 def bom_codec_of(data: bytes) -> str | None:
