@@ -42,6 +42,8 @@ def discover(paths: Iterable[str]) -> tuple[list[str], list[IngestFailure], int]
 def _discover_path(arg: str, found: _Found) -> None:
     if not os.path.lexists(arg):
         found.fail(arg, "no such file or directory")
+    elif not os.path.exists(arg):  # a broken or looping symbolic link: say so, whatever its name
+        _accept_file(arg, found)
     elif os.path.isdir(arg):
         # A directory named on the command line is walked even if it is a symlink: the user asked for it.
         # Below it, symlinked directories are never entered, so loops cannot happen.
@@ -76,6 +78,10 @@ def _is_candidate(name: str) -> bool:
 
 
 def _accept_file(path: str, found: _Found) -> None:
+    if _has_undecodable_bytes(path):
+        # Such a name cannot be stored or printed as text, so the file could never be named again.
+        found.fail(printable(path), "file name is not valid UTF-8; rename the file")
+        return
     try:
         mode = os.stat(path).st_mode
     except OSError as exc:
@@ -86,3 +92,16 @@ def _accept_file(path: str, found: _Found) -> None:
         found.fail(path, "not a regular file")
         return
     found.add(os.path.realpath(path))
+
+
+def _has_undecodable_bytes(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # os functions give undecodable name bytes back as lone surrogates
+        return True
+    return False
+
+
+def printable(path: str) -> str:
+    """A path whose undecodable name bytes are shown as \\xNN escapes."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
