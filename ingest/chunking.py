@@ -68,11 +68,11 @@ def _split_long(text: str, start: int, end: int, size: int) -> Iterator[tuple[in
     """Cut an over-long sentence at word boundaries into pieces of at most ``size`` characters."""
     while end - start > size:
         cut = text.rfind(" ", start + 1, start + size + 1)
+        if cut <= start:
+            cut = start + size  # no space to cut at: cut inside the word
         piece_end = cut
-        while piece_end > start and text[piece_end - 1].isspace():
+        while piece_end > start and text[piece_end - 1].isspace():  # a hard cut may land after a tab
             piece_end -= 1
-        if piece_end <= start:
-            cut = piece_end = start + size
         yield start, piece_end
         start = _skip_spaces(text, cut, end)
     if start < end:
