@@ -1,0 +1,131 @@
+"""What a healthy archive looks like, read straight from Chroma and the keyword index.
+
+Used by the hostile-input, crash and concurrency tests and by ``bench/crash.py``: a snapshot of what
+must survive bad input, and the invariants that must hold after any crash or concurrent run.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from archive import Archive
+from archive.store import HASH_PREFIX, JOURNAL
+
+PAGE = 5000
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """One article as stored: what a bad input must never change."""
+
+    content_hash: str
+    origins: tuple[str, ...]
+    n_chunks: int  # the count the article record states
+    chunk_ids: tuple[str, ...]  # ids of its chunk vectors in Chroma
+    keyword_ids: tuple[str, ...]  # ids of its rows in the keyword index
+
+
+def _all(collection) -> tuple[list[str], list[dict]]:
+    ids, metas, offset = [], [], 0
+    while True:
+        res = collection.get(include=["metadatas"], limit=PAGE, offset=offset)
+        ids += res["ids"]
+        metas += res["metadatas"]
+        if len(res["ids"]) < PAGE:
+            return ids, metas
+        offset += PAGE
+
+
+def keyword_rows(archive: Archive) -> list[tuple[str, str, str]]:
+    """(chunk_id, article_id, hash) of every keyword row, through a connection of our own."""
+    path = archive.settings.dir / f"{archive.store.index_name}.keywords.sqlite"
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT chunk_id, article_id, hash FROM chunk_rows").fetchall()
+    finally:
+        db.close()
+
+
+def snapshot(archive: Archive) -> dict[str, StoredArticle]:
+    """Article id -> what is stored for it: content hash, origins, chunk count, chunk and keyword ids."""
+    store = archive.store
+    chunk_ids: dict[str, list[str]] = defaultdict(list)
+    for cid, meta in zip(*_all(store.chunks)):
+        chunk_ids[meta["article_id"]].append(cid)
+    keyword_ids: dict[str, list[str]] = defaultdict(list)
+    for cid, aid, _ in keyword_rows(archive):
+        keyword_ids[aid].append(cid)
+    out = {}
+    for aid, meta in zip(*_all(store.articles)):
+        article = store.get_articles([aid], with_text=False)[aid]
+        out[aid] = StoredArticle(
+            article.content_hash,
+            article.origins,
+            int(meta["n_chunks"]),
+            tuple(sorted(chunk_ids[aid])),
+            tuple(sorted(keyword_ids[aid])),
+        )
+    return out
+
+
+def consistency_problems(archive: Archive, search_for: str | None = None) -> list[str]:
+    """Every broken invariant, as a sentence; an empty list means the archive is consistent.
+
+    Every chunk belongs to a stored article and to its current version; every article has exactly
+    chunks 0..n-1; no content is stored twice; the keyword index holds exactly the chunks Chroma holds;
+    chunk spans point into the article text; no write journal is left; search answers.
+    """
+    store = archive.store
+    problems: list[str] = []
+    article_ids, article_metas = _all(store.articles)
+    articles = dict(zip(article_ids, article_metas))
+    chunk_ids, chunk_metas = _all(store.chunks)
+    by_article: dict[str, list[int]] = defaultdict(list)
+    for cid, meta in zip(chunk_ids, chunk_metas):
+        aid = meta["article_id"]
+        if aid not in articles:
+            problems.append(f"chunk {cid} belongs to no stored article")
+            continue
+        version = articles[aid]["content_hash"][:HASH_PREFIX]
+        if meta["hash"] != version:
+            problems.append(f"chunk {cid} is of version {meta['hash']}, the article is at {version}")
+            continue
+        if cid != f"{aid}:{version}:{meta['index']}":
+            problems.append(f"chunk {cid} has index {meta['index']}")
+        by_article[aid].append(int(meta["index"]))
+    for aid, meta in articles.items():
+        indexes = sorted(by_article.get(aid, []))
+        if indexes != list(range(int(meta["n_chunks"]))) or not indexes:
+            problems.append(f"article {aid} states {meta['n_chunks']} chunks, has chunk indexes {indexes[:20]}")
+    repeated = [h for h, n in Counter(m["content_hash"] for m in article_metas).items() if n > 1]
+    problems += [f"content {h[:12]} is stored {n} times" for h, n in Counter(repeated).items()]
+    keyword_ids = Counter(cid for cid, _, _ in keyword_rows(archive))
+    if set(keyword_ids) != set(chunk_ids) or any(n > 1 for n in keyword_ids.values()):
+        extra, missing = set(keyword_ids) - set(chunk_ids), set(chunk_ids) - set(keyword_ids)
+        problems.append(f"keyword index differs from Chroma: {len(extra)} extra rows, {len(missing)} missing")
+    problems += _span_problems(archive, article_ids)
+    journal = archive.settings.dir / f"{store.index_name}.{JOURNAL}"
+    if journal.exists():
+        problems.append(f"write journal {journal.name} left behind")
+    if search_for is not None and not archive.search(search_for, k=3):
+        problems.append(f"search for {search_for!r} found nothing")
+    return problems
+
+
+def _span_problems(archive: Archive, article_ids: list[str], limit: int = 200) -> list[str]:
+    problems = []
+    for aid in article_ids[:limit]:  # spans are cheap to check but need each article's text
+        article = archive.article(aid)
+        keys = {f"{aid}:{article.content_hash[:HASH_PREFIX]}:{c.index}": c for c in archive.chunks(aid)}
+        texts = archive.store.keywords.texts(list(keys))
+        for key, chunk in keys.items():
+            if texts.get(key) != article.text[chunk.start : chunk.end]:
+                problems.append(f"chunk {key}: keyword text differs from the article text at its span")
+    return problems
+
+
+def report_total(report: dict) -> int:
+    """Articles and records a ``--json`` ingest report accounts for (failures counted once each)."""
+    return report["added"] + report["updated"] + report["unchanged"] + report["duplicate"] + len(report["failed"])
