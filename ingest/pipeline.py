@@ -76,6 +76,8 @@ class Ingestor:
         self._run_hashes: dict[str, str] = {}
         # Origins to add to stored articles, applied once the writer is done (their owner may be in flight).
         self._extra_origins: list[tuple[str, str]] = []
+        self._replaced: set[str] = set()  # articles this run updates: their stored content is going away
+        self._stored_dups: list[tuple[_Pending, str]] = []  # duplicates of a stored article, and its id
         try:
             for article in self._articles(origins, defaults, report, read_ok):
                 done += 1
@@ -154,6 +156,8 @@ class Ingestor:
             else:
                 item.is_update = True
                 item.article = replace(item.article, origins=_merge(item.article.origin, old.origins))
+                self._replaced.add(old.id)
+                fresh += self._revive_duplicates_of(old.id, report)
                 fresh.append(item)
         to_write = self._drop_duplicates(fresh, report)
         self._embed_and_write(to_write, report)
@@ -161,15 +165,17 @@ class Ingestor:
     def _drop_duplicates(self, items: list[_Pending], report: IngestReport) -> list[_Pending]:
         """New articles whose exact content is already stored under another id are recorded, not stored."""
         new_items = [i for i in items if not i.is_update]
-        owners = self.store.find_by_hash([i.article.content_hash for i in new_items])
-        owners.update({h: aid for h, aid in self._run_hashes.items() if h not in owners})
+        found = self.store.find_by_hash([i.article.content_hash for i in new_items])
+        stored = {h: aid for h, aid in found.items() if aid not in self._replaced}
+        owners = {**self._run_hashes, **stored}
         keep: list[_Pending] = []
         for item in items:
-            owner = owners.get(item.article.content_hash)
+            content = item.article.content_hash
+            owner = owners.get(content)
             if item.is_update or owner is None or owner == item.article.id:
-                if not item.is_update:
-                    owners[item.article.content_hash] = item.article.id
-                    self._run_hashes[item.article.content_hash] = item.article.id
+                # An update owns its new content too: a new copy of it later in the run is a duplicate.
+                owners.setdefault(content, item.article.id)
+                self._run_hashes.setdefault(content, item.article.id)
                 keep.append(item)
                 continue
             report.duplicate += 1
@@ -178,7 +184,25 @@ class Ingestor:
                 keep = [_with_origin(k, item.article.origin) if k.article.id == owner else k for k in keep]
             else:
                 self._extra_origins.append((owner, item.article.origin))
+                if stored.get(content) == owner:
+                    self._stored_dups.append((item, owner))
         return keep
+
+    def _revive_duplicates_of(self, owner: str, report: IngestReport) -> list[_Pending]:
+        """Duplicates matched earlier in this run to a stored article that is now being updated.
+
+        Their content is about to leave the archive with the owner's old version, so they are stored
+        after all, instead of being recorded as origins of an article that no longer holds them.
+        """
+        revived = [item for item, of in self._stored_dups if of == owner]
+        if not revived:
+            return []
+        self._stored_dups = [(item, of) for item, of in self._stored_dups if of != owner]
+        origins = {item.article.origin for item in revived}
+        self._extra_origins = [(of, o) for of, o in self._extra_origins if not (of == owner and o in origins)]
+        report.duplicates = [(o, of) for o, of in report.duplicates if not (of == owner and o in origins)]
+        report.duplicate -= len(revived)
+        return revived
 
     def _embed_and_write(self, items: list[_Pending], report: IngestReport) -> None:
         size, overlap = self.settings.chunk_size, self.settings.chunk_overlap
