@@ -99,8 +99,8 @@ def consistency_problems(archive: Archive, search_for: str | None = None) -> lis
         indexes = sorted(by_article.get(aid, []))
         if indexes != list(range(int(meta["n_chunks"]))) or not indexes:
             problems.append(f"article {aid} states {meta['n_chunks']} chunks, has chunk indexes {indexes[:20]}")
-    repeated = [h for h, n in Counter(m["content_hash"] for m in article_metas).items() if n > 1]
-    problems += [f"content {h[:12]} is stored {n} times" for h, n in Counter(repeated).items()]
+    hashes = Counter(m["content_hash"] for m in article_metas)
+    problems += [f"content {h[:12]} is stored {n} times" for h, n in hashes.items() if n > 1]
     keyword_ids = Counter(cid for cid, _, _ in keyword_rows(archive))
     if set(keyword_ids) != set(chunk_ids) or any(n > 1 for n in keyword_ids.values()):
         extra, missing = set(keyword_ids) - set(chunk_ids), set(chunk_ids) - set(keyword_ids)
@@ -129,3 +129,32 @@ def _span_problems(archive: Archive, article_ids: list[str], limit: int = 200) -
 def report_total(report: dict) -> int:
     """Articles and records a ``--json`` ingest report accounts for (failures counted once each)."""
     return report["added"] + report["updated"] + report["unchanged"] + report["duplicate"] + len(report["failed"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tests.archive_checks DIR [--real] [--search WORDS]``: print the archive's state as JSON."""
+    import argparse
+    import json
+
+    from archive import Settings
+    from tests.fakes import HashingEmbedder
+
+    parser = argparse.ArgumentParser(prog="python -m tests.archive_checks")
+    parser.add_argument("dir")
+    parser.add_argument("--real", action="store_true", help="the archive was built with the real model")
+    parser.add_argument("--search", default=None)
+    args = parser.parse_args(argv)
+    archive = Archive(Settings(dir=args.dir), embedder=None if args.real else HashingEmbedder())
+    articles = list(archive.store.iter_articles())
+    state = {
+        "articles": len(articles),
+        "chunks": archive.store.count_chunks(),
+        "content_hashes": sorted(a.content_hash for a in articles),
+        "problems": consistency_problems(archive, search_for=args.search),
+    }
+    print(json.dumps(state))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
