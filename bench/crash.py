@@ -73,11 +73,11 @@ def article_text(rng: random.Random, n: int, revision: int = 0) -> str:
     return f"{title}\n\n" + " ".join(sentences) + (f"\nRevision {revision}." if revision else "")
 
 
-def make_corpus(folder: Path, rng: random.Random, files: int) -> None:
+def make_corpus(folder: Path, rng: random.Random, files: int, record_prefix: str = "rec") -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(files):
         (folder / f"story_{i:04d}.txt").write_text(article_text(rng, rng.randint(20, 70)), encoding="utf-8")
-    records = [{"id": f"rec-{i}", "title": f"Record {i}", "text": article_text(rng, rng.randint(5, 20))} for i in range(files // 3)]
+    records = [{"id": f"{record_prefix}-{i}", "title": f"Record {i}", "text": article_text(rng, rng.randint(5, 20))} for i in range(files // 3)]
     (folder / "feed.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
 
 
