@@ -55,6 +55,7 @@ class Case:
     added: int = 0
     duplicate: int = 0
     text: str = ""  # a stored article's text must contain this (decoding came out right)
+    absent: str = ""  # and no stored article's title or text may contain this (script text, say)
     skip: str = ""
 
 
@@ -261,7 +262,7 @@ CASES = [
     Case("html-text-between-scripts",
          write("wrapped.html", "<html><body><script>var SECRET_TOKEN = 1;</script><iframe src='x'></iframe><article><p>"
                                + (PROSE + " ") * 4 + "</p></article><script>steal()</script></body></html>"),
-         added=1, text=PROSE),
+         added=1, text=PROSE, absent="SECRET_TOKEN"),
     Case("html-nested-200-deep", write("nested.html", "<html><body>" + "<div>" * 200 + f"<p>{PROSE}</p>" * 3 + "</div>" * 200 + "</body></html>"), added=1, text=PROSE),
     Case("html-nested-20000-deep", write("abyss.html", "<html><body>" + "<div>" * 20_000 + f"<p>{PROSE}</p>" + "</div>" * 20_000 + "</body></html>"),
          {"abyss.html": "no article text found in HTML"}),  # past the HTML parser's depth limit
@@ -331,9 +332,11 @@ def test_hostile_input_gets_a_clear_reason_and_leaves_the_archive_untouched(case
     assert {aid: after.get(aid) for aid in before} == before, "what the archive held is unchanged"
     assert len(after) == len(before) + case.added
     assert consistency_problems(loaded, search_for="river") == []
+    new = [loaded.article(aid) for aid in set(after) - set(before)]
     if case.text:
-        new = [loaded.article(aid) for aid in set(after) - set(before)]
         assert any(case.text in a.title + "\n" + a.text for a in new), [a.text[:200] for a in new]
+    if case.absent:
+        assert not any(case.absent in a.title + "\n" + a.text for a in new)
 
 
 def assert_reported(report: IngestReport, case: Case) -> None:
