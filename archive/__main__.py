@@ -1,4 +1,4 @@
-"""python -m archive search|stats : query the news archive from a terminal."""
+"""python -m archive search|ask|lookup|stats|eval|seed : use the news archive from a terminal."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from archive.errors import ArchiveError
 EXAMPLES = """examples:
   python -m archive search "How many soldiers does Russia lose each month?"
   python -m archive search "NATO summit" -k 5 --source cnn.com --since 2022-06-01 --json
+  python -m archive ask "How many soldiers does Russia lose each month according to Rutte?"
+  python -m archive lookup "NATO remains here" --json
   python -m archive stats
+  python -m archive eval --answers ../shared/eval/realtimeqa/dev.jsonl --json
   python -m archive eval ../shared/eval/realtimeqa/dev.jsonl --window-days 14 --json
 """
 
@@ -32,10 +35,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     search.add_argument("--until", default="", help="published on or before this date (YYYY-MM-DD)")
     search.add_argument("--json", action="store_true", help="print one JSON object with a `hits` list")
     add_archive_dir(search)
-    ev = commands.add_parser("eval", help="score search on questions with known source articles")
+    ask = commands.add_parser("ask", help="answer a question from the archive, citing every sentence")
+    ask.add_argument("question")
+    ask.add_argument("--source", action="append", default=[], help="only this publisher (repeatable)")
+    ask.add_argument("--since", default="", help="published on or after this date (YYYY-MM-DD)")
+    ask.add_argument("--until", default="", help="published on or before this date (YYYY-MM-DD)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object: answer, refused, citations")
+    add_archive_dir(ask)
+    lookup = commands.add_parser("lookup", help="which articles contain a phrase, and who said it")
+    lookup.add_argument("phrase")
+    lookup.add_argument("-k", type=int, default=10, help="most places to list (default 10)")
+    lookup.add_argument("--exact", action="store_true", help="exact matches only (no approximate ones)")
+    lookup.add_argument("--json", action="store_true", help="print one JSON object with a `matches` list")
+    add_archive_dir(lookup)
+    ev = commands.add_parser("eval", help="score search (or answers) on questions with known source articles")
     ev.add_argument("questions", help="JSONL with `question` and `gold_doc_ids` (optional `choices`, `question_date`)")
     ev.add_argument("--with-choices", action="store_true", help="append each question's answer choices to it")
     ev.add_argument("--window-days", type=int, default=0, help="only articles published N days before question_date")
+    ev.add_argument("--answers", action="store_true", help="score grounded answers instead of the ranking")
+    ev.add_argument("--unanswerable", action="store_true",
+                    help="with --answers: every question should be refused (those answered by the archive are left out)")
     ev.add_argument("--json", action="store_true", help="print one JSON object of metrics")
     add_archive_dir(ev)
     seed = commands.add_parser("seed", help="ingest the bundled sample articles if the archive is empty")
@@ -46,8 +65,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def cmd_search(args: argparse.Namespace) -> int:
-    from archive import Archive
+def filters_from(args: argparse.Namespace):
     from archive.types import Filters
     from ingest.normalize import parse_date
 
@@ -55,7 +73,13 @@ def cmd_search(args: argparse.Namespace) -> int:
         value = getattr(args, flag)
         if value and not parse_date(value):
             raise ArchiveError(f"--{flag} expects a date such as 2022-06-30, got {value!r}")
-    filters = Filters(tuple(args.source), parse_date(args.since)[:10], parse_date(args.until)[:10])
+    return Filters(tuple(args.source), parse_date(args.since)[:10], parse_date(args.until)[:10])
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from archive import Archive
+
+    filters = filters_from(args)
     hits = Archive(settings_from(args)).search(args.query, k=args.k, filters=filters)
     if args.json:
         print_json({"query": args.query, "hits": [h.to_dict() for h in hits]})
@@ -74,6 +98,62 @@ def cmd_search(args: argparse.Namespace) -> int:
         if hit.also:
             print("   also reported by: " + "; ".join(f"{o.source or o.title} ({o.id})" for o in hit.also))
         print()
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from archive import Archive
+
+    archive = Archive(settings_from(args))
+    filters = filters_from(args)
+    if args.json:
+        print_json(archive.ask(args.question, filters=filters).to_dict())
+        return 0
+    answer = None
+    streamed = False
+    for kind, value in archive.ask_stream(args.question, filters=filters):
+        if kind == "token":  # generative backends: show the draft as it is written
+            streamed = True
+            print(value, end="", flush=True)
+        elif kind == "answer":
+            answer = value
+    if streamed:
+        print("\n\nverified answer:")
+    print(answer.text)
+    if answer.refused and answer.closest:
+        print("\nclosest articles:")
+        for a in answer.closest:
+            print(f"  - {a.title} ({a.source or 'unknown source'}, {a.published_at[:10] or 'undated'}) {a.id}")
+    if answer.sources:
+        print("\nsources:")
+    for source in answer.sources:
+        a = source.article
+        print(f"[{source.n}] {a.title} · {a.source or 'unknown source'} · {a.published_at[:10] or 'undated'} · {a.id}")
+        print(f"    {a.url or a.origin}")
+        for c in answer.citations:
+            if c.n == source.n:
+                print(f"    > {' '.join(c.quote.split())}  (chars {c.start}-{c.end})")
+    for sentence, why in answer.removed:
+        print(f"\nremoved by verification: {sentence} ({why})")
+    print(f"\n({answer.backend}, {answer.elapsed_ms:.0f} ms)")
+    return 0
+
+
+def cmd_lookup(args: argparse.Namespace) -> int:
+    from archive import Archive
+
+    matches = Archive(settings_from(args)).lookup(args.phrase, k=args.k, approximate=not args.exact)
+    if args.json:
+        print_json({"phrase": args.phrase, "matches": [m.to_dict() for m in matches]})
+        return 0
+    if not matches:
+        print("no article contains that phrase")
+    for rank, m in enumerate(matches, 1):
+        a = m.article
+        kind = "exact" if m.exact else f"approximate ({m.score:.0f})"
+        print(f"{rank}. {a.title} · {a.source or 'unknown source'} · {a.published_at[:10] or 'undated'} · {a.id}")
+        print(f"   {kind} match, chars {m.start}-{m.end}; speaker: {m.speaker or 'not attributed'}")
+        print(f"   > {' '.join(m.sentence.split())}")
     return 0
 
 
@@ -102,6 +182,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
     archive = Archive(settings_from(args))
     questions = load_questions(Path(args.questions))
     archive.search("warm up", k=1)  # model load is not query latency
+    if args.answers:
+        from archive.evaluate import evaluate_answers
+
+        texts = [a.text for a in archive.store.get_articles([x.id for x in archive.articles()]).values()] \
+            if args.unanswerable else []
+        metrics = evaluate_answers(
+            lambda q, f: archive.ask(q, filters=f),
+            lambda doc_id: (archive.article(doc_id).text if archive.article(doc_id) else ""),
+            questions, args.window_days, args.unanswerable, texts,
+        )
+        metrics["backend"] = archive.answerer.name
+        if args.json:
+            print_json(metrics)
+        else:
+            print("  ".join(f"{name} {value}" for name, value in metrics.items()))
+        return 0
     metrics = evaluate(lambda q, k, f: archive.ranked_ids(q, k, f), questions, args.with_choices, args.window_days)
     if args.json:
         print_json(metrics)
@@ -124,7 +220,9 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    return {"search": cmd_search, "stats": cmd_stats, "seed": cmd_seed, "eval": cmd_eval}[args.command](args)
+    commands = {"search": cmd_search, "ask": cmd_ask, "lookup": cmd_lookup, "stats": cmd_stats, "seed": cmd_seed,
+                "eval": cmd_eval}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

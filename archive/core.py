@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -13,6 +13,8 @@ from archive.settings import PROJECT_ROOT, Settings
 from archive.types import Article, ArchiveStats, Chunk, Facets, Filters, IngestReport, SearchHit
 
 if TYPE_CHECKING:
+    from archive.answer import Answer, Answerer, Event
+    from archive.lookup import LookupHit
     from archive.rerank import Reranker
     from archive.store import ChromaStore
 
@@ -28,6 +30,7 @@ class Archive:
         self._embedder = embedder
         self._store: ChromaStore | None = None
         self._reranker: Reranker | None = None
+        self._answerer: Answerer | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -73,6 +76,36 @@ class Archive:
 
             self._reranker = make_reranker(self.settings.reranker, self.embedder, self.settings.rrf_k)
         return self._reranker
+
+    @property
+    def answerer(self) -> "Answerer":
+        """The configured answerer (``settings.answerer``) with its verifier, made once."""
+        if self._answerer is None:
+            from archive.answer import Answerer
+            from archive.chat import make_chat
+            from archive.verify import make_verifier
+
+            verifier = make_verifier(self.settings.verifier, self.embedder, offline=not self.settings.allow_model_downloads)
+            self._answerer = Answerer(self, verifier, make_chat(self.settings))
+        return self._answerer
+
+    def ask(self, question: str, history: "Sequence[Answer]" = (), filters: Filters | None = None) -> "Answer":
+        """A grounded answer whose every sentence cites a numbered passage, or a refusal."""
+        return self.answerer.ask(question, history, filters)
+
+    def ask_stream(
+        self, question: str, history: "Sequence[Answer]" = (), filters: Filters | None = None
+    ) -> "Iterator[Event]":
+        """The answer as events: ("sources", [...]), ("token", text)... and finally ("answer", Answer)."""
+        return self.answerer.stream(question, history, filters)
+
+    def lookup(
+        self, phrase: str, k: int = 10, filters: Filters | None = None, approximate: bool = True
+    ) -> "list[LookupHit]":
+        """Where a phrase occurs, exactly or approximately, with who the article says said it."""
+        from archive.lookup import lookup
+
+        return lookup(self, phrase, k, filters, approximate)
 
     def facets(self, query: str, filters: Filters | None = None, depth: int = 100) -> Facets:
         """Counts per source and month over the ``depth`` best matches of a query."""

@@ -29,6 +29,7 @@ class Question:
     gold: tuple[str, ...]
     choices: tuple[str, ...] = ()
     asked_on: str = ""  # ISO date the question was asked (for "the past week" windows)
+    answer: str = ""  # the answer text, when known (answer evaluation)
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -50,6 +51,7 @@ def load_questions(path: Path) -> list[Question]:
                         gold=tuple(str(g) for g in record.get("gold_doc_ids") or record.get("gold") or ()),
                         choices=tuple(str(c) for c in record.get("choices") or ()),
                         asked_on=str(record.get("question_date") or "").replace("/", "-")[:10],
+                        answer=str(record.get("answer_text") or record.get("answer") or ""),
                     )
                 )
             except (ValueError, KeyError, TypeError) as e:
@@ -112,3 +114,75 @@ def _percentile(values: list[float], pct: float) -> float:
     if len(values) == 1:
         return values[0]
     return statistics.quantiles(values, n=100, method="inclusive")[int(pct) - 1]
+
+
+def answer_key(text: str) -> str:
+    """An answer text folded for containment checks: “Squid Game” -> squid game."""
+    from archive.verify import normalize
+
+    return normalize(text).strip(' "\'.,')
+
+
+def evaluate_answers(
+    ask: Callable[[str, Filters | None], Any],
+    article_text: Callable[[str], str],
+    questions: Sequence[Question],
+    window_days: int = 0,
+    unanswerable: bool = False,
+    archive_texts: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Score grounded answers (``ask`` returns an ``archive.answer.Answer``).
+
+    Answerable mode (the default): of the questions whose answer text appears in a gold article,
+    the share whose answer cites a passage containing it (``answer_cited``), and the stricter share
+    whose cited quote itself contains it (``answer_quoted``); the share of cited sentences the verifier
+    judged supported (``citation_precision``); answers quoting a phrase absent from the cited article
+    (``misquotes``, should be 0); refusals. Unanswerable mode: questions whose answer text appears in
+    any of ``archive_texts`` are left out, and the rest should all be refused (``refusal_rate``).
+    """
+    from archive.answer import quotes_verbatim
+
+    from archive.verify import normalize
+
+    folded_archive = [normalize(t) for t in archive_texts]
+    latencies: list[float] = []
+    counted = cited = quoted = refused = misquotes = 0
+    supported = citations = 0
+    for q in questions:
+        key = answer_key(q.answer)
+        if unanswerable:
+            if key and any(key in t for t in folded_archive):
+                continue
+        elif not key or not any(key in normalize(article_text(g)) for g in q.gold):
+            continue
+        start = time.perf_counter()
+        answer = ask(q.question, window_filters(q, window_days))
+        latencies.append((time.perf_counter() - start) * 1000)
+        counted += 1
+        refused += answer.refused
+        texts = {s.article.id: s.article.text for s in answer.sources}
+        misquotes += not quotes_verbatim(answer, texts)
+        for sentence in answer.sentences:
+            citations += 1
+            supported += sentence.supported
+        if not unanswerable:
+            passages = [normalize(s.chunk.text) for s in answer.sources]
+            cited += any(key in p for p in passages)
+            quoted += any(key in normalize(c.quote) for c in answer.citations)
+    result: dict[str, Any] = {"n": counted}
+    if counted:
+        if unanswerable:
+            result["refusal_rate"] = round(refused / counted, 4)
+        else:
+            result.update(
+                answer_cited=round(cited / counted, 4),
+                answer_quoted=round(quoted / counted, 4),
+                refused=round(refused / counted, 4),
+            )
+        result.update(
+            citation_precision=round(supported / citations, 4) if citations else None,
+            misquotes=misquotes,
+            p50_ms=round(_percentile(latencies, 50), 1),
+            p95_ms=round(_percentile(latencies, 95), 1),
+        )
+    return result

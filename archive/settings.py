@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -90,6 +90,37 @@ class Settings(BaseSettings):
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant: score = w / (k + rank).")
     dense_weight: float = Field(default=1.0, ge=0, description="Weight of the vector ranking in the fusion.")
     keyword_weight: float = Field(default=1.0, ge=0, description="Weight of the BM25 keyword ranking in the fusion.")
+    answerer: str = Field(
+        default="extractive",
+        description="Who writes answers: `extractive` (offline, verbatim cited sentences), `llamacpp:<file.gguf>`, "
+        "`ollama:<model>` or `openai:<model>` (any OpenAI-compatible server, see `openai_base_url`).",
+    )
+    verifier: str = Field(
+        default="overlap",
+        description="Checks each cited sentence against its passage: `overlap` (numbers, quotes, negation, "
+        "word overlap, embeddings) or `nli:<cross-encoder name or path>`.",
+    )
+    answer_sources: int = Field(default=5, ge=1, le=20, description="Articles retrieved as sources for an answer.")
+    answer_max_sentences: int = Field(default=3, ge=1, le=10, description="Longest extractive answer, in sentences.")
+    min_answer_similarity: float = Field(
+        default=0.45, ge=0, le=1,
+        description="Refuse when no source sentence is at least this similar to the question (cosine).",
+    )
+    min_answer_coverage: float = Field(
+        default=0.34, ge=0, le=1,
+        description="Refuse when no source sentence (with its title) holds more than this share of the question's "
+        "content words.",
+    )
+    openai_base_url: str = Field(
+        default="", description="Base URL of an OpenAI-compatible server for `openai:` answerers (empty: api.openai.com)."
+    )
+    openai_api_key: SecretStr = Field(
+        default=SecretStr(""), description="Key for `openai:` answerers (falls back to `OPENAI_API_KEY`)."
+    )
+    ollama_url: str = Field(default="http://127.0.0.1:11434", description="Ollama server for `ollama:` answerers.")
+    llm_temperature: float = Field(default=0.0, ge=0, le=2, description="Sampling temperature of generative answerers.")
+    llm_max_tokens: int = Field(default=400, ge=16, description="Longest generated answer, in tokens.")
+    llm_context: int = Field(default=4096, ge=512, description="Context window given to `llamacpp:` models, in tokens.")
 
     @field_validator("dir", mode="before")
     @classmethod

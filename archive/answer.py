@@ -1,0 +1,476 @@
+"""Grounded answers: every sentence cites a numbered source passage, and every citation is checked.
+
+The flow is the same for every answerer:
+
+1. Resolve a follow-up into a standalone question (LLM answerers rewrite it; the extractive answerer
+   carries the names of the previous question forward).
+2. Retrieve the ``answer_sources`` best articles and score their passages' sentences against the
+   question (embedding similarity plus the share of the question's content words, see ``_score``).
+3. Gate: when no sentence is both similar enough and covers enough of the question, refuse and list
+   the closest articles. The gate runs before any model is called, so a generative model never gets
+   the chance to answer from sources that do not hold the answer.
+4. Answer: the extractive answerer quotes the best sentences verbatim; a generative answerer writes
+   text with ``[n]`` markers, which are parsed, checked against the sources (unknown numbers dropped)
+   and verified sentence by sentence (archive/verify.py); unsupported sentences are removed from the
+   answer and kept in ``Answer.removed`` with the reason.
+5. Renumber: the cited sources become ``[1]..[m]`` in order of first citation.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from archive.keyword import parse_query
+from archive.types import Article, Chunk, Filters, SearchHit
+from archive.verify import Verifier, content_stems, normalize, numbers
+from ingest.chunking import sentence_spans
+
+if TYPE_CHECKING:
+    from archive.chat import ChatBackend
+    from archive.core import Archive
+
+REFUSAL = "The archive does not contain an answer to this question."
+MIN_SENTENCE_CHARS = 20
+MAX_SENTENCE_CHARS = 700
+NEAR_DUPLICATE = 0.6  # share of content words two answer sentences may share before one is dropped
+SECOND_SENTENCE_MARGIN = 0.2  # a further sentence must score within this of the best one
+COVERAGE_WEIGHT = 0.3  # sentence score = similarity + COVERAGE_WEIGHT * coverage + lede + answer type
+LEDE_WEIGHT = 0.06
+LEDE_SCALE = 500  # characters: the lede bonus halves 500 characters into the article
+_QUESTION_WORDS = frozenset({"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "and",
+                             "did", "does", "do", "is", "are", "was", "were", "according", "about", "say",
+                             "tell", "told", "happen", "happened", "describe", "described", "mention",
+                             "mentioned"})
+_PRONOUNS = frozenset({"he", "him", "his", "she", "her", "hers", "they", "them", "their", "it", "its", "this",
+                       "that", "these", "those", "there", "then"})
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*")
+_MARKER = re.compile(r"\[(\s*\d+(?:\s*(?:,|;|-|–|and)\s*\d+)*\s*)\]")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A numbered source passage of an answer."""
+
+    n: int
+    article: Article
+    chunk: Chunk
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One cited passage: the exact quoted span (article coordinates) and its verdict."""
+
+    n: int
+    article_id: str
+    chunk_id: str
+    title: str
+    origin: str
+    start: int
+    end: int
+    quote: str
+    supported: bool
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"n": self.n, "article_id": self.article_id, "chunk_id": self.chunk_id, "title": self.title,
+                "origin": self.origin, "start": self.start, "end": self.end, "quote": self.quote,
+                "supported": self.supported, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    text: str  # without citation markers
+    citations: tuple[Citation, ...]
+
+    @property
+    def supported(self) -> bool:
+        return any(c.supported for c in self.citations)
+
+    def marked(self) -> str:
+        numbers_ = sorted({c.n for c in self.citations})
+        return self.text.rstrip() + "".join(f"[{n}]" for n in numbers_)
+
+
+@dataclass
+class Answer:
+    """A question's answer, its numbered sources, and how it was made."""
+
+    question: str
+    standalone: str  # the question as retrieval saw it (follow-ups resolved)
+    sentences: list[AnswerSentence]
+    sources: list[Source]  # the cited sources, numbered 1..m in order of first citation
+    refused: bool
+    backend: str
+    closest: list[Article] = field(default_factory=list)  # best matches, shown with a refusal
+    removed: list[tuple[str, str]] = field(default_factory=list)  # (sentence, why) taken out by verification
+    dropped_citations: list[int] = field(default_factory=list)  # numbers the model invented
+    elapsed_ms: float = 0.0
+
+    @property
+    def text(self) -> str:
+        if self.refused:
+            return REFUSAL
+        return " ".join(s.marked() for s in self.sentences)
+
+    @property
+    def citations(self) -> list[Citation]:
+        seen, out = set(), []
+        for sentence in self.sentences:
+            for c in sentence.citations:
+                if (c.n, c.start, c.end) not in seen:
+                    seen.add((c.n, c.start, c.end))
+                    out.append(c)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone,
+            "answer": self.text,
+            "refused": self.refused,
+            "backend": self.backend,
+            "citations": [c.to_dict() for c in self.citations],
+            "sources": [{"n": s.n, "article_id": s.article.id, "chunk_id": s.chunk.id, "title": s.article.title,
+                         "source": s.article.source, "published_at": s.article.published_at,
+                         "origin": s.article.origin, "start": s.chunk.start, "end": s.chunk.end,
+                         "passage": s.chunk.text} for s in self.sources],
+            "closest": [{"article_id": a.id, "title": a.title, "source": a.source, "published_at": a.published_at}
+                        for a in self.closest],
+            "removed": [{"sentence": s, "reason": r} for s, r in self.removed],
+            "dropped_citations": self.dropped_citations,
+            "elapsed_ms": round(self.elapsed_ms, 1),
+        }
+
+    def to_markdown(self) -> str:
+        """The answer with its sources, for saving or pasting into a report."""
+        lines = [f"## {self.question}", "", self.text, ""]
+        if self.refused and self.closest:
+            lines += ["Closest articles in the archive:", ""]
+            lines += [f"- {a.title} ({a.source or 'unknown source'}, {a.published_at[:10] or 'undated'}) `{a.id}`"
+                      for a in self.closest]
+            lines.append("")
+        if self.sources:
+            lines += ["### Sources", ""]
+            for s in self.sources:
+                a = s.article
+                lines.append(f"[{s.n}] **{a.title}**, {a.source or 'unknown source'}, "
+                             f"{a.published_at[:10] or 'undated'} ({a.url or a.origin}), article `{a.id}`")
+                for c in self.citations:
+                    if c.n == s.n:
+                        quote = c.quote.replace("\n", " ")
+                        lines.append(f"> {quote} (characters {c.start}-{c.end})")
+                lines.append("")
+        if self.removed:
+            lines += ["### Removed by verification", ""]
+            lines += [f"- {s} ({why})" for s, why in self.removed]
+        return "\n".join(lines).rstrip() + "\n"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a retrieved passage, scored against the question."""
+
+    hit_rank: int
+    article: Article
+    chunk: Chunk
+    start: int  # chunk coordinates
+    end: int
+    similarity: float
+    coverage: float
+    score: float
+
+    @property
+    def text(self) -> str:
+        return self.chunk.text[self.start:self.end]
+
+
+# Events of a streamed answer: ("sources", list[Source]) once retrieval is done, ("token", str) for each
+# piece of generated text, ("answer", Answer) at the end.
+Event = tuple[str, Any]
+
+
+def is_follow_up(question: str) -> bool:
+    words = re.findall(r"[a-z’']+", question.lower())
+    if not words:
+        return False
+    return bool(set(words) & _PRONOUNS) or words[0] in ("and", "also", "so") or \
+        question.lower().startswith(("what about", "how about")) or len(parse_query(question).words) <= 1
+
+
+def carried_topic(previous: str) -> str:
+    """Names from the previous question that a follow-up leaves out ("Rutte", "Russia")."""
+    names = [m.group(0) for m in _CAPITALISED.finditer(previous)]
+    names = [n for n in names if n.lower() not in _QUESTION_WORDS]
+    return " ".join(dict.fromkeys(names))
+
+
+def carry_topic(question: str, history: Sequence[Answer]) -> str:
+    """A follow-up with the previous question's names appended, so retrieval knows who "him" is."""
+    if not history or not is_follow_up(question):
+        return question
+    topic = carried_topic(history[-1].standalone)
+    missing = " ".join(w for w in topic.split() if w.lower() not in question.lower())
+    return f"{question} ({missing})" if missing else question
+
+
+def _answer_type_bonus(question: str, sentence: str) -> float:
+    q = question.lower()
+    if q.startswith(("how many", "how much")) or "how large" in q or "what percentage" in q:
+        return 0.05 if numbers(sentence) else 0.0
+    if q.startswith("when") or "what year" in q or "what date" in q:
+        s = sentence.lower()
+        return 0.05 if numbers(sentence) or any(m in s for m in _MONTHS) else 0.0
+    return 0.0
+
+
+def _is_prose(sentence: str) -> bool:
+    """False for headings and datelines ("Rutte's Firm Warning to Russia"): a sentence ends in punctuation."""
+    return sentence.rstrip().endswith((".", "!", "?", "\"", "”", "’", "'", ")", ":", ";"))
+
+
+def score_candidates(question: str, hits: list[SearchHit], embedder) -> list[Candidate]:
+    """The sentences of each hit's best passage, scored: similarity + coverage + answer-type evidence."""
+    wanted = content_stems(" ".join(w for w in parse_query(question).words if w not in _QUESTION_WORDS))
+    from archive.prompts import instruction_spans
+
+    rows: list[tuple[int, SearchHit, Chunk, int, int]] = []
+    for rank, hit in enumerate(hits):
+        withheld = instruction_spans(hit.article.text)  # text aimed at an AI is never quoted as news
+        for chunk in (hit.chunk, *hit.passages[:2]):
+            for start, end in sentence_spans(chunk.text):
+                at = chunk.start + start
+                if any(s <= at < e for s, e in withheld):
+                    continue
+                if MIN_SENTENCE_CHARS <= end - start <= MAX_SENTENCE_CHARS and _is_prose(chunk.text[start:end]):
+                    rows.append((rank, hit, chunk, start, end))
+    seen, unique = set(), []
+    for row in rows:
+        key = (row[1].article.id, row[2].start + row[3])
+        if key not in seen:
+            seen.add(key)
+            unique.append(row)
+    if not unique:
+        return []
+    texts = [question] + [chunk.text[s:e] for _, _, chunk, s, e in unique]
+    vectors = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
+    sims = vectors[1:] @ vectors[0]
+    out = []
+    for (rank, hit, chunk, s, e), sim in zip(unique, sims):
+        sentence = chunk.text[s:e]
+        have = content_stems(f"{hit.article.title} {sentence}")
+        coverage = len(wanted & have) / len(wanted) if wanted else 0.0
+        # News puts the key facts first (the inverted pyramid): an early sentence gets a small lift.
+        lede = LEDE_WEIGHT / (1 + (chunk.start + s) / LEDE_SCALE)
+        score = float(sim) + COVERAGE_WEIGHT * coverage + _answer_type_bonus(question, sentence) + lede
+        out.append(Candidate(rank, hit.article, chunk, s, e, float(sim), coverage, score))
+    return sorted(out, key=lambda c: -c.score)
+
+
+def answerable(candidates: list[Candidate], min_similarity: float, min_coverage: float) -> bool:
+    """The gate: some sentence is close to the question and holds more than a token share of its words."""
+    return any(c.similarity >= min_similarity and c.coverage > min_coverage for c in candidates)
+
+
+def choose_sentences(candidates: list[Candidate], limit: int, min_similarity: float) -> list[Candidate]:
+    """The best sentence and up to ``limit - 1`` others close to its score that add something new."""
+    if not candidates:
+        return []
+    best = candidates[0]
+    chosen = [best]
+    for c in candidates[1:]:
+        if len(chosen) >= limit:
+            break
+        if c.score < best.score - SECOND_SENTENCE_MARGIN or c.similarity < min_similarity:
+            continue
+        stems = content_stems(c.text)
+        if any(len(stems & content_stems(o.text)) / max(1, min(len(stems), len(content_stems(o.text))))
+               > NEAR_DUPLICATE for o in chosen):
+            continue
+        chosen.append(c)
+    return chosen
+
+
+def _citation(n: int, source: Source, start: int, end: int, supported: bool, reason: str) -> Citation:
+    chunk, article = source.chunk, source.article
+    return Citation(n=n, article_id=article.id, chunk_id=chunk.id, title=article.title, origin=article.origin,
+                    start=chunk.start + start, end=chunk.start + end, quote=chunk.text[start:end],
+                    supported=supported, reason=reason)
+
+
+def parse_markers(text: str, known: int) -> tuple[str, list[int], list[int]]:
+    """Strip ``[n]`` markers from a sentence: (clean text, numbers in range, numbers out of range)."""
+    found: list[int] = []
+    for match in _MARKER.finditer(text):
+        for part in re.split(r"\s*(?:,|;|and)\s*", match.group(1).strip()):
+            bounds = re.split(r"\s*[-–]\s*", part)
+            if len(bounds) == 2 and bounds[0].isdigit() and bounds[1].isdigit():
+                lo, hi = int(bounds[0]), int(bounds[1])
+                found += list(range(lo, hi + 1)) if 0 < hi - lo < 20 else [lo, hi]
+            elif part.isdigit():
+                found.append(int(part))
+    clean = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", _MARKER.sub("", text))).strip()
+    valid = list(dict.fromkeys(n for n in found if 1 <= n <= known))
+    invalid = list(dict.fromkeys(n for n in found if not 1 <= n <= known))
+    return clean, valid, invalid
+
+
+def split_answer(text: str) -> list[str]:
+    """Sentences of a generated answer; markers that follow a full stop stay with their sentence."""
+    text = re.sub(r"([.!?])\s*((?:\[[^\]]*\]\s*)+)", lambda m: " " + m.group(2).strip() + m.group(1) + " ", text)
+    return [text[s:e].strip() for s, e in sentence_spans(text) if text[s:e].strip()]
+
+
+def _renumber(sentences: list[AnswerSentence], sources: list[Source]) -> tuple[list[AnswerSentence], list[Source]]:
+    order: dict[int, int] = {}
+    for sentence in sentences:
+        for c in sentence.citations:
+            order.setdefault(c.n, len(order) + 1)
+    by_n = {s.n: s for s in sources}
+    new_sources = [Source(new, by_n[old].article, by_n[old].chunk) for old, new in order.items()]
+    new_sentences = [AnswerSentence(s.text, tuple(Citation(**{**c.__dict__, "n": order[c.n]}) for c in s.citations))
+                     for s in sentences]
+    return new_sentences, new_sources
+
+
+class Answerer:
+    """Answers questions from an archive with one backend: extractive or a chat model."""
+
+    def __init__(self, archive: "Archive", verifier: Verifier, chat: "ChatBackend | None" = None):
+        self.archive = archive
+        self.settings = archive.settings
+        self.verifier = verifier
+        self.chat = chat
+        self.name = chat.name if chat is not None else "extractive"
+
+    def ask(self, question: str, history: Sequence[Answer] = (), filters: Filters | None = None) -> Answer:
+        answer = None
+        for kind, value in self.stream(question, history, filters):
+            if kind == "answer":
+                answer = value
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, history: Sequence[Answer] = (), filters: Filters | None = None) -> Iterator[Event]:
+        started = time.perf_counter()
+        question = question.strip()
+        standalone = self._standalone(question, history)
+        hits = self.archive.search(standalone, self.settings.answer_sources, filters)
+        full = self.archive.store.get_articles([h.article.id for h in hits])  # verification needs the text
+        hits = [replace(h, article=full.get(h.article.id, h.article)) for h in hits]
+        candidates = score_candidates(standalone, hits, self.archive.embedder)
+        s = self.settings
+        if not answerable(candidates, s.min_answer_similarity, s.min_answer_coverage):
+            yield "answer", self._refusal(question, standalone, hits, started)
+            return
+        if self.chat is None:
+            answer = self._extractive(question, standalone, candidates)
+        else:
+            sources = [Source(i + 1, h.article, h.chunk) for i, h in enumerate(hits)]
+            yield "sources", sources
+            tokens: list[str] = []
+            from archive.prompts import answer_messages, format_source, instruction_spans, redact
+
+            formatted = [format_source(x.n, x.article.title, x.article.published_at, x.article.source,
+                                       redact(x.chunk.text, instruction_spans(x.article.text), x.chunk.start))
+                         for x in sources]
+            for token in self.chat.stream(answer_messages(standalone, formatted)):
+                tokens.append(token)
+                yield "token", token
+            answer = self._generated(question, standalone, "".join(tokens), sources)
+            if answer.refused:
+                answer = self._refusal(question, standalone, hits, started, answer)
+        answer.elapsed_ms = (time.perf_counter() - started) * 1000
+        yield "answer", answer
+
+    def _standalone(self, question: str, history: Sequence[Answer]) -> str:
+        if not history:
+            return question
+        if self.chat is not None and is_follow_up(question):
+            from archive.prompts import rewrite_messages
+
+            turns: list[tuple[str, str]] = []
+            for previous in history[-3:]:
+                turns += [("user", previous.standalone), ("assistant", previous.text)]
+            try:
+                rewritten = "".join(self.chat.stream(rewrite_messages(question, turns))).strip().splitlines()
+            except Exception:  # noqa: BLE001 - a failed rewrite falls back to carrying the topic
+                rewritten = []
+            if rewritten and rewritten[0].strip():
+                return rewritten[0].strip()
+        return carry_topic(question, history)
+
+    def _refusal(self, question, standalone, hits, started, generated: Answer | None = None) -> Answer:
+        answer = Answer(question, standalone, [], [], True, self.name, closest=[h.article for h in hits[:5]])
+        if generated is not None:
+            answer.removed = generated.removed
+            answer.dropped_citations = generated.dropped_citations
+        answer.elapsed_ms = (time.perf_counter() - started) * 1000
+        return answer
+
+    def _extractive(self, question: str, standalone: str, candidates: list[Candidate]) -> Answer:
+        s = self.settings
+        chosen = choose_sentences(candidates, s.answer_max_sentences, s.min_answer_similarity)
+        sources: dict[str, Source] = {}
+        sentences = []
+        for c in chosen:
+            source = sources.setdefault(c.chunk.id, Source(len(sources) + 1, c.article, c.chunk))
+            verdict = self.verifier.verify(c.text, c.chunk.text, c.article.text)
+            citation = _citation(source.n, source, c.start, c.end, verdict.supported, verdict.reason)
+            sentences.append(AnswerSentence(c.text.strip(), (citation,)))
+        sentences, ordered = _renumber(sentences, list(sources.values()))
+        return Answer(question, standalone, sentences, ordered, False, self.name)
+
+    def _generated(self, question: str, standalone: str, text: str, sources: list[Source]) -> Answer:
+        from archive.prompts import REFUSAL_MARK
+
+        answer = Answer(question, standalone, [], [], False, self.name)
+        if REFUSAL_MARK in text or not text.strip():
+            answer.refused = True
+            return answer
+        by_n = {s.n: s for s in sources}
+        kept: list[AnswerSentence] = []
+        for raw in split_answer(text):
+            clean, cited, invented = parse_markers(raw, len(sources))
+            answer.dropped_citations += invented
+            if not re.search(r"\w", clean):
+                continue
+            if not cited:
+                # An uncited sentence may still be supported: cite the source that supports it, if any.
+                cited = [n for n in by_n if self.verifier.verify(clean, by_n[n].chunk.text, by_n[n].article.text).supported][:1]
+                if not cited:
+                    answer.removed.append((clean, "no citation, and no source supports it"))
+                    continue
+            citations = []
+            for n in cited:
+                src = by_n[n]
+                verdict = self.verifier.verify(clean, src.chunk.text, src.article.text)
+                citations.append(_citation(n, src, *verdict.span, verdict.supported, verdict.reason))
+            sentence = AnswerSentence(clean, tuple(c for c in citations if c.supported))
+            if not sentence.citations:
+                answer.removed.append((clean, "; ".join(f"[{c.n}] {c.reason}" for c in citations)))
+                continue
+            kept.append(sentence)
+        if not kept:
+            answer.refused = True
+            return answer
+        answer.sentences, answer.sources = _renumber(kept, sources)
+        return answer
+
+
+def quotes_verbatim(answer: Answer, article_texts: dict[str, str]) -> bool:
+    """True when every quoted phrase of the answer appears in a cited article (used by the evaluation)."""
+    from archive.verify import quoted_phrases
+
+    for sentence in answer.sentences:
+        cited = " ".join(normalize(article_texts.get(c.article_id, "")) for c in sentence.citations)
+        if any(normalize(q) not in cited for q in quoted_phrases(sentence.text)):
+            return False
+    return True
