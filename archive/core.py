@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from archive.embedding import Embedder, make_embedder
-from archive.errors import ArchiveBusyError, ArchiveError
+from archive.errors import ArchiveBusyError, ArchiveError, ReadOnlyError
 from archive.settings import PROJECT_ROOT, Settings
 from archive.types import Article, ArchiveStats, Chunk, Facets, Filters, IngestReport, SearchHit
 
@@ -53,9 +53,19 @@ class Archive:
         prune: bool = False,
         progress: bool | None = False,
         on_progress: Callable[[int, str], None] | None = None,
+        admin: bool = False,
     ) -> IngestReport:
-        """Add or update articles from files, folders and URLs; holds the archive's write lock."""
+        """Add or update articles from files, folders and URLs; holds the archive's write lock.
+
+        A read-only archive (``settings.read_only``) refuses unless ``admin`` is True, which a front end
+        passes only after it has authenticated an administrator.
+        """
         from ingest.pipeline import Ingestor
+
+        if self.settings.read_only and not admin:
+            raise ReadOnlyError(
+                "this archive is read-only (ARCHIVE_READ_ONLY is set): adding articles needs the admin password"
+            )
 
         with self._write_lock():
             return Ingestor(self.store, self.embedder, self.settings).run(

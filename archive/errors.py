@@ -27,3 +27,7 @@ class EmbeddingError(ArchiveError):
 
 class ArchiveBusyError(ArchiveError):
     """Another ingest holds the archive's write lock."""
+
+
+class ReadOnlyError(ArchiveError):
+    """The archive is read-only (``ARCHIVE_READ_ONLY``): ingest is refused."""

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         gt=0,
         description="Bound on the bytes read out of one .gz file (guards against decompression bombs).",
     )
+    read_only: bool = Field(
+        default=False,
+        description="For public deployments: ingest is refused (the app hides its Add articles page) unless an "
+        "admin unlocks it with the password in the app's secrets.",
+    )
     url_timeout_s: float = Field(default=20.0, gt=0, description="Timeout when fetching a URL.")
     lock_timeout_s: float = Field(
         default=0.0,
