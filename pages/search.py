@@ -9,6 +9,7 @@ from archive.errors import ArchiveError
 from archive.highlight import marked_html
 from archive.search import facet_counts
 from archive.types import Filters
+from webui.links import LIBRARY, article_href, article_params
 from webui.resources import escape_markdown, get_archive, get_stats
 
 FACET_DEPTH = 100  # facets count over this many best matches
@@ -74,13 +75,14 @@ if query.strip():
     for hit in hits:
         a = hit.article
         with st.container(border=True):
-            st.markdown(f"**{escape_markdown(a.title)}**")
+            start, end = hit.highlights[0] if hit.highlights else (hit.chunk.start, hit.chunk.end)
+            st.page_link(LIBRARY, label=f"**{escape_markdown(a.title)}**", query_params=article_params(a.id, start, end))
             meta = " · ".join(x for x in (a.source, a.published_at[:10], a.author) if x) or "source unknown"
             st.caption(f"{escape_markdown(meta)} · characters {hit.chunk.start}–{hit.chunk.end}")
             # Article text is escaped before the <mark> tags are added: no article HTML is ever rendered.
             st.markdown(marked_html(hit.chunk.text, hit.highlights, offset=hit.chunk.start), unsafe_allow_html=True)
             if hit.also:
-                others = ", ".join(o.source or o.title for o in hit.also)
-                st.caption(f"Also reported by: {escape_markdown(others)}")
+                others = ", ".join(f"[{escape_markdown(o.source or o.title)}]({article_href(o.id)})" for o in hit.also)
+                st.caption(f"Also reported by: {others}")
 else:
     st.caption("Type a question, a name or a phrase; quote a phrase to match it exactly.")

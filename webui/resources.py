@@ -1,7 +1,8 @@
-"""Cached, shared resources for the Streamlit pages, and safe text rendering."""
+"""Cached, shared resources for the Streamlit pages, admin unlocking, and safe text rendering."""
 
 from __future__ import annotations
 
+import hmac
 import re
 
 import streamlit as st
@@ -11,11 +12,18 @@ from archive import Archive, ArchiveStats, Settings
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
 
 
+@st.cache_resource(show_spinner=False)
+def get_settings() -> Settings:
+    """The settings, read once per server process from ``ARCHIVE_*`` variables."""
+    return Settings()
+
+
 @st.cache_resource(show_spinner="Opening the archive and loading the embedding model…")
 def get_archive() -> Archive:
-    """One Archive per server process; puts the sample articles in an empty archive."""
-    archive = Archive(Settings())
-    archive.seed_sample()
+    """One Archive per server process; puts the sample articles in an empty, writable archive."""
+    archive = Archive(get_settings())
+    if not archive.settings.read_only:
+        archive.seed_sample()
     return archive
 
 
@@ -23,6 +31,44 @@ def get_archive() -> Archive:
 def get_stats() -> ArchiveStats:
     """Archive size and sources: a scan of every article's metadata, so kept for 30 s, not redone per rerun."""
     return get_archive().stats()
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def get_catalog() -> list[dict]:
+    """Every article's metadata (no text) as plain rows, for the library table and charts."""
+    return [a.to_dict(with_text=False) for a in get_archive().articles()]
+
+
+def forget_cached_data() -> None:
+    """After an ingest: the next page shows the new articles at once."""
+    get_stats.clear()
+    get_catalog.clear()
+
+
+def admin_password() -> str:
+    """The admin password from ``st.secrets["admin_password"]``, or "" when none is configured."""
+    try:
+        return str(st.secrets.get("admin_password", "") or "")
+    except Exception:  # noqa: BLE001 - no secrets.toml at all is the normal case
+        return ""
+
+
+def unlock_admin(password: str) -> bool:
+    """Mark this session as admin when ``password`` matches the configured one (constant-time compare)."""
+    expected = admin_password()
+    ok = bool(expected) and hmac.compare_digest(password.encode("utf-8"), expected.encode("utf-8"))
+    if ok:
+        st.session_state["admin"] = True
+    return ok
+
+
+def is_admin() -> bool:
+    return bool(st.session_state.get("admin"))
+
+
+def ingest_allowed() -> bool:
+    """Ingest is open unless the archive is read-only and this session has not unlocked it."""
+    return not get_settings().read_only or is_admin()
 
 
 def escape_markdown(text: str) -> str:

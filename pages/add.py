@@ -1,0 +1,105 @@
+"""Add articles page: upload files or give a URL, watch the progress, read the per-file report."""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from archive.errors import ArchiveError
+from webui.uploads import save_uploads
+from webui.resources import escape_markdown, forget_cached_data, get_archive, get_settings, ingest_allowed, is_admin
+
+log = logging.getLogger(__name__)
+TYPES = ["txt", "md", "html", "htm", "json", "jsonl", "gz"]
+
+st.title("Add articles")
+
+if not ingest_allowed():
+    st.error("This archive is read-only: adding articles needs the admin password.")
+    st.stop()
+
+
+def ingest_with_progress(paths: list[str], shown: dict[str, str], source: str):
+    """Ingest ``paths`` with a progress bar over the inputs; returns the IngestReport."""
+    bar = st.progress(0.0, text="Reading…")
+    started: list[str] = []
+
+    def on_progress(done: int, origin: str) -> None:
+        current = next((p for p in paths if origin.startswith(p)), origin)
+        if current not in started:
+            started.append(current)
+        bar.progress(min(len(started) / len(paths), 1.0),
+                     text=f"{done} article(s) read · {shown.get(current, current)}")
+
+    report = get_archive().ingest(paths, source=source, on_progress=on_progress, admin=is_admin())
+    bar.progress(1.0, text="Done")
+    forget_cached_data()
+    return report
+
+
+def show_report(report, shown: dict[str, str]) -> None:
+    """Counts, then one row per input: failed with its reason, or read."""
+    def name(path: str) -> str:
+        return next((label for p, label in shown.items() if path.startswith(p)), path)
+
+    def clean(reason: str) -> str:
+        for p, label in shown.items():
+            reason = reason.replace(p, label)
+        return reason
+
+    counts = st.columns(6)
+    for col, key in zip(counts, ("added", "updated", "unchanged", "duplicate", "skipped", "chunks_embedded")):
+        col.metric(key.replace("_", " "), getattr(report, key))
+    failed = {name(f.path): clean(f.reason) for f in report.failed}
+    duplicates = {name(o): a for o, a in report.duplicates}
+    rows = [{"input": label, "result": "failed" if label in failed else "duplicate" if label in duplicates else "read",
+             "detail": failed.get(label) or (f"same content as article {duplicates[label]}" if label in duplicates else "")}
+            for label in dict.fromkeys(shown.values())]
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    if report.failed:
+        st.error(f"{len(report.failed)} input(s) could not be added; see the reasons above.")
+    elif report.added or report.updated:
+        st.success(f"{report.added} article(s) added, {report.updated} updated.")
+    else:
+        st.info("Nothing new: the archive already held these articles.")
+
+
+settings = get_settings()
+limit_mb = settings.max_file_mb
+if settings.read_only:
+    st.caption("Read-only archive, unlocked for this session by the admin password.")
+files = st.file_uploader(
+    f"Files (txt, md, html, json, jsonl, jsonl.gz; up to {limit_mb:g} MB each)", type=TYPES,
+    accept_multiple_files=True,
+)
+url = st.text_input("Or a web page URL", placeholder="https://example.org/story")
+source = st.text_input("Publisher, for inputs that do not state one", placeholder="e.g. Reuters")
+
+if st.button("Add to archive", type="primary", icon=":material/upload:", disabled=not (files or url.strip())):
+    url = url.strip()
+    if url and not re.match(r"https?://[^\s/]+", url):
+        st.error(f"A URL starts with http:// or https://, got {url!r}.")
+        st.stop()
+    folder = Path(tempfile.mkdtemp(prefix="archive-upload-"))
+    try:
+        shown, too_big = save_uploads(files or [], folder, limit_mb * 1024 * 1024)
+        if url:
+            shown[url] = url
+        for name in too_big:
+            st.error(f"{escape_markdown(name)} is larger than the {limit_mb:g} MB limit (ARCHIVE_MAX_FILE_MB); not added.")
+        if shown:
+            report = ingest_with_progress(list(shown), shown, source.strip())
+            show_report(report, shown)
+    except ArchiveError as e:
+        st.error(f"The articles could not be added: {e}")
+    except Exception as e:  # noqa: BLE001 - reach the user as a message, never a traceback
+        log.exception("ingest failed")
+        st.error(f"Adding the articles failed ({type(e).__name__}): {e}")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

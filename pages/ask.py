@@ -1,0 +1,145 @@
+"""Ask page: a conversation whose answers cite numbered passages that open at the exact quote."""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from archive.errors import ArchiveError
+from webui.links import LIBRARY, article_href, article_params
+from webui.resources import escape_markdown, get_archive
+
+log = logging.getLogger(__name__)
+TURNS = "ask_turns"  # session_state key: the conversation, a list of Answer objects
+
+st.title("Ask the archive")
+
+try:
+    archive = get_archive()
+    backend = archive.answerer.name
+except ArchiveError as e:
+    st.error(f"The archive could not be opened: {e}")
+    st.stop()
+
+turns = st.session_state.setdefault(TURNS, [])
+
+st.sidebar.caption(f"Answer backend: **{escape_markdown(backend)}**")
+
+st.caption(
+    f"Answers come only from the archive: every sentence cites a numbered passage, and a question the "
+    f"archive cannot answer is refused. Answer backend: `{backend}`."
+)
+
+
+def answer_markdown(answer) -> str:
+    """The answer's sentences, escaped, each followed by [n] links that open the cited passage."""
+    parts = []
+    for sentence in answer.sentences:
+        links = "".join(
+            f"[\\[{c.n}\\]]({article_href(c.article_id, c.start, c.end)})"
+            for c in sorted(sentence.citations, key=lambda c: c.n)
+        )
+        parts.append(escape_markdown(sentence.text.rstrip()) + links)
+    return " ".join(parts)
+
+
+def show_refusal(answer) -> None:
+    st.warning(answer.text, icon=":material/block:")
+    if answer.closest:
+        st.caption("Closest articles in the archive:")
+        for a in answer.closest:
+            meta = " · ".join(x for x in (a.source, a.published_at[:10]) if x)
+            st.page_link(LIBRARY, label=f"{escape_markdown(a.title)} ({escape_markdown(meta)})",
+                         query_params=article_params(a.id))
+
+
+def show_sources(answer) -> None:
+    with st.expander(f"Sources ({len(answer.sources)})", expanded=True, icon=":material/format_quote:"):
+        for source in answer.sources:
+            a = source.article
+            quoted = [c for c in answer.citations if c.n == source.n]
+            first = quoted[0] if quoted else None
+            st.page_link(
+                LIBRARY,
+                label=f"\\[{source.n}\\] **{escape_markdown(a.title)}**",
+                query_params=article_params(a.id, first.start if first else source.chunk.start,
+                                            first.end if first else source.chunk.end),
+                help="Open the article at the quoted passage",
+            )
+            meta = " · ".join(x for x in (a.source, a.published_at[:10], a.author) if x) or "source unknown"
+            st.caption(escape_markdown(meta))
+            for c in quoted:
+                st.markdown("> " + escape_markdown(c.quote.strip()))
+                st.caption(f"characters {c.start}–{c.end} · " + ("verified" if c.supported
+                           else f"not verified: {escape_markdown(c.reason)}"))
+
+
+def show_answer(answer, index: int) -> None:
+    """One assistant turn: the answer or the refusal, its sources, and a Markdown download."""
+    if answer.refused:
+        show_refusal(answer)
+    else:
+        st.markdown(answer_markdown(answer))
+        show_sources(answer)
+    if answer.removed:
+        with st.expander(f"{len(answer.removed)} sentence(s) removed by verification"):
+            for sentence, why in answer.removed:
+                st.markdown(f"- {escape_markdown(sentence)} ({escape_markdown(why)})")
+    left, right = st.columns([3, 2])
+    left.caption(f"{answer.backend} · {answer.elapsed_ms / 1000:.1f} s")
+    right.download_button(
+        "Download answer with sources", answer.to_markdown(), file_name=f"answer-{index + 1}.md",
+        mime="text/markdown", key=f"download-{index}", icon=":material/download:", on_click="ignore",
+    )
+
+
+def stream_answer(question: str, history: list):
+    """Run the question, streaming tokens when the backend writes them; returns the final Answer."""
+    final: dict = {}
+
+    def tokens():
+        for kind, value in archive.ask_stream(question, history):
+            if kind == "token":
+                yield value
+            elif kind == "answer":
+                final["answer"] = value
+
+    placeholder = st.empty()
+    with st.spinner("Searching the archive…"):
+        placeholder.write_stream(tokens())
+    placeholder.empty()
+    return final["answer"]
+
+
+for i, answer in enumerate(turns):
+    with st.chat_message("user"):
+        st.markdown(escape_markdown(answer.question))
+    with st.chat_message("assistant"):
+        show_answer(answer, i)
+
+if not turns:
+    st.info("Try: *How many soldiers does Russia lose each month according to Rutte?*", icon=":material/lightbulb:")
+
+if question := st.chat_input("Ask a question about the archived news"):
+    with st.chat_message("user"):
+        st.markdown(escape_markdown(question))
+    with st.chat_message("assistant"):
+        try:
+            answer = stream_answer(question, list(turns))
+        except ArchiveError as e:
+            st.error(f"The question could not be answered: {e}")
+        except Exception as e:  # noqa: BLE001 - a backend failure reaches the user as a message, not a traceback
+            log.exception("ask failed")
+            st.error(f"The answer backend failed ({type(e).__name__}): {e}")
+        else:
+            turns.append(answer)
+            show_answer(answer, len(turns) - 1)
+
+
+def _clear() -> None:
+    st.session_state[TURNS] = []
+
+
+# Drawn last, so it is enabled as soon as the first answer is in.
+st.sidebar.button("Clear conversation", icon=":material/delete:", disabled=not turns, on_click=_clear)
