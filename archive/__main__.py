@@ -33,6 +33,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     search.add_argument("--source", action="append", default=[], help="only this publisher (repeatable)")
     search.add_argument("--since", default="", help="published on or after this date (YYYY-MM-DD)")
     search.add_argument("--until", default="", help="published on or before this date (YYYY-MM-DD)")
+    search.add_argument("--entity", action="append", default=[],
+                        help="only articles naming this person, organisation or place (repeatable: all must match)")
+    search.add_argument("--facets", action="store_true", help="also print counts per source, month and entity")
     search.add_argument("--json", action="store_true", help="print one JSON object with a `hits` list")
     add_archive_dir(search)
     ask = commands.add_parser("ask", help="answer a question from the archive, citing every sentence")
@@ -73,17 +76,29 @@ def filters_from(args: argparse.Namespace):
         value = getattr(args, flag)
         if value and not parse_date(value):
             raise ArchiveError(f"--{flag} expects a date such as 2022-06-30, got {value!r}")
-    return Filters(tuple(args.source), parse_date(args.since)[:10], parse_date(args.until)[:10])
+    return Filters(tuple(args.source), parse_date(args.since)[:10], parse_date(args.until)[:10],
+                   entities=tuple(getattr(args, "entity", ()) or ()))
 
 
 def cmd_search(args: argparse.Namespace) -> int:
     from archive import Archive
 
     filters = filters_from(args)
-    hits = Archive(settings_from(args)).search(args.query, k=args.k, filters=filters)
+    archive = Archive(settings_from(args))
+    hits = archive.search(args.query, k=args.k, filters=filters)
+    facets = archive.facets(args.query, filters) if args.facets else None
     if args.json:
-        print_json({"query": args.query, "hits": [h.to_dict() for h in hits]})
+        data = {"query": args.query, "hits": [h.to_dict() for h in hits]}
+        if facets is not None:
+            data["facets"] = facets.to_dict()
+        print_json(data)
         return 0
+    if facets is not None:
+        print("sources: " + ", ".join(f"{k} {v}" for k, v in facets.sources.items()))
+        print("months:  " + ", ".join(f"{k} {v}" for k, v in facets.months.items()))
+        for kind, names in facets.entities.items():
+            print(f"{kind + ':':8} " + ", ".join(f"{k} {v}" for k, v in list(names.items())[:10]))
+        print()
     if not hits:
         print("no matching articles")
     for rank, hit in enumerate(hits, 1):

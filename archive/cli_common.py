@@ -43,6 +43,8 @@ def run_cli(main: Callable[[], int]) -> None:
     except (ArchiveError, ValidationError) as e:
         print(f"error: {e}", file=sys.stderr)
         code = 2
+    except BrokenPipeError:  # output piped into `head` and closed: not an error
+        code = 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         code = 130

@@ -118,10 +118,14 @@ class Archive:
         return lookup(self, phrase, k, filters, approximate)
 
     def facets(self, query: str, filters: Filters | None = None, depth: int = 100) -> Facets:
-        """Counts per source and month over the ``depth`` best matches of a query."""
+        """Counts per source, month and named entity over the ``depth`` best matches of a query."""
+        from dataclasses import replace
+
         from archive.search import facet_counts
 
-        return facet_counts(self.search(query, depth, filters))
+        hits = self.search(query, depth, filters)
+        ids = [a.id for h in hits for a in (h.article, *h.also)]
+        return replace(facet_counts(hits), entities=self.store.entity_counts(ids))
 
     def ranked_ids(self, query: str, k: int = 10, filters: Filters | None = None) -> list[str]:
         """Article ids in rank order, each hit followed by the other reports of its story."""

@@ -68,6 +68,11 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunk_fts USING fts5 (
     body, title, content = 'chunk_rows', content_rowid = 'id',
     tokenize = 'porter unicode61 remove_diacritics 2'
 );
+CREATE TABLE IF NOT EXISTS entity_rows (
+    article_id TEXT NOT NULL, hash TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, folded TEXT NOT NULL,
+    UNIQUE (article_id, hash, kind, folded)
+);
+CREATE INDEX IF NOT EXISTS entity_rows_folded ON entity_rows (folded);
 CREATE TRIGGER IF NOT EXISTS chunk_rows_added AFTER INSERT ON chunk_rows BEGIN
     INSERT INTO chunk_fts (rowid, body, title) VALUES (new.id, new.body, new.title);
 END;
@@ -91,11 +96,22 @@ class KeywordIndex:
         with self._lock:
             self._db.executescript(_SCHEMA)
 
-    def add(self, rows: Sequence[tuple[str, str, Chunk, str, str, int | None]]) -> None:
-        """Insert (chunk_id, content_hash, chunk, title, source, published_ts) rows in one transaction."""
+    def add(
+        self,
+        rows: Sequence[tuple[str, str, Chunk, str, str, int | None]],
+        entities: Sequence[tuple[str, str, str, str]] = (),
+    ) -> None:
+        """Insert (chunk_id, content_hash, chunk, title, source, published_ts) rows and
+        (article_id, content_hash, kind, name) entity rows in one transaction."""
+        from archive.entities import fold
+
         with self._lock:
             self._db.execute("BEGIN")
             try:
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO entity_rows (article_id, hash, kind, name, folded) VALUES (?, ?, ?, ?, ?)",
+                    [(aid, h, kind, name, fold(name)) for aid, h, kind, name in entities],
+                )
                 self._db.executemany("DELETE FROM chunk_rows WHERE chunk_id = ?", [(row[0],) for row in rows])
                 self._db.executemany(
                     "INSERT INTO chunk_rows (chunk_id, article_id, hash, idx, start, stop, source, published_ts, body, title)"
@@ -114,6 +130,45 @@ class KeywordIndex:
         """Remove an article's rows from versions other than ``keep_hash`` ('' removes all)."""
         with self._lock:
             self._db.execute("DELETE FROM chunk_rows WHERE article_id = ? AND hash != ?", (article_id, keep_hash))
+            self._db.execute("DELETE FROM entity_rows WHERE article_id = ? AND hash != ?", (article_id, keep_hash))
+
+    def articles_naming(self, names: Sequence[str]) -> list[str]:
+        """Ids of articles with an entity row for every name (case and spacing folded)."""
+        from archive.entities import fold
+
+        wanted = sorted({fold(n) for n in names if n.strip()})
+        if not wanted:
+            return []
+        marks = ",".join("?" * len(wanted))
+        with self._lock:
+            # a name matches itself or a longer name it ends ("rutte" matches "mark rutte")
+            cases = " ".join(f"WHEN folded = ? OR folded LIKE ? THEN {i}" for i in range(len(wanted)))
+            ors = " OR ".join("folded = ? OR folded LIKE ?" for _ in wanted)
+            pairs = [x for w in wanted for x in (w, "% " + w.replace("%", "").replace("_", ""))]
+            rows = self._db.execute(
+                f"SELECT article_id FROM entity_rows WHERE {ors} GROUP BY article_id"
+                f" HAVING count(DISTINCT CASE {cases} END) = ?",
+                [*pairs, *pairs, len(wanted)],
+            ).fetchall()
+        return sorted(r[0] for r in rows)
+
+    def entity_counts(self, article_ids: Sequence[str], per_kind: int = 15) -> dict[str, dict[str, int]]:
+        """kind -> name -> number of the given articles naming it (the ``per_kind`` most named)."""
+        if not article_ids:
+            return {}
+        marks = ",".join("?" * len(article_ids))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT kind, min(name), count(DISTINCT article_id) AS n FROM entity_rows"
+                f" WHERE article_id IN ({marks}) GROUP BY kind, folded ORDER BY n DESC, folded",
+                list(article_ids),
+            ).fetchall()
+        out: dict[str, dict[str, int]] = {}
+        for kind, name, n in rows:
+            names = out.setdefault(kind, {})
+            if len(names) < per_kind:
+                names[name] = n
+        return out
 
     def texts(self, chunk_ids: Sequence[str]) -> dict[str, str]:
         """Chunk text by chunk id (the keyword index holds each chunk's text once)."""

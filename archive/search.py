@@ -45,7 +45,12 @@ def hybrid_search(
         members = tuple(store.story_members(filters.story))
         if not members:
             return []
-        filters = replace(filters, story="", article_ids=members)
+        filters = replace(filters, story="", article_ids=_narrow(filters.article_ids, members))
+    if filters is not None and filters.entities:
+        naming = tuple(store.articles_naming(filters.entities))
+        filters = replace(filters, entities=(), article_ids=_narrow(filters.article_ids, naming))
+        if not filters.article_ids:
+            return []
     parsed = parse_query(query)
     if parsed.phrases:
         # Quoted phrases must match exactly: only chunks that contain them may compete.
@@ -67,6 +72,11 @@ def hybrid_search(
     if reranker is not None:
         hits = reranker.rerank(query, hits)[:k]
     return with_highlights(hits, query)
+
+
+def _narrow(current: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """Article ids allowed by both restrictions (no current restriction allows everything)."""
+    return tuple(a for a in current if a in set(allowed)) if current else allowed
 
 
 def fuse(store: ChromaStore, rankings: list[tuple[list, float]], rrf_k: int, k: int) -> list[SearchHit]:

@@ -95,6 +95,14 @@ class Settings(BaseSettings):
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant: score = w / (k + rank).")
     dense_weight: float = Field(default=1.0, ge=0, description="Weight of the vector ranking in the fusion.")
     keyword_weight: float = Field(default=1.0, ge=0, description="Weight of the BM25 keyword ranking in the fusion.")
+    entities: bool = Field(
+        default=True,
+        description="Find the people, organisations and places each article names at ingest (spaCy), for "
+        "entity filters and facets.",
+    )
+    entity_chars: int = Field(
+        default=3000, ge=100, description="Characters from the start of each article read for entities."
+    )
     answerer: str = Field(
         default="extractive",
         description="Who writes answers: `extractive` (offline, verbatim cited sentences), `llamacpp:<file.gguf>`, "

@@ -196,6 +196,14 @@ class ChromaStore:
         res = self.articles.get(where={"story_id": story_id}, include=[])
         return list(res["ids"])
 
+    def articles_naming(self, names: Sequence[str]) -> list[str]:
+        """Ids of the articles that name every one of ``names`` (people, organisations, places)."""
+        return self.keywords.articles_naming(names)
+
+    def entity_counts(self, article_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+        """kind -> name -> how many of the given articles name it, most named first."""
+        return self.keywords.entity_counts(article_ids)
+
     def keyword_chunks(self, query: ParsedQuery, n: int, filters: Filters | None = None) -> list[ChunkMatch]:
         """The ``n`` chunks that best match the query's words by BM25, passing ``filters``."""
         f = filters or Filters()
@@ -222,7 +230,7 @@ class ChromaStore:
                 metas.append(_chunk_meta(article, chunk))
                 keyword_rows.append((ids[-1], version, chunk, article.title, article.source, ts))
         self._upsert(self.chunks, ids, vectors, metas)
-        self.keywords.add(keyword_rows)
+        self.keywords.add(keyword_rows, _entity_rows(a for a, _, _ in batch))
         self._upsert(
             self.articles,
             [a.id for a, _, _ in batch],
@@ -299,7 +307,7 @@ class ChromaStore:
                 if article is not None and article.content_hash.startswith(meta["hash"]):
                     ts = timestamp(article.published_at)
                     rows.append((cid, meta["hash"], _chunk_from(meta, article.text), article.title, article.source, ts))
-            self.keywords.add(rows)
+            self.keywords.add(rows, _entity_rows(texts.values()))
             if len(res["ids"]) < page:
                 return
             offset += page
@@ -362,9 +370,14 @@ def _chunk_from(meta: dict[str, Any], article_text: str) -> Chunk:
 _ARTICLE_FIELDS = ("title", "content_hash", "origin", "source", "url", "author", "published_at", "ingested_at", "story_id")
 
 
+def _entity_rows(articles) -> list[tuple[str, str, str, str]]:
+    return [(a.id, a.content_hash[:HASH_PREFIX], kind, name) for a in articles for kind, name in a.entities]
+
+
 def _article_meta(article: Article, n_chunks: int) -> dict[str, Any]:
     meta: dict[str, Any] = {name: getattr(article, name) for name in _ARTICLE_FIELDS}
     meta["origins"] = json.dumps(list(article.origins or (article.origin,)))
+    meta["entities"] = json.dumps([list(e) for e in article.entities])
     meta["n_chunks"] = n_chunks
     ts = timestamp(article.published_at)
     if ts is not None:
@@ -374,7 +387,9 @@ def _article_meta(article: Article, n_chunks: int) -> dict[str, Any]:
 
 def _article_from(article_id: str, meta: dict[str, Any], text: str) -> Article:
     fields = {name: str(meta.get(name) or "") for name in _ARTICLE_FIELDS}
-    return Article(id=article_id, text=text, origins=tuple(json.loads(meta.get("origins") or "[]")), **fields)
+    entities = tuple((str(k), str(n)) for k, n in json.loads(meta.get("entities") or "[]"))
+    return Article(id=article_id, text=text, origins=tuple(json.loads(meta.get("origins") or "[]")),
+                   entities=entities, **fields)
 
 
 def _where(filters: Filters | None) -> dict[str, Any] | None:

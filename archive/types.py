@@ -40,10 +40,12 @@ class Article:
     ingested_at: str = ""
     origins: tuple[str, ...] = ()  # every origin this exact content was seen under
     story_id: str = ""
+    entities: tuple[tuple[str, str], ...] = ()  # (kind, name): people, organisations, places it names
 
     def to_dict(self, with_text: bool = True) -> dict[str, Any]:
         data = asdict(self)
         data["origins"] = list(self.origins)
+        data["entities"] = [list(e) for e in self.entities]
         if not with_text:
             data.pop("text")
         return data
@@ -73,6 +75,7 @@ class Filters:
     date_to: str = ""
     article_ids: tuple[str, ...] = ()
     story: str = ""
+    entities: tuple[str, ...] = ()  # names every matching article must name ("Mark Rutte", "Berlin")
 
     def __post_init__(self) -> None:
         for name in ("date_from", "date_to"):
@@ -81,7 +84,7 @@ class Filters:
                 raise QueryError(f"{name} expects an ISO date such as 2022-06-30, got {value!r}")
 
     def is_empty(self) -> bool:
-        return not (self.sources or self.date_from or self.date_to or self.article_ids or self.story)
+        return not (self.sources or self.date_from or self.date_to or self.article_ids or self.story or self.entities)
 
 
 def _is_iso_date(value: str) -> bool:
@@ -141,6 +144,7 @@ class Facets:
     sources: dict[str, int]
     months: dict[str, int]
     articles: int
+    entities: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> name -> articles naming it
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

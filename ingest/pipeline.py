@@ -233,9 +233,17 @@ class Ingestor:
         return embedded
 
     def _with_stories(self, batch: list[Embedded]) -> list[Embedded]:
-        """Each article with its story id, so that it is written once, complete."""
+        """Each article with its story id and named entities, so that it is written once, complete."""
         stories = assign_stories(self.store, [(e.article, mean_vector(e.vectors)) for e in batch], self.settings)
-        return [replace(e, article=replace(e.article, story_id=story)) for e, story in zip(batch, stories)]
+        entities: list[tuple] = [e.article.entities for e in batch]
+        if self.settings.entities:
+            from archive.entities import get_extractor
+
+            entities = get_extractor(self.settings.entity_chars).extract(
+                [e.article.title for e in batch], [e.article.text for e in batch]
+            )
+        return [replace(e, article=replace(e.article, story_id=story, entities=tuple(found)))
+                for e, story, found in zip(batch, stories, entities)]
 
     # ---- pruning ---------------------------------------------------------------------------------
 
