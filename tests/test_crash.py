@@ -33,7 +33,7 @@ from tests.fakes import HashingEmbedder
 
 
 def test_ten_sigkills_at_random_moments_then_reruns_leave_a_whole_archive(tmp_path):
-    result = crash_rounds(tmp_path, kills=10, seed=11, files=40, real=False, rerun_every=5)
+    result = crash_rounds(tmp_path, kills=10, seed=11, files=24, real=False, rerun_every=5)
     print("\n".join(summary_lines(result)))
     kills = result["kills"]
     assert len(kills) == 10
@@ -51,7 +51,7 @@ def test_sigkill_inside_a_store_write_then_rerun(tmp_path):
     import random
 
     corpus, archive_dir = tmp_path / "corpus", tmp_path / "archive"
-    make_corpus(corpus, random.Random(5), files=40)
+    make_corpus(corpus, random.Random(5), files=20)
     journal = journal_path(archive_dir, real=False)
     command = ingest_command(corpus, archive_dir, real=False)
     proc = subprocess.Popen(command, cwd=ROOT, env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -73,7 +73,7 @@ def test_a_killed_ingest_does_not_hold_the_lock(tmp_path):
     import random
 
     corpus, archive_dir = tmp_path / "corpus", tmp_path / "archive"
-    make_corpus(corpus, random.Random(6), files=20)
+    make_corpus(corpus, random.Random(6), files=10)
     command = ingest_command(corpus, archive_dir, real=False)
     proc = subprocess.Popen(command, cwd=ROOT, env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while not (archive_dir / "ingest.lock").exists() and proc.poll() is None:
