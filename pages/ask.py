@@ -118,10 +118,11 @@ for i, answer in enumerate(turns):
     with st.chat_message("assistant"):
         show_answer(answer, i)
 
-if not turns:
+question = st.chat_input("Ask a question about the archived news")
+if not turns and not question:
     st.info("Try: *How many soldiers does Russia lose each month according to Rutte?*", icon=":material/lightbulb:")
 
-if question := st.chat_input("Ask a question about the archived news"):
+if question:
     with st.chat_message("user"):
         st.markdown(escape_markdown(question))
     with st.chat_message("assistant"):

@@ -78,6 +78,19 @@ def show_catalog(rows: list[dict]) -> None:
         return
     df = pd.DataFrame(rows)
     df["published"] = pd.to_datetime(df["published_at"].str[:10], errors="coerce")
+    timeline, sources = st.columns(2)
+    with timeline:
+        per = st.segmented_control("Articles per", ["day", "month"], default="month")
+        dated = df.dropna(subset=["published"])
+        if dated.empty:
+            st.caption("No article states its publication date.")
+        else:
+            period = dated["published"].dt.strftime("%Y-%m-%d" if per == "day" else "%Y-%m")
+            st.bar_chart(period.value_counts().sort_index().rename("articles"), height=200)
+    with sources:
+        st.markdown("**By source**")
+        st.bar_chart(df["source"].replace("", "(unknown)").value_counts().rename("articles"), horizontal=True,
+                     height=200)
     left, right = st.columns([2, 1])
     words = left.text_input("Filter by title or id", placeholder="e.g. NATO")
     chosen = right.multiselect("Source", sorted(df["source"].fillna("").unique()))
@@ -90,24 +103,13 @@ def show_catalog(rows: list[dict]) -> None:
     event = st.dataframe(
         table, hide_index=True, on_select="rerun", selection_mode="single-row", key="catalog",
         column_config={"published": st.column_config.DateColumn("published", format="YYYY-MM-DD"),
-                       "title": st.column_config.TextColumn("title", width="large")},
+                       "title": st.column_config.TextColumn("title", width="large"),
+                       "source": st.column_config.TextColumn("source", width="medium")},
     )
     picked = event.selection.rows if event else []
     if picked:
         params.from_dict(article_params(table.iloc[picked[0]]["id"]))
         st.rerun()
-    timeline, sources = st.columns(2)
-    with timeline:
-        per = st.segmented_control("Articles per", ["day", "month"], default="month")
-        dated = df.dropna(subset=["published"])
-        if dated.empty:
-            st.caption("No article states its publication date.")
-        else:
-            period = dated["published"].dt.strftime("%Y-%m-%d" if per == "day" else "%Y-%m")
-            st.bar_chart(period.value_counts().sort_index().rename("articles"))
-    with sources:
-        st.markdown("**By source**")
-        st.bar_chart(df["source"].replace("", "(unknown)").value_counts().rename("articles"), horizontal=True)
 
 
 try:

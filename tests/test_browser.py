@@ -1,0 +1,222 @@
+"""The app in a real browser: Debian's chromium, driven by Playwright, against `streamlit run`.
+
+Checks what AppTest cannot see: the cited passage is highlighted and scrolled into view after a click,
+and an article holding <script> and <img onerror> fires no dialog. Screenshots go to test-output/;
+with UPDATE_SCREENSHOTS=1 one per page is also copied to docs/screenshots/ for the README.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, SAMPLE
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+OUTPUT = ROOT / "test-output" / "browser"
+README_SHOTS = ROOT / "docs" / "screenshots"
+SOLDIERS = "How many soldiers does Russia lose each month according to Rutte?"
+XSS = ("Harbour strike spreads\n\nDockers said <script>alert(1)</script> and <img src=x onerror=alert(2)> while "
+       "the harbour strike spread to three more ports on Monday.")
+# Dated articles from named sources, so the library's timeline and source charts have something to show.
+DATED = [
+    {"id": "gazette-1", "title": "Ferry operators cut winter timetables", "source": "Harbour Gazette",
+     "published_at": "2025-01-14", "text": "Ferry operators cut their winter timetables on Tuesday, citing fuel costs "
+     "and fewer passengers on the island routes."},
+    {"id": "gazette-2", "title": "Port authority approves new container crane", "source": "Harbour Gazette",
+     "published_at": "2025-02-03", "text": "The port authority approved a new container crane for the north quay, "
+     "to be delivered before the summer season."},
+    {"id": "ledger-1", "title": "Fish prices climb after a stormy week", "source": "Coastal Ledger",
+     "published_at": "2025-02-21", "text": "Fish prices at the morning auction climbed after a week of storms kept "
+     "most of the fleet in harbour."},
+]
+LOAD_TIMEOUT_MS = 120_000  # the first page loads the embedding model
+
+
+def _ensure_chromium() -> None:
+    """Install Debian's chromium with apt-get when it is missing (Playwright's own download is not used)."""
+    if CHROMIUM.exists():
+        return
+    if not shutil.which("apt-get"):
+        pytest.skip("chromium is missing and apt-get is not available to install it")
+    if os.geteuid() != 0:
+        pytest.skip("chromium is missing and installing it with apt-get needs root")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]):
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+        if done.returncode != 0:
+            pytest.skip(f"could not install chromium ({' '.join(cmd)}): {done.stderr.strip()[-300:]}")
+    if not CHROMIUM.exists():
+        pytest.skip("apt-get installed chromium but /usr/bin/chromium is still missing")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, server: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"streamlit did not answer on {url} within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`streamlit run app.py` on 127.0.0.1 over an archive of the sample plus an XSS article."""
+    pytest.importorskip("playwright", reason="pip install -r requirements-dev.txt")
+    _ensure_chromium()
+    root = tmp_path_factory.mktemp("browser")
+    (root / "xss").mkdir()
+    (root / "xss" / "xss.txt").write_text(XSS, encoding="utf-8")
+    (root / "xss" / "dated.jsonl").write_text("\n".join(json.dumps(r) for r in DATED), encoding="utf-8")
+    archive_dir = root / "archive"
+    env = {**os.environ, "ARCHIVE_DIR": str(archive_dir), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env.pop("ARCHIVE_READ_ONLY", None)
+    subprocess.run([sys.executable, "-m", "ingest", str(SAMPLE), str(root / "xss")], env=env, cwd=ROOT,
+                   check=True, capture_output=True, timeout=300)
+    port = _free_port()
+    log = open(root / "streamlit.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1", "--server.port",
+         str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh tab that records every JavaScript dialog (alert, confirm, prompt) it is shown."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.dialogs = []
+
+    def on_dialog(dialog):
+        page.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.set_default_timeout(LOAD_TIMEOUT_MS)
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=LOAD_TIMEOUT_MS)
+    yield page
+    context.close()
+
+
+def _shot(page, name: str) -> None:
+    """Save a screenshot once the app has stopped running, to test-output/ (and docs/ when asked)."""
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_selector('[data-testid="stSkeleton"]', state="detached", timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_timeout(500)  # charts and tables draw after their data arrives
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    path = OUTPUT / f"{name}.png"
+    page.screenshot(path=str(path))
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        README_SHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, README_SHOTS / path.name)
+
+
+def test_search_ask_and_open_citations_at_their_highlighted_passage(server, page):
+    from playwright.sync_api import expect
+
+    page.goto(f"{server}/?q=How+many+soldiers+does+Russia+lose+each+month%3F")
+    expect(page.get_by_text("20,000 soldier losses monthly").first).to_be_visible()
+    first_title = page.get_by_role("link", name=re.compile("^Following a Tuesday meeting")).first
+    expect(first_title).to_be_visible()
+    _shot(page, "search")
+
+    page.goto(f"{server}/ask")
+    page.get_by_placeholder("Ask a question about the archived news").fill(SOLDIERS)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name=re.compile("Download answer with sources"))).to_be_visible()
+    expect(page.get_by_text("Answer backend: extractive").first).to_be_visible()
+    _shot(page, "ask")
+
+    marker = page.get_by_role("link", name="[1]", exact=True).first
+    with page.context.expect_page() as opened:  # Streamlit opens Markdown links in a new tab
+        marker.click()
+    tab = opened.value
+    expect(tab.locator("mark#cited-passage")).to_contain_text("20,000 soldier losses monthly")
+    expect(tab.locator("mark#cited-passage")).to_be_in_viewport()
+    tab.close()
+
+    page.get_by_role("link", name=re.compile(r"^\[1\] Following a Tuesday meeting")).click()
+    page.wait_for_url(re.compile(r"/library\?article=004_.*&start=\d+&end=\d+"))
+    mark = page.locator("mark#cited-passage")
+    expect(mark).to_contain_text("20,000 soldier losses monthly")
+    expect(mark).to_be_in_viewport()
+    _shot(page, "article")
+    assert page.dialogs == []
+
+
+def test_library_and_add_pages_render(server, page):
+    from playwright.sync_api import expect
+
+    page.goto(f"{server}/library")
+    expect(page.get_by_text("By source")).to_be_visible()
+    expect(page.locator('[data-testid="stDataFrame"]')).to_be_visible()
+    expect(page.locator('[data-testid="stVegaLiteChart"]').first).to_be_visible()
+    expect(page.get_by_text("9 of 9 articles", exact=False)).to_be_visible()
+    _shot(page, "library")
+    page.goto(f"{server}/add")
+    expect(page.get_by_role("heading", name="Add articles")).to_be_visible()
+    _shot(page, "add")
+    assert page.dialogs == []
+
+
+def test_an_article_with_script_and_onerror_shows_as_text_and_fires_no_dialog(server, page):
+    from playwright.sync_api import expect
+
+    page.goto(f"{server}/?q=harbour+strike+ports")
+    expect(page.get_by_text("<img src=x onerror=alert(2)>", exact=False).first).to_be_visible()
+    page.get_by_role("link", name=re.compile("^Harbour strike spreads")).first.click()
+    body = page.get_by_text("<script>alert(1)</script>", exact=False).first
+    expect(body).to_be_visible()
+    page.wait_for_timeout(1500)  # time for any injected script or image error handler to run
+    assert page.dialogs == []
+    assert page.locator("img[src=x]").count() == 0
