@@ -262,3 +262,24 @@ def test_read_only_mode_opens_add_for_the_admin_password_only(fresh, monkeypatch
     next(b for b in at.button if b.label == "Add to archive").click().run()
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["added"] == "1"
+
+
+def test_a_warm_page_renders_in_under_3_seconds(app):
+    import time
+
+    app.run()
+    for page in PAGES:
+        app.switch_page(page).run()  # warm: caches filled
+        started = time.perf_counter()
+        app.run()
+        assert time.perf_counter() - started < 3, page
+
+
+def test_importing_the_app_modules_loads_no_model_or_database():
+    import subprocess
+    import sys
+
+    code = ("import sys, webui.resources, webui.links, webui.uploads; "
+            "print(sorted(m for m in ('torch', 'sentence_transformers', 'chromadb') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
