@@ -48,6 +48,18 @@ def keyword_rows(archive: Archive) -> list[tuple[str, str, str]]:
         db.close()
 
 
+def entity_rows(archive: Archive) -> list[tuple[str, str]]:
+    """(article_id, hash) of every entity row, or none when the index has no entity table."""
+    path = archive.settings.dir / f"{archive.store.index_name}.keywords.sqlite"
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT article_id, hash FROM entity_rows").fetchall()
+    except sqlite3.OperationalError:  # an index from before entities were stored
+        return []
+    finally:
+        db.close()
+
+
 def snapshot(archive: Archive) -> dict[str, StoredArticle]:
     """Article id -> what is stored for it: content hash, origins, chunk count, chunk and keyword ids."""
     store = archive.store
@@ -74,8 +86,9 @@ def consistency_problems(archive: Archive, search_for: str | None = None) -> lis
     """Every broken invariant, as a sentence; an empty list means the archive is consistent.
 
     Every chunk belongs to a stored article and to its current version; every article has exactly
-    chunks 0..n-1; no content is stored twice; the keyword index holds exactly the chunks Chroma holds;
-    chunk spans point into the article text; no write journal is left; search answers.
+    chunks 0..n-1; no content is stored twice; the keyword index holds exactly the chunks Chroma holds,
+    and entity rows only for stored versions; chunk spans point into the article text; no write journal
+    is left; search answers.
     """
     store = archive.store
     problems: list[str] = []
@@ -105,6 +118,10 @@ def consistency_problems(archive: Archive, search_for: str | None = None) -> lis
     if set(keyword_ids) != set(chunk_ids) or any(n > 1 for n in keyword_ids.values()):
         extra, missing = set(keyword_ids) - set(chunk_ids), set(chunk_ids) - set(keyword_ids)
         problems.append(f"keyword index differs from Chroma: {len(extra)} extra rows, {len(missing)} missing")
+    stale = {(aid, h) for aid, h in entity_rows(archive)
+             if aid not in articles or articles[aid]["content_hash"][:HASH_PREFIX] != h}
+    if stale:
+        problems.append(f"{len(stale)} entity rows of articles or versions not stored, e.g. {sorted(stale)[:3]}")
     problems += _span_problems(archive, article_ids)
     journal = archive.settings.dir / f"{store.index_name}.{JOURNAL}"
     if journal.exists():

@@ -38,6 +38,12 @@ def wait_until_writing(archive_dir: Path, proc: subprocess.Popen) -> None:
         time.sleep(0.02)
 
 
+@pytest.fixture(autouse=True)
+def no_entities(monkeypatch):
+    """Entity extraction (spaCy, loaded in each process) is beside the point of locking and costs seconds."""
+    monkeypatch.setenv("ARCHIVE_ENTITIES", "false")
+
+
 @pytest.fixture
 def corpora(tmp_path) -> tuple[Path, Path]:
     first, second = tmp_path / "first", tmp_path / "second"

@@ -20,6 +20,7 @@ from archive import Archive, Settings
 from bench.crash import (
     ROOT,
     archive_state,
+    change_corpus,
     check_after,
     crash_rounds,
     environment,
@@ -32,7 +33,14 @@ from tests.archive_checks import consistency_problems
 from tests.fakes import HashingEmbedder
 
 
-def test_ten_sigkills_at_random_moments_then_reruns_leave_a_whole_archive(tmp_path):
+# Entity extraction loads spaCy in every ingest process, which would triple these tests' time; the
+# write protocol is the same without it. Entity rows under a kill are covered by the in-write test below
+# and by bench/crash.py, which runs with the settings as they are.
+NO_ENTITIES = "ARCHIVE_ENTITIES"
+
+
+def test_ten_sigkills_at_random_moments_then_reruns_leave_a_whole_archive(tmp_path, monkeypatch):
+    monkeypatch.setenv(NO_ENTITIES, "false")
     result = crash_rounds(tmp_path, kills=10, seed=11, files=24, real=False, rerun_every=5)
     print("\n".join(summary_lines(result)))
     kills = result["kills"]
@@ -47,31 +55,42 @@ def test_ten_sigkills_at_random_moments_then_reruns_leave_a_whole_archive(tmp_pa
 
 
 def test_sigkill_inside_a_store_write_then_rerun(tmp_path):
-    """Killed the moment the store's write journal appears: chunks may be written, their article not yet."""
+    """Killed the moment the store's write journal appears: chunks may be written, their article not yet.
+
+    Entity extraction stays on here, so the entity rows written beside the keyword rows are checked too.
+    """
     import random
 
+    rng = random.Random(5)
     corpus, archive_dir = tmp_path / "corpus", tmp_path / "archive"
-    make_corpus(corpus, random.Random(5), files=20)
+    make_corpus(corpus, rng, files=20)
     journal = journal_path(archive_dir, real=False)
     command = ingest_command(corpus, archive_dir, real=False)
-    proc = subprocess.Popen(command, cwd=ROOT, env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while not journal.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.001)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    for attempt in range(1, 4):  # on a loaded machine the write may end before the kill lands: try again
+        if attempt > 1:
+            change_corpus(corpus, rng, attempt)
+        proc = subprocess.Popen(command, cwd=ROOT, env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while not journal.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.001)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        if journal.exists():
+            break
     assert journal.exists(), "the ingest was killed inside a store write"
     left = archive_state(archive_dir, real=False)
     assert any("journal" in p for p in left["problems"])  # what recover() will sweep
-    check = check_after(corpus, archive_dir, real=False, after_kill=1)
+    check = check_after(corpus, archive_dir, real=False, after_kill=attempt)
     assert check.problems == []
-    assert check.report["added"] == check.expected_articles
+    report = check.report
+    assert report["added"] + report["updated"] + report["unchanged"] + report["duplicate"] == check.expected_articles
 
 
-def test_a_killed_ingest_does_not_hold_the_lock(tmp_path):
+def test_a_killed_ingest_does_not_hold_the_lock(tmp_path, monkeypatch):
     """SIGKILL releases the ingest lock (an OS file lock), so the next ingest is not refused."""
     import random
 
+    monkeypatch.setenv(NO_ENTITIES, "false")
     corpus, archive_dir = tmp_path / "corpus", tmp_path / "archive"
     make_corpus(corpus, random.Random(6), files=10)
     command = ingest_command(corpus, archive_dir, real=False)
