@@ -25,29 +25,33 @@ if not ingest_allowed():
     st.stop()
 
 
-def ingest_with_progress(paths: list[str], shown: dict[str, str], source: str):
-    """Ingest ``paths`` with a progress bar over the inputs; returns the IngestReport."""
+def _within(origin: str, path: str) -> bool:
+    """A record's origin ("file#id" or "file:line") belongs to the uploaded file ``path``."""
+    return origin == path or (origin.startswith(path) and origin[len(path)] in "#:")
+
+
+def _input_of(origin: str, shown: dict[str, str]) -> str:
+    return origin if origin in shown else next((p for p in shown if _within(origin, p)), origin)
+
+
+def ingest_with_progress(shown: dict[str, str], source: str):
+    """Ingest the inputs with a progress bar; returns the IngestReport and the articles read per input."""
     bar = st.progress(0.0, text="Reading…")
-    started: list[str] = []
+    read: dict[str, int] = {}
 
     def on_progress(done: int, origin: str) -> None:
-        current = next((p for p in paths if origin.startswith(p)), origin)
-        if current not in started:
-            started.append(current)
-        bar.progress(min(len(started) / len(paths), 1.0),
-                     text=f"{done} article(s) read · {shown.get(current, current)}")
+        current = _input_of(origin, shown)
+        read[current] = read.get(current, 0) + 1
+        bar.progress(min(len(read) / len(shown), 1.0), text=f"{done} article(s) read · {shown.get(current, current)}")
 
-    report = get_archive().ingest(paths, source=source, on_progress=on_progress, admin=is_admin())
+    report = get_archive().ingest(list(shown), source=source, on_progress=on_progress, admin=is_admin())
     bar.progress(1.0, text="Done")
     forget_cached_data()
-    return report
+    return report, read
 
 
-def show_report(report, shown: dict[str, str]) -> None:
-    """Counts, then one row per input: failed with its reason, or read."""
-    def name(path: str) -> str:
-        return next((label for p, label in shown.items() if path.startswith(p)), path)
-
+def show_report(report, shown: dict[str, str], read: dict[str, int]) -> None:
+    """Counts, then one row per input: articles read, duplicates, failures with their reasons."""
     def clean(reason: str) -> str:
         for p, label in shown.items():
             reason = reason.replace(p, label)
@@ -56,14 +60,23 @@ def show_report(report, shown: dict[str, str]) -> None:
     counts = st.columns(6)
     for col, key in zip(counts, ("added", "updated", "unchanged", "duplicate", "skipped", "chunks_embedded")):
         col.metric(key.replace("_", " "), getattr(report, key))
-    failed = {name(f.path): clean(f.reason) for f in report.failed}
-    duplicates = {name(o): a for o, a in report.duplicates}
-    rows = [{"input": label, "result": "failed" if label in failed else "duplicate" if label in duplicates else "read",
-             "detail": failed.get(label) or (f"same content as article {duplicates[label]}" if label in duplicates else "")}
-            for label in dict.fromkeys(shown.values())]
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    rows = {p: {"input": label, "result": "read", "articles": read.get(p, 0), "detail": []} for p, label in shown.items()}
+    for origin, article_id in report.duplicates:
+        row = rows.get(_input_of(origin, shown))
+        if row:
+            row["detail"].append(f"same content as article {article_id}")
+            row["result"] = "duplicate" if row["articles"] <= len(row["detail"]) else "read"
+    for failure in report.failed:
+        key = _input_of(failure.path, shown)
+        row = rows.get(key)
+        if row:
+            where = failure.path[len(key):].lstrip(":#")  # the record of a JSON Lines file
+            row["detail"].append(f"record {where}: {clean(failure.reason)}" if where else clean(failure.reason))
+            row["result"] = "failed" if not row["articles"] else "partly failed"
+    table = [{**row, "detail": "; ".join(row["detail"])} for row in rows.values()]
+    st.dataframe(pd.DataFrame(table), hide_index=True)
     if report.failed:
-        st.error(f"{len(report.failed)} input(s) could not be added; see the reasons above.")
+        st.error(f"{len(report.failed)} input(s) could not be added; the table gives each reason.")
     elif report.added or report.updated:
         st.success(f"{report.added} article(s) added, {report.updated} updated.")
     else:
@@ -94,8 +107,8 @@ if st.button("Add to archive", type="primary", icon=":material/upload:", disable
         for name in too_big:
             st.error(f"{escape_markdown(name)} is larger than the {limit_mb:g} MB limit (ARCHIVE_MAX_FILE_MB); not added.")
         if shown:
-            report = ingest_with_progress(list(shown), shown, source.strip())
-            show_report(report, shown)
+            report, read = ingest_with_progress(shown, source.strip())
+            show_report(report, shown, read)
     except ArchiveError as e:
         st.error(f"The articles could not be added: {e}")
     except Exception as e:  # noqa: BLE001 - reach the user as a message, never a traceback

@@ -208,6 +208,8 @@ def test_an_upload_produces_the_per_file_report(fresh, monkeypatch):
         ("empty.txt", b"", "text/plain"),
         ("copy-of-004.txt", story, "text/plain"),
         ("huge.txt", b"word " * 4000, "text/plain"),
+        ("feed.jsonl", b'{"id": "r1", "title": "Ferry cuts", "text": "Ferry operators cut winter timetables on Tuesday."}'
+                       b"\n{broken\n", "application/json"),
     ]).run()
     next(b for b in at.button if b.label == "Add to archive").click().run()
     assert not at.exception
@@ -216,7 +218,9 @@ def test_an_upload_produces_the_per_file_report(fresh, monkeypatch):
     assert report.loc["empty.txt", "result"] == "failed" and report.loc["empty.txt", "detail"]
     assert report.loc["copy-of-004.txt", "result"] == "duplicate"
     assert "huge.txt is larger than the 0.01 MB limit" in at.error[0].value.replace("\\", "")
-    assert {m.label: m.value for m in at.metric}["added"] == "1"
+    assert report.loc["feed.jsonl", "result"] == "partly failed" and report.loc["feed.jsonl", "articles"] == 1
+    assert report.loc["feed.jsonl", "detail"].startswith("record 2: invalid JSON") and "archive-upload-" not in report.loc["feed.jsonl", "detail"]
+    assert {m.label: m.value for m in at.metric}["added"] == "2"
     assert not (ROOT.parent / "escape.txt").exists() and not Path("/escape.txt").exists()
 
 
