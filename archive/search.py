@@ -52,6 +52,7 @@ def hybrid_search(
         if not filters.article_ids:
             return []
     parsed = parse_query(query)
+    articles_future = None
     if parsed.phrases:
         # Quoted phrases must match exactly: only chunks that contain them may compete.
         keyword = store.keyword_chunks(parsed, n, filters)
@@ -64,11 +65,15 @@ def hybrid_search(
     else:
         # The keyword query runs in a thread while the query is embedded (both release the GIL).
         keyword_future = _POOL.submit(store.keyword_chunks, parsed, n, filters)
-        dense = store.query_chunks(embedder.embed_query(query), n, filters)
+        vector = embedder.embed_query(query)
+        articles_future = _POOL.submit(store.query_articles, vector, n, filters) if settings.article_weight else None
+        dense = store.query_chunks(vector, n, filters)
         keyword = keyword_future.result()
     keyword = [m for m in keyword if m.score > MIN_KEYWORD_SCORE]
     depth = max(k, settings.rerank_depth) if reranker else k
-    hits = fuse(store, [(dense, settings.dense_weight), (keyword, settings.keyword_weight)], settings.rrf_k, depth)
+    whole = articles_future.result() if articles_future is not None else []
+    hits = fuse(store, [(dense, settings.dense_weight), (keyword, settings.keyword_weight)], settings.rrf_k, depth,
+                (whole, settings.article_weight))
     if reranker is not None:
         hits = reranker.rerank(query, hits)[:k]
     return with_highlights(hits, query)
@@ -79,11 +84,19 @@ def _narrow(current: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ..
     return tuple(a for a in current if a in set(allowed)) if current else allowed
 
 
-def fuse(store: ChromaStore, rankings: list[tuple[list, float]], rrf_k: int, k: int) -> list[SearchHit]:
+def fuse(
+    store: ChromaStore,
+    rankings: list[tuple[list, float]],
+    rrf_k: int,
+    k: int,
+    whole_articles: tuple[list[str], float] = ([], 0.0),
+) -> list[SearchHit]:
     """Reciprocal rank fusion at the article level; each article's passage is its best fused chunk.
 
     Fusing articles rather than chunks keeps an article that one ranking puts first from losing to an
-    article whose several chunks each collect a little from both rankings.
+    article whose several chunks each collect a little from both rankings. ``whole_articles`` (ids
+    ranked by their mean chunk vector) rescores the articles the chunk rankings found: it says what a
+    whole article is about, where a chunk says what one passage is about.
     """
     chunks: dict[tuple[str, str, int], _Candidate] = {}
     article_scores: dict[str, float] = {}
@@ -97,6 +110,10 @@ def fuse(store: ChromaStore, rankings: list[tuple[list, float]], rrf_k: int, k: 
                 seen.append(match.chunk.article_id)
         for rank, article_id in enumerate(seen):
             article_scores[article_id] = article_scores.get(article_id, 0.0) + weight / (rrf_k + rank + 1)
+    ids, weight = whole_articles
+    for rank, article_id in enumerate(ids):
+        if article_id in article_scores:
+            article_scores[article_id] += weight / (rrf_k + rank + 1)
     ranked = sorted(chunks.values(), key=lambda c: (article_scores[c.chunk.article_id], c.score), reverse=True)
     return group_by_article(store, ranked, k, article_scores)
 

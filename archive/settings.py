@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant: score = w / (k + rank).")
     dense_weight: float = Field(default=1.0, ge=0, description="Weight of the vector ranking in the fusion.")
     keyword_weight: float = Field(default=1.0, ge=0, description="Weight of the BM25 keyword ranking in the fusion.")
+    article_weight: float = Field(
+        default=0.5, ge=0,
+        description="Weight of the whole-article vector ranking (mean chunk vector), which rescores the articles the "
+        "chunk rankings found; 0 turns it off.",
+    )
     entities: bool = Field(
         default=True,
         description="Find the people, organisations and places each article names at ingest (spaCy), for "

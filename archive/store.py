@@ -13,6 +13,7 @@ the new version readable, and the leftovers are swept by ``recover()``.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import os
 from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime, timezone
@@ -91,6 +92,7 @@ class ChromaStore:
             raise StoreError(f"could not open collections {index_name!r}: {e}") from e
         self._batch = max(1, min(self._client.get_max_batch_size(), 5000))
         self._chunk_count: int | None = None
+        self._article_count: int | None = None
         self.keywords = KeywordIndex(settings.dir / f"{index_name}.keywords.sqlite")
         if self.keywords.count() == 0 and self.chunks.count() > 0:
             self._rebuild_keywords()
@@ -175,6 +177,23 @@ class ChromaStore:
             matches.append(ChunkMatch(chunk, 1.0 - float(dist), meta["hash"]))
         return matches
 
+    def query_articles(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[str]:
+        """Ids of the ``n`` articles whose mean chunk vector is nearest to ``vector``, passing ``filters``."""
+        total = self.articles.count() if self._article_count is None else self._article_count
+        self._article_count = total
+        if total == 0:
+            return []
+        f = filters or Filters()
+        where = _where(replace(f, article_ids=())) if not f.is_empty() else None
+        try:
+            res = self.articles.query(
+                query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()], n_results=min(n, total),
+                where=where, ids=list(f.article_ids) or None, include=["distances"],
+            )
+        except Exception:  # noqa: BLE001 - an optional signal: search goes on without it
+            return []
+        return list(res["ids"][0])
+
     def similar_articles(self, vector: np.ndarray, n: int, min_similarity: float) -> list[tuple[Article, float]]:
         """Articles (with text) whose mean chunk vector is nearest to ``vector``, most similar first."""
         total = self.articles.count()
@@ -220,7 +239,7 @@ class ChromaStore:
         if not batch:
             return
         self._write_journal([a.id for a, _, _ in batch])
-        self._chunk_count = None
+        self._chunk_count = self._article_count = None
         ids, vectors, metas, keyword_rows = [], [], [], []
         for article, chunks, chunk_vectors in batch:
             version, ts = article.content_hash[:HASH_PREFIX], timestamp(article.published_at)
@@ -263,7 +282,7 @@ class ChromaStore:
 
     def delete_articles(self, ids: Sequence[str]) -> None:
         """Remove articles and all their chunks (chunks first, so no chunk outlives its article)."""
-        self._chunk_count = None
+        self._chunk_count = self._article_count = None
         for part in _parts(list(ids), 100):
             self.chunks.delete(where={"article_id": {"$in": part}})
             for article_id in part:
