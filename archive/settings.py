@@ -85,6 +85,11 @@ class Settings(BaseSettings):
         default=0.05, ge=0, le=1,
         description="Share of word 3-shingles two articles must have in common to be one story.",
     )
+    story_max_days: float = Field(
+        default=7, ge=0,
+        description="Reports of one story are published within this many days of each other (0: no limit; "
+        "articles without a date are not held to it).",
+    )
     story_candidates: int = Field(default=10, ge=1, description="Nearest articles compared per new article.")
     reranker: str = Field(
         default="none",

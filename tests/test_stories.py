@@ -38,6 +38,22 @@ def test_story_of(candidates, expected):
     assert story_of(new, candidates, min_jaccard=0.05) == expected
 
 
+@pytest.mark.parametrize(
+    ("new_date", "old_date", "max_days", "expected"),
+    [
+        ("2022-07-10", "2022-07-12", 7, "old"),  # same event, two days apart
+        ("2021-06-29", "2020-09-21", 7, "new"),  # same wording a season apart: another story
+        ("2021-06-29", "2020-09-21", 0, "old"),  # no limit
+        ("", "2020-09-21", 7, "old"),  # an undated article is not held to the window
+    ],
+)
+def test_story_needs_dates_close_together(new_date, old_date, max_days, expected):
+    text = "the cat sat on the mat today in the sun"
+    new = Article(id="new", title="", text=text, content_hash="n", origin="n", published_at=new_date)
+    old = Article(id="old", title="", text=text, content_hash="o", origin="o", published_at=old_date)
+    assert story_of(new, [(old, 0.9)], min_jaccard=0.05, max_days=max_days) == expected
+
+
 @pytest.mark.slow
 def test_sample_has_one_story_000_and_001(sample_archive):
     stories = {Path(a.origin).name[:3]: a.story_id for a in sample_archive.articles()}
