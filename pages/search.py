@@ -40,6 +40,12 @@ with st.sidebar:
     )
     since = st.date_input("Published from", value=_date_param("since"), format="YYYY-MM-DD")
     until = st.date_input("Published until", value=_date_param("until"), format="YYYY-MM-DD")
+    entity_text = st.text_input(
+        "Names", value=", ".join(params.get_all("entity")), key="names",
+        help="People, organisations or places the articles must name, separated by commas (all must match; "
+        "a surname matches the full name).",
+    )
+    entities = [e.strip() for e in entity_text.split(",") if e.strip()]
     k = st.slider("Results", 1, 50, int(params.get("k", 10)) if params.get("k", "10").isdigit() else 10)
 
 query = st.text_input(
@@ -47,7 +53,7 @@ query = st.text_input(
 )
 story = params.get("story", "")
 state = {"q": query, "k": str(k), "source": sources, "since": since.isoformat() if since else "",
-         "until": until.isoformat() if until else "", "story": story}
+         "until": until.isoformat() if until else "", "story": story, "entity": entities}
 params.from_dict({key: value for key, value in state.items() if value})
 
 if story:
@@ -58,18 +64,26 @@ if story:
 
 if query.strip():
     try:
-        filters = Filters(tuple(sources), state["since"], state["until"], story=story)
+        filters = Filters(tuple(sources), state["since"], state["until"], story=story, entities=tuple(entities))
         matches = archive.search(query, k=max(k, FACET_DEPTH), filters=filters)
     except ArchiveError as e:
         st.error(f"Search failed: {e}")
         st.stop()
     hits, facets = matches[:k], facet_counts(matches)
+    named = archive.store.entity_counts([a.id for h in matches for a in (h.article, *h.also)])
     if facets.articles:
-        with st.expander(f"{facets.articles} matching articles by source and month"):
+        with st.expander(f"{facets.articles} matching articles by source, month and name"):
             left, right = st.columns(2)
             left.bar_chart(pd.DataFrame({"articles": facets.sources}), horizontal=True)
             if facets.months:
                 right.bar_chart(pd.DataFrame({"articles": facets.months}))
+            columns = st.columns(3)
+            for column, (kind, label) in zip(columns, (("person", "People"), ("org", "Organisations"),
+                                                          ("place", "Places"))):
+                top = dict(list(named.get(kind, {}).items())[:10])
+                if top:
+                    column.caption(label)
+                    column.bar_chart(pd.DataFrame({"articles": top}), horizontal=True)
     if not hits:
         st.info("No article matches this query and these filters.")
     for hit in hits:

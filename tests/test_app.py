@@ -98,6 +98,17 @@ def test_query_shows_004_first_links_it_to_the_article_view_and_lands_in_the_url
     assert app.query_params["q"] == "How many soldiers does Russia lose each month?"
 
 
+def test_names_filter_keeps_articles_naming_them_and_lands_in_the_url(app):
+    app.run()
+    app.text_input(key="names").set_value("Warsaw").run()
+    query = next(t for t in app.text_input if t.key != "names")
+    query.set_value("NATO warning").run()
+    assert not app.exception and not app.error
+    links = _page_links(app)
+    assert [_query(link)["article"][:3] for link in links] == ["003"]  # only 003 names Warsaw
+    assert app.query_params["entity"] == "Warsaw"
+
+
 def test_asking_the_soldiers_question_answers_citing_004_with_sources_and_a_download(app):
     app.run()
     _ask(app, SOLDIERS)
