@@ -111,7 +111,7 @@ class Settings(BaseSettings):
         "entity filters and facets.",
     )
     entity_chars: int = Field(
-        default=3000, ge=100, description="Characters from the start of each article read for entities."
+        default=1000, ge=100, description="Characters from the start of each article read for entities."
     )
     answerer: str = Field(
         default="extractive",
