@@ -246,7 +246,8 @@ def test_read_only_mode_hides_add_and_refuses_ingest(shared_dir, monkeypatch):
         assert not at.exception
         with pytest.raises(ValueError):
             at.switch_page("pages/add.py")
-        assert not at.sidebar.text_input, "no admin box without an admin password in the secrets"
+        admin_boxes = [t for t in at.sidebar.text_input if t.key == "admin_password_input"]
+        assert not admin_boxes, "no admin box without an admin password in the secrets"
         with pytest.raises(ReadOnlyError, match="read-only"):
             Archive(Settings()).ingest([str(SAMPLE)])
     finally:
