@@ -204,7 +204,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             if args.unanswerable else []
         metrics = evaluate_answers(
             lambda q, f: archive.ask(q, filters=f),
-            lambda doc_id: (archive.article(doc_id).text if archive.article(doc_id) else ""),
+            lambda doc_id: getattr(archive.article(doc_id), "text", ""),
             questions, args.window_days, args.unanswerable, texts,
         )
         metrics["backend"] = archive.answerer.name

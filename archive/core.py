@@ -119,11 +119,14 @@ class Archive:
 
     def facets(self, query: str, filters: Filters | None = None, depth: int = 100) -> Facets:
         """Counts per source, month and named entity over the ``depth`` best matches of a query."""
+        return self.facets_of(self.search(query, depth, filters))
+
+    def facets_of(self, hits: list[SearchHit]) -> Facets:
+        """Counts per source, month and named entity over search hits (and their stories' other reports)."""
         from dataclasses import replace
 
         from archive.search import facet_counts
 
-        hits = self.search(query, depth, filters)
         ids = [a.id for h in hits for a in (h.article, *h.also)]
         return replace(facet_counts(hits), entities=self.store.entity_counts(ids))
 

@@ -63,7 +63,7 @@ def main() -> None:
 
     def run(archive, qs, **kw) -> dict:
         metrics = evaluate_answers(lambda q, f: archive.ask(q, filters=f),
-                                   lambda d: (archive.article(d).text if archive.article(d) else ""), qs, **kw)
+                                   lambda d: getattr(archive.article(d), "text", ""), qs, **kw)
         metrics["backend"] = archive.answerer.name
         return metrics
 

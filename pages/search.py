@@ -7,7 +7,6 @@ import streamlit as st
 
 from archive.errors import ArchiveError
 from archive.highlight import marked_html
-from archive.search import facet_counts
 from archive.types import Filters
 from webui.links import LIBRARY, article_href, article_params
 from webui.resources import escape_markdown, get_archive, get_stats
@@ -69,8 +68,8 @@ if query.strip():
     except ArchiveError as e:
         st.error(f"Search failed: {e}")
         st.stop()
-    hits, facets = matches[:k], facet_counts(matches)
-    named = archive.store.entity_counts([a.id for h in matches for a in (h.article, *h.also)])
+    hits, facets = matches[:k], archive.facets_of(matches)
+    named = facets.entities
     if facets.articles:
         with st.expander(f"{facets.articles} matching articles by source, month and name"):
             left, right = st.columns(2)
