@@ -68,9 +68,12 @@ class Archive:
             )
 
         with self._write_lock():
-            return Ingestor(self.store, self.embedder, self.settings).run(
+            report = Ingestor(self.store, self.embedder, self.settings).run(
                 paths, source=source, prune=prune, progress=progress, on_progress=on_progress
             )
+            if report.added or report.updated or report.pruned:
+                self.store.save_memory_index()  # the next search (or process) starts from an up-to-date snapshot
+            return report
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[SearchHit]:
         """The ``k`` best articles for a query, each with its best passage."""

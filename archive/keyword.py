@@ -73,6 +73,14 @@ CREATE TABLE IF NOT EXISTS entity_rows (
     UNIQUE (article_id, hash, kind, folded)
 );
 CREATE INDEX IF NOT EXISTS entity_rows_folded ON entity_rows (folded);
+CREATE TABLE IF NOT EXISTS index_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO index_state (key, value) VALUES ('generation', 0);
+CREATE TRIGGER IF NOT EXISTS chunk_rows_counted_in AFTER INSERT ON chunk_rows BEGIN
+    UPDATE index_state SET value = value + 1 WHERE key = 'generation';
+END;
+CREATE TRIGGER IF NOT EXISTS chunk_rows_counted_out AFTER DELETE ON chunk_rows BEGIN
+    UPDATE index_state SET value = value + 1 WHERE key = 'generation';
+END;
 CREATE TRIGGER IF NOT EXISTS chunk_rows_added AFTER INSERT ON chunk_rows BEGIN
     INSERT INTO chunk_fts (rowid, body, title) VALUES (new.id, new.body, new.title);
 END;
@@ -84,6 +92,19 @@ END;
 
 def _quote(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Row:
+    """What the keyword file knows of a new chunk row."""
+
+    rowid: int
+    chunk_id: str
+    article_id: str
+    source: str
+    ts: int | None
+    body: str
+    title: str
 
 
 class KeywordIndex:
@@ -178,6 +199,43 @@ class KeywordIndex:
         with self._lock:
             rows = self._db.execute(f"SELECT chunk_id, body FROM chunk_rows WHERE chunk_id IN ({marks})", list(chunk_ids))
             return dict(rows.fetchall())
+
+    def generation(self) -> int:
+        """A counter every inserted or deleted chunk row bumps, whichever process wrote it."""
+        with self._lock:
+            return self._db.execute("SELECT value FROM index_state WHERE key = 'generation'").fetchone()[0]
+
+    def live_rows(self) -> dict[int, str]:
+        """Row id -> chunk id of every chunk row."""
+        with self._lock:
+            return dict(self._db.execute("SELECT id, chunk_id FROM chunk_rows").fetchall())
+
+    def new_rows(self, after: int) -> list[Row]:
+        """The chunk rows with a row id above ``after``, for the in-memory index."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, chunk_id, article_id, source, published_ts, body, title FROM chunk_rows WHERE id > ? ORDER BY id",
+                (after,),
+            ).fetchall()
+        return [Row(*r) for r in rows]
+
+    def matches(self, scored: Sequence[tuple[int, float]]) -> list[ChunkMatch]:
+        """Chunk matches for (row id, score) pairs, in the given order (rows since deleted are skipped)."""
+        if not scored:
+            return []
+        marks = ",".join("?" * len(scored))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT id, body, article_id, idx, start, stop, hash FROM chunk_rows WHERE id IN ({marks})",
+                [r for r, _ in scored],
+            ).fetchall()
+        by_id = {r[0]: r[1:] for r in rows}
+        out = []
+        for rowid, score in scored:
+            if rowid in by_id:
+                body, aid, idx, start, stop, h = by_id[rowid]
+                out.append(ChunkMatch(Chunk(aid, int(idx), body, int(start), int(stop)), score, h))
+        return out
 
     def count(self) -> int:
         with self._lock:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -77,6 +78,11 @@ class Settings(BaseSettings):
     search_candidates: int = Field(
         default=50, ge=1, description="Chunks fetched from each of the vector and keyword indexes per search."
     )
+    memory_index_max_chunks: int = Field(
+        default=1_000_000, ge=0,
+        description="Search every chunk exactly in memory (vectors and BM25, ~1.6 KB a chunk) while the archive holds "
+        "at most this many chunks; above it, or at 0, Chroma's vector index and SQLite FTS5 answer instead.",
+    )
     story_min_similarity: float = Field(
         default=0.75, ge=0, le=1,
         description="Articles whose mean chunk vectors are at least this similar are compared for being one story.",
@@ -97,6 +103,11 @@ class Settings(BaseSettings):
         "or `cross-encoder:<name or path>`.",
     )
     rerank_depth: int = Field(default=30, ge=2, description="How many fused candidates the reranker reorders.")
+    fusion: Literal["score", "rrf"] = Field(
+        default="score",
+        description="How the vector and keyword rankings combine: `score` (each ranking's scores scaled to 0..1, "
+        "weighted and added) or `rrf` (reciprocal rank fusion, weight / (k + rank)).",
+    )
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant: score = w / (k + rank).")
     dense_weight: float = Field(default=1.0, ge=0, description="Weight of the vector ranking in the fusion.")
     keyword_weight: float = Field(default=1.0, ge=0, description="Weight of the BM25 keyword ranking in the fusion.")

@@ -26,6 +26,7 @@ import numpy as np
 from archive.embedding import mean_vector
 from archive.errors import StoreError
 from archive.keyword import KeywordIndex, ParsedQuery
+from archive.memindex import MemoryIndex
 from archive.settings import Settings
 from archive.types import Article, Chunk, ChunkMatch, Filters
 
@@ -96,6 +97,32 @@ class ChromaStore:
         self.keywords = KeywordIndex(settings.dir / f"{index_name}.keywords.sqlite")
         if self.keywords.count() == 0 and self.chunks.count() > 0:
             self._rebuild_keywords()
+        self.memory = MemoryIndex(
+            settings.dir / f"{index_name}.memory.npz", self.keywords.generation, self.keywords.live_rows,
+            self.keywords.new_rows, self.vectors_of,
+        )
+
+    def _in_memory(self):
+        """The in-memory index's current state, or None when the archive is too large for it (or it is off)."""
+        limit = self.settings.memory_index_max_chunks
+        if limit <= 0:
+            return None
+        if self._chunk_count is None:
+            self._chunk_count = self.chunks.count()
+        return self.memory.current() if self._chunk_count <= limit else None
+
+    def vectors_of(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors by chunk id (those Chroma no longer holds are absent)."""
+        out: dict[str, np.ndarray] = {}
+        for part in _parts(list(chunk_ids), 5000):
+            res = self.chunks.get(ids=part, include=["embeddings"])
+            out.update(zip(res["ids"], np.asarray(res["embeddings"], dtype=np.float32)))
+        return out
+
+    def save_memory_index(self) -> None:
+        """Write the in-memory index's snapshot, so the next process starts without rebuilding it."""
+        if self._in_memory() is not None:
+            self.memory.save()
 
     # ---- reading -------------------------------------------------------------------------------
 
@@ -153,6 +180,11 @@ class ChromaStore:
         total = self._chunk_count
         if total == 0:
             return []
+        state = self._in_memory()
+        if state is not None:
+            f = filters or Filters()
+            keep = self.memory.mask(state, f.sources, _ts_range(f), f.article_ids)
+            return self.keywords.matches(self.memory.nearest(state, vector, n, keep))
         try:
             res = self.chunks.query(
                 query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
@@ -177,13 +209,16 @@ class ChromaStore:
             matches.append(ChunkMatch(chunk, 1.0 - float(dist), meta["hash"]))
         return matches
 
-    def query_articles(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[str]:
-        """Ids of the ``n`` articles whose mean chunk vector is nearest to ``vector``, passing ``filters``."""
+    def query_articles(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        """(id, cosine) of the ``n`` articles whose mean chunk vector is nearest to ``vector``, passing ``filters``."""
         total = self.articles.count() if self._article_count is None else self._article_count
         self._article_count = total
         if total == 0:
             return []
         f = filters or Filters()
+        state = self._in_memory()
+        if state is not None:
+            return self._nearest_articles(state, vector, n, f)
         where = _where(replace(f, article_ids=())) if not f.is_empty() else None
         try:
             res = self.articles.query(
@@ -192,7 +227,21 @@ class ChromaStore:
             )
         except Exception:  # noqa: BLE001 - an optional signal: search goes on without it
             return []
-        return list(res["ids"][0])
+        return [(aid, 1.0 - float(d)) for aid, d in zip(res["ids"][0], res["distances"][0])]
+
+    def _nearest_articles(self, state, vector: np.ndarray, n: int, f: Filters) -> list[tuple[str, float]]:
+        vectors, present = self.memory.article_vectors(state)
+        keep = present.copy()
+        rows = self.memory.mask(state, f.sources, _ts_range(f), f.article_ids)
+        passing = np.zeros(len(keep), bool)
+        passing[state.article[rows]] = True
+        keep &= passing
+        scores = vectors @ np.asarray(vector, dtype=np.float32)
+        candidates = np.flatnonzero(keep)
+        if len(candidates) > n:
+            candidates = candidates[np.argpartition(-scores[candidates], n - 1)[:n]]
+        order = candidates[np.argsort(-scores[candidates], kind="stable")]
+        return [(state.article_ids[i], float(scores[i])) for i in order]
 
     def similar_articles(self, vector: np.ndarray, n: int, min_similarity: float) -> list[tuple[Article, float]]:
         """Articles (with text) whose mean chunk vector is nearest to ``vector``, most similar first."""
@@ -226,8 +275,12 @@ class ChromaStore:
     def keyword_chunks(self, query: ParsedQuery, n: int, filters: Filters | None = None) -> list[ChunkMatch]:
         """The ``n`` chunks that best match the query's words by BM25, passing ``filters``."""
         f = filters or Filters()
-        span = (timestamp(f.date_from), timestamp(f.date_to, end_of_day=True))
-        return self.keywords.search(query, n, f.sources, span, f.article_ids)
+        if not query.phrases:  # phrases need FTS5's positions; free words are scored in memory
+            state = self._in_memory()
+            if state is not None:
+                keep = self.memory.mask(state, f.sources, _ts_range(f), f.article_ids)
+                return self.keywords.matches(self.memory.bm25(state, query.words, n, keep))
+        return self.keywords.search(query, n, f.sources, _ts_range(f), f.article_ids)
 
     # ---- writing -------------------------------------------------------------------------------
 
@@ -409,6 +462,10 @@ def _article_from(article_id: str, meta: dict[str, Any], text: str) -> Article:
     entities = tuple((str(k), str(n)) for k, n in json.loads(meta.get("entities") or "[]"))
     return Article(id=article_id, text=text, origins=tuple(json.loads(meta.get("origins") or "[]")),
                    entities=entities, **fields)
+
+
+def _ts_range(f: Filters) -> tuple[int | None, int | None]:
+    return timestamp(f.date_from), timestamp(f.date_to, end_of_day=True)
 
 
 def _where(filters: Filters | None) -> dict[str, Any] | None:

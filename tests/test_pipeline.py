@@ -110,23 +110,33 @@ def test_failed_embedding_keeps_previous_version(settings, sample_copy):
     assert {k: v for k, v in after.items() if k in before} == before
 
 
-def test_interrupted_write_is_swept_and_never_served(fake_archive, sample_copy):
-    fake_archive.ingest([str(sample_copy)])
-    aid = sample_id(fake_archive, "004")
-    store = fake_archive.store
-    # Simulate a crash after a new version's chunks were written but before its article record was.
+@pytest.mark.parametrize("memory_chunks", [1_000_000, 0], ids=["memory-index", "chroma-query"])
+def test_interrupted_write_is_swept_and_never_served(settings, sample_copy, memory_chunks):
+    from archive.types import Chunk
+
+    archive = Archive(settings.model_copy(update={"memory_index_max_chunks": memory_chunks}), embedder=HashingEmbedder())
+    archive.ingest([str(sample_copy)])
+    aid = sample_id(archive, "004")
+    store = archive.store
+    # Simulate a crash after a new version's chunks reached Chroma and the keyword index, before its
+    # article record did (the order store.write follows).
     store._write_journal([aid])
     orphan = f"{aid}:deadbeef0000:0"
-    query_vector = fake_archive.embedder.embed_query("soldier losses")
+    query_vector = archive.embedder.embed_query("soldier losses")
     store.chunks.upsert(ids=[orphan], embeddings=[query_vector],
                         metadatas=[{"article_id": aid, "index": 0, "start": 0, "end": 4, "hash": "deadbeef0000", "source": ""}])
+    store.keywords.add([(orphan, "deadbeef0000", Chunk(aid, 0, "soldier losses", 0, 4), "", "", None)])
+    store._chunk_count = None
     assert any(m.content_hash == "deadbeef0000" for m in store.query_chunks(query_vector, 3)), "the orphan is nearest"
-    hits = fake_archive.search("soldier losses", k=5)
+    words = parse_query("soldier losses")
+    assert any(m.content_hash == "deadbeef0000" for m in store.keyword_chunks(words, 3)), "and matches by keyword"
+    hits = archive.search("soldier losses", k=5)
     assert hits
     assert all(c.end - c.start != 4 for h in hits for c in (h.chunk, *h.passages))
     assert store.recover() == 1
     assert orphan not in store.chunks.get(where={"article_id": aid})["ids"]
-    assert len(fake_archive.chunks(aid)) > 1
+    assert all(m.content_hash != "deadbeef0000" for m in store.query_chunks(query_vector, 3))
+    assert len(archive.chunks(aid)) > 1
 
 
 def test_second_ingest_is_refused_while_one_holds_the_lock(fake_archive, sample_copy):

@@ -1,0 +1,159 @@
+"""The in-memory index: exact vector and BM25 search over every chunk, kept in step with the archive."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from archive.keyword import KeywordIndex, parse_query
+from archive.memindex import MemoryIndex, Tokenizer
+from archive.types import Chunk
+
+
+def _rows(article_id, version, texts, title="", source="", ts=None):
+    return [(f"{article_id}:{version}:{i}", version, Chunk(article_id, i, t, 0, len(t)), title, source, ts)
+            for i, t in enumerate(texts)]
+
+
+class Vectors:
+    """Deterministic unit vectors per chunk id (a stand-in for Chroma), counting what is asked of it."""
+
+    def __init__(self):
+        self.asked: list[str] = []
+
+    def vector(self, chunk_id: str) -> np.ndarray:
+        v = np.random.default_rng(abs(hash(chunk_id)) % 2**32).normal(size=8).astype(np.float32)
+        return v / np.linalg.norm(v)
+
+    def __call__(self, chunk_ids):
+        self.asked += list(chunk_ids)
+        return {c: self.vector(c) for c in chunk_ids}
+
+
+def _memory(kw: KeywordIndex, path, vectors) -> MemoryIndex:
+    return MemoryIndex(path, kw.generation, kw.live_rows, kw.new_rows, vectors)
+
+
+@pytest.fixture
+def kw(tmp_path) -> KeywordIndex:
+    idx = KeywordIndex(tmp_path / "kw.sqlite")
+    idx.add(_rows("a", "v1", ["Russia suffers 20,000 soldier losses monthly, Rutte said.", "NATO remains here."],
+                  title="Rutte warns NATO"))
+    idx.add(_rows("b", "v1", ["A coalition of the willing met in Paris.", "The willing coalition of states met."],
+                  source="x.com", ts=100))
+    idx.add(_rows("c", "v1", ["Floods in Pakistan displaced millions.", "Café owners in Zürich protested."], ts=200))
+    return idx
+
+
+def _ids(memory: MemoryIndex, kw: KeywordIndex, query: str, **filters) -> list[str]:
+    state = memory.current()
+    keep = memory.mask(state, **filters)
+    return [m.chunk.article_id + f":{m.chunk.index}" for m in kw.matches(memory.bm25(state, parse_query(query).words, 5, keep))]
+
+
+def test_tokenizer_folds_stems_and_drops_stopwords():
+    tok = Tokenizer()
+    words = tok.words("The soldiers' Losses in Zürich, café")
+    assert words == ["the", "soldiers", "losses", "in", "zurich", "cafe"]
+    assert tok.terms(words) == ["soldier", "loss", "zurich", "cafe"]
+
+
+def test_bm25_agrees_with_fts5_on_the_best_chunk(kw, tmp_path):
+    memory = _memory(kw, tmp_path / "m.npz", Vectors())
+    for query in ("How many soldiers does Russia lose?", "willing coalition", "floods displaced", "zurich cafe"):
+        fts = [f"{m.chunk.article_id}:{m.chunk.index}" for m in kw.search(parse_query(query), 5)]
+        assert _ids(memory, kw, query)[0] == fts[0], query
+    assert _ids(memory, kw, "Rutte")[:2] == ["a:0", "a:1"]  # the title counts for every chunk, the body more
+    assert _ids(memory, kw, "nothing matches this") == []
+
+
+def test_filters_are_masks(kw, tmp_path):
+    memory = _memory(kw, tmp_path / "m.npz", Vectors())
+    assert {i[0] for i in _ids(memory, kw, "coalition floods", sources=["x.com"])} == {"b"}
+    assert {i[0] for i in _ids(memory, kw, "coalition floods", ts_range=(150, None))} == {"c"}
+    assert {i[0] for i in _ids(memory, kw, "coalition floods", article_ids=["c"])} == {"c"}
+    assert _ids(memory, kw, "soldiers", ts_range=(None, 10**12)) == []  # undated articles fail a date filter
+    assert _ids(memory, kw, "coalition", sources=["unknown.org"]) == []
+
+
+def test_nearest_is_exact(kw, tmp_path):
+    vectors = Vectors()
+    memory = _memory(kw, tmp_path / "m.npz", vectors)
+    state = memory.current()
+    query = vectors.vector("a:v1:1")
+    best = memory.nearest(state, query, 3, memory.mask(state))
+    ids = dict(kw.live_rows())
+    assert ids[best[0][0]] == "a:v1:1" and best[0][1] == pytest.approx(1.0, abs=1e-5)
+    scores = sorted((float(vectors.vector(c) @ query) for c in ids.values()), reverse=True)
+    assert [s for _, s in best] == pytest.approx(scores[:3], abs=1e-5)
+
+
+def test_follows_new_versions_and_other_writers(kw, tmp_path):
+    memory = _memory(kw, tmp_path / "m.npz", Vectors())
+    assert _ids(memory, kw, "soldiers")[0] == "a:0"
+    other = KeywordIndex(tmp_path / "kw.sqlite")  # another process's connection to the same file
+    other.add(_rows("a", "v2", ["Ceasefire talks resumed in Geneva."]))
+    other.delete_stale("a", "v2")
+    assert _ids(memory, kw, "soldiers") == []
+    assert _ids(memory, kw, "ceasefire geneva") == ["a:0"]
+    other.delete_stale("c", "")
+    assert _ids(memory, kw, "floods") == []
+
+
+def test_a_reused_row_id_is_not_mistaken_for_the_old_row(kw, tmp_path):
+    memory = _memory(kw, tmp_path / "m.npz", Vectors())
+    assert _ids(memory, kw, "zurich")[0] == "c:1"
+    kw.delete_stale("c", "")  # the highest row ids go; SQLite hands them out again
+    kw.add(_rows("d", "v1", ["Volcano erupts in Iceland.", "Flights cancelled across Europe."]))
+    assert _ids(memory, kw, "zurich") == [] and _ids(memory, kw, "flights europe") == ["d:1"]
+
+
+def test_snapshot_spares_a_restart_the_rebuild(kw, tmp_path):
+    path = tmp_path / "m.npz"
+    first = _memory(kw, path, Vectors())
+    first.current()
+    first.save()
+    assert path.exists()
+    vectors = Vectors()
+    second = _memory(kw, path, vectors)
+    assert _ids(second, kw, "soldiers")[0] == "a:0"
+    assert vectors.asked == []  # nothing re-read from the vector store
+    kw.add(_rows("e", "v1", ["Elections held in Chile."]))
+    assert _ids(second, kw, "chile elections") == ["e:0"]
+    assert vectors.asked == ["e:v1:0"]  # only the new row
+
+
+def test_a_damaged_snapshot_is_rebuilt_not_trusted(kw, tmp_path):
+    path = tmp_path / "m.npz"
+    path.write_bytes(b"not a snapshot")
+    vectors = Vectors()
+    memory = _memory(kw, path, vectors)
+    assert _ids(memory, kw, "soldiers")[0] == "a:0"
+    assert len(vectors.asked) == 6
+
+
+def test_empty_archive(tmp_path):
+    kw = KeywordIndex(tmp_path / "kw.sqlite")
+    memory = _memory(kw, tmp_path / "m.npz", Vectors())
+    state = memory.current()
+    assert memory.bm25(state, ["anything"], 5, memory.mask(state)) == []
+    assert memory.nearest(state, np.ones(8, np.float32), 5, memory.mask(state)) == []
+
+
+def test_memory_and_chroma_paths_agree_on_the_sample(sample_archive):
+    """The in-memory index is an accelerator: search must rank the same with it and without it."""
+    from archive import Archive
+    from archive.types import Filters
+
+    chroma_only = Archive(sample_archive.settings.model_copy(update={"memory_index_max_chunks": 0}), embedder=sample_archive.embedder)
+    assert chroma_only.store._in_memory() is None and sample_archive.store._in_memory() is not None
+    some = tuple(a.id for a in sample_archive.articles()[2:4])
+    for query, filters in [
+        ("How many soldiers does Russia lose each month?", None),
+        ("coalition of the willing security guarantees", None),
+        ("Rutte warning", Filters(article_ids=some)),
+    ]:
+        ours = [h.article.id for h in sample_archive.search(query, k=3, filters=filters)]
+        theirs = [h.article.id for h in chroma_only.search(query, k=3, filters=filters)]
+        assert ours and ours[0] == theirs[0], query
+        assert filters is None or set(ours) <= set(some)
