@@ -132,6 +132,15 @@ def test_a_damaged_snapshot_is_rebuilt_not_trusted(kw, tmp_path):
     assert len(vectors.asked) == 6
 
 
+def test_numpy_blas_is_held_to_one_thread(kw, tmp_path):
+    import threadpoolctl
+
+    _memory(kw, tmp_path / "m.npz", Vectors())
+    pools = threadpoolctl.threadpool_info()
+    numpy_blas = [p["num_threads"] for p in pools if p["internal_api"] == "openblas" and "numpy" in p["filepath"]]
+    assert numpy_blas == [1]
+
+
 def test_empty_archive(tmp_path):
     kw = KeywordIndex(tmp_path / "kw.sqlite")
     memory = _memory(kw, tmp_path / "m.npz", Vectors())
