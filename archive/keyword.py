@@ -205,6 +205,11 @@ class KeywordIndex:
         with self._lock:
             return self._db.execute("SELECT value FROM index_state WHERE key = 'generation'").fetchone()[0]
 
+    def touch(self) -> None:
+        """Bump the generation without changing a row (an article's metadata changed elsewhere)."""
+        with self._lock:
+            self._db.execute("UPDATE index_state SET value = value + 1 WHERE key = 'generation'")
+
     def live_rows(self) -> dict[int, str]:
         """Row id -> chunk id of every chunk row."""
         with self._lock:

@@ -212,3 +212,22 @@ def test_prune_keeps_a_record_whose_line_broke(fake_archive, tmp_path):
     report = fake_archive.ingest([str(feed)], prune=True)
     assert report.pruned == 0 and len(report.failed) == 1
     assert sorted(a.id for a in fake_archive.articles()) == ["r0", "r1", "r2"]
+
+
+def test_cached_article_metadata_follows_writes_from_another_store(settings, sample_copy):
+    """Search caches candidates' metadata; a write by another process (here a second store) must show."""
+    writer = Archive(settings, embedder=HashingEmbedder())
+    writer.ingest([str(sample_copy)])
+    reader = Archive(settings, embedder=HashingEmbedder())
+    aid = sample_id(writer, "004")
+    before = reader.store.get_articles([aid], with_text=False)[aid]
+    writer.store.set_origins(aid, ["https://example.org/moved", before.origin])
+    assert reader.store.get_articles([aid], with_text=False)[aid].origin == "https://example.org/moved"
+    edited = sample_copy / next(p.name for p in sample_copy.iterdir() if p.name.startswith("004"))
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nA correction was appended.\n", encoding="utf-8")
+    writer.ingest([str(edited)])
+    after = reader.store.get_articles([aid], with_text=False)[aid]
+    assert after.content_hash != before.content_hash
+    assert after.content_hash == writer.article(aid).content_hash
+    writer.store.delete_articles([aid])
+    assert aid not in reader.store.get_articles([aid], with_text=False)
