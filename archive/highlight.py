@@ -15,8 +15,14 @@ MIN_SHARE = 0.4  # share of the query's content words a sentence must contain to
 STEM = 5  # compare words by their first letters: "soldiers" meets "soldier", "monthly" meets "month"
 
 
-def _stems(text: str) -> set[str]:
+def stems(text: str) -> set[str]:
+    """The word stems of ``text`` (each word's first letters), for counting shared words."""
     return {w[:STEM] for w in _WORD.findall(text.lower())}
+
+
+def query_stems(query: str) -> set[str]:
+    """The stems of a query's content words (stopwords and operators left out)."""
+    return {w[:STEM] for w in parse_query(query).words}
 
 
 def matching_sentences(chunk: Chunk, query: str, limit: int = 2) -> tuple[tuple[int, int], ...]:
@@ -26,7 +32,7 @@ def matching_sentences(chunk: Chunk, query: str, limit: int = 2) -> tuple[tuple[
     scored = []
     for start, end in sentence_spans(chunk.text):
         sentence = chunk.text[start:end]
-        score = len(wanted & _stems(sentence))
+        score = len(wanted & stems(sentence))
         score += sum(3 for p in parsed.phrases if p.lower() in sentence.lower())
         if score:
             scored.append((score, start, end))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from archive.errors import ConfigError
-from archive.rerank import SentenceReranker, fuse_rankings, make_reranker
+from archive.highlight import query_stems
+from archive.rerank import SentenceReranker, best_sentences, fuse_rankings, make_reranker
 from archive.types import Article, Chunk, SearchHit
 from tests.fakes import HashingEmbedder
 
@@ -32,6 +33,16 @@ def test_a_passage_with_the_answering_sentence_moves_up():
     ]
     reranked = SentenceReranker(HashingEmbedder(dim=256)).rerank("How many soldiers does Russia lose each month?", hits)
     assert reranked[0].article.id == "answer"
+
+
+def test_only_the_sentences_sharing_most_query_words_are_scored_in_text_order():
+    text = ("The summit opened in Brussels. Weather was mild. Russia loses 20,000 soldiers a month, Rutte said. "
+            "Lunch was served. Soldiers on the front described the month as the hardest.")
+    hit = _hit("a", text)
+    chosen = best_sentences(hit, query_stems("How many soldiers does Russia lose a month?"), 2)
+    assert chosen == ["Russia loses 20,000 soldiers a month, Rutte said.",
+                      "Soldiers on the front described the month as the hardest."]
+    assert len(best_sentences(hit, set(), 3)) == 3, "with no shared words the first sentences stand in"
 
 
 @pytest.mark.parametrize("spec", ["bogus", "cross-encoder:", "sentence"])
