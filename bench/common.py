@@ -45,3 +45,21 @@ def write_section(name: str, markdown: str) -> None:
     pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
     doc = pattern.sub(lambda _: block, doc) if pattern.search(doc) else doc.rstrip() + "\n\n" + block + "\n"
     BENCH_DOC.write_text(doc, encoding="utf-8")
+
+
+def machine() -> str:
+    """The CPU this run measured on, and the precision the embedder resolved to (results depend on both)."""
+    import platform
+
+    from archive.embedding import resolve_precision
+
+    model = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cores, embedding precision {resolve_precision('auto')}"
+
