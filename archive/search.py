@@ -138,29 +138,19 @@ def fuse_scores(
     chunks: dict[tuple[str, str, int], _Candidate] = {}
     article_scores: dict[str, float] = {}
     for ranking, weight in rankings:
-        if not ranking:
-            continue
-        scores = [m.score for m in ranking]
-        low, high = min(scores), max(scores)
-        span = (high - low) or 1.0
         best: dict[str, float] = {}
-        for match in ranking:
+        for match, scaled in zip(ranking, _scaled([m.score for m in ranking])):
             key = (match.chunk.article_id, match.content_hash, match.chunk.index)
             cand = chunks.setdefault(key, _Candidate(match.chunk, match.content_hash))
-            value = weight * (match.score - low) / span
+            value = weight * scaled
             cand.score += value
             best[match.chunk.article_id] = max(best.get(match.chunk.article_id, 0.0), value)
         for article_id, value in best.items():
             article_scores[article_id] = article_scores.get(article_id, 0.0) + value
     for scored, weight in whole_articles:
-        if not scored:
-            continue
-        values = [s for _, s in scored]
-        low, high = min(values), max(values)
-        span = (high - low) or 1.0
-        for article_id, value in scored:
+        for (article_id, _), scaled in zip(scored, _scaled([s for _, s in scored])):
             if article_id in article_scores:
-                article_scores[article_id] += weight * (value - low) / span
+                article_scores[article_id] += weight * scaled
     ranked = sorted(chunks.values(), key=lambda c: (article_scores[c.chunk.article_id], c.score), reverse=True)
     return group_by_article(store, ranked, k, article_scores)
 
@@ -168,6 +158,15 @@ def fuse_scores(
 def with_highlights(hits: list[SearchHit], query: str) -> list[SearchHit]:
     """Mark the sentences of each hit's passage that match the query."""
     return [replace(h, highlights=matching_sentences(h.chunk, query)) for h in hits]
+
+
+def _scaled(scores: list[float]) -> list[float]:
+    """Scores mapped linearly onto [0, 1] (the lowest to 0, the highest to 1; all equal: all 0)."""
+    if not scores:
+        return []
+    low = min(scores)
+    span = (max(scores) - low) or 1.0
+    return [(s - low) / span for s in scores]
 
 
 def group_by_article(
