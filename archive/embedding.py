@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 from pathlib import Path
@@ -12,6 +13,8 @@ import numpy as np
 
 from archive.errors import ConfigError, EmbeddingError
 from archive.settings import BUNDLED_MODEL, Settings
+
+log = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -47,11 +50,24 @@ def bundled_model_path() -> str:
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model; loaded once, on first use."""
 
-    def __init__(self, model: str, batch_size: int = 32, offline: bool = True, precision: str = "auto"):
+    def __init__(
+        self,
+        model: str,
+        batch_size: int = 32,
+        offline: bool = True,
+        precision: str = "auto",
+        query_encoder: str = "torch",
+        model_cache: Path | None = None,
+    ):
         self.name = model
         self._batch_size = batch_size
         self._offline = offline
         self.precision = resolve_precision(precision)
+        if query_encoder not in ("auto", "onnx", "torch"):
+            raise ConfigError(f"query_encoder must be auto, onnx or torch, got {query_encoder!r}")
+        self.query_encoder = query_encoder
+        self._model_cache = model_cache
+        self._onnx = None
         self._model = None
         self._lock = threading.Lock()
         self.dim = 0
@@ -97,7 +113,33 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_documents([text])[0]
+        encoder = self._query_encoder()
+        if encoder is None:
+            return self.embed_documents([text])[0]
+        try:
+            return encoder.embed(text)
+        except Exception as e:
+            raise EmbeddingError(f"embedding the query failed: {e}") from e
+
+    def _query_encoder(self):
+        """The ONNX encoder for single queries when configured and it works; None means PyTorch."""
+        if self.query_encoder == "torch" or self._onnx is False:
+            return None
+        if self._onnx is not None:
+            return self._onnx
+        from archive.onnxquery import OnnxQueryEncoder, OnnxUnavailable
+
+        model = self._load()
+        with self._lock:
+            if self._onnx is None:
+                try:
+                    self._onnx = OnnxQueryEncoder(model, self._model_cache or default_model_cache())
+                except OnnxUnavailable as e:
+                    if self.query_encoder == "onnx":
+                        raise ConfigError(f"query_encoder=onnx: {e}") from e
+                    log.info("queries are embedded with PyTorch: %s", e)
+                    self._onnx = False
+        return self._onnx or None
 
     def _autocast(self):
         import torch
@@ -111,6 +153,12 @@ class SentenceTransformerEmbedder:
         if not self.dim:
             self._load()
         return self.dim
+
+
+def default_model_cache() -> Path:
+    """Where derived model files (the ONNX export) live: $XDG_CACHE_HOME/news-archive or ~/.cache/…"""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "news-archive" / "models"
 
 
 def cpu_has_bf16() -> bool:
@@ -138,4 +186,6 @@ def make_embedder(settings: Settings) -> Embedder:
         batch_size=settings.embed_batch_size,
         offline=not settings.allow_model_downloads,
         precision=settings.embedding_precision,
+        query_encoder=settings.query_encoder,
+        model_cache=settings.model_cache,
     )

@@ -1,0 +1,169 @@
+"""A faster path for one query: the embedding model exported to ONNX and run by onnxruntime.
+
+A search embeds one short text. PyTorch spends most of that time in per-operator overhead, not in
+arithmetic: onnxruntime runs the same graph about twice as fast on one thread (measured on the dev
+questions: p50 12 ms against 27 ms). The vectors are the same vectors (largest difference ~1e-7), so
+queries still meet documents embedded by PyTorch at ingest. Batches of documents gain nothing (the
+arithmetic dominates there), so ingest keeps PyTorch.
+
+The graph is exported once per model and cached on disk (``model_cache`` setting); every load checks
+it against PyTorch on a few probe texts, and any mismatch, missing package or unusual model (pooling
+other than mean, say) falls back to PyTorch with a logged reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import logging
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+PROBES = (
+    "Which country's prime minister resigned this week?",
+    "20,000 soldiers a month",
+    "Stocks fell sharply on Tuesday after the central bank raised interest rates by half a point, "
+    "the largest increase since 2000.",
+)
+TOLERANCE = 1e-4
+
+
+class OnnxUnavailable(RuntimeError):
+    """The ONNX path cannot serve this model; the caller uses PyTorch."""
+
+
+def _mean_pooling_only(model) -> None:
+    """Refuses models whose pipeline is not Transformer -> mean Pooling (-> Normalize)."""
+    kinds = [type(module).__name__ for module in model]
+    if kinds[:2] != ["Transformer", "Pooling"] or any(k not in ("Normalize",) for k in kinds[2:]):
+        raise OnnxUnavailable(f"model pipeline {kinds} is not Transformer + mean Pooling")
+    pooling = model[1]
+    mode = getattr(pooling, "pooling_mode", None) or (
+        "mean" if getattr(pooling, "pooling_mode_mean_tokens", False) else "other"
+    )
+    if mode != "mean":
+        raise OnnxUnavailable(f"pooling mode {mode!r} is not mean")
+    if getattr(model, "prompts", None) and getattr(model, "default_prompt_name", None):
+        raise OnnxUnavailable("the model adds a default prompt")
+
+
+def _cache_key(model) -> str:
+    """Changes when the weights, the library versions or this module's export recipe change."""
+    import torch
+
+    parts = [type(model[0].auto_model).__name__, torch.__version__, "recipe-1"]
+    folder = getattr(model[0].auto_model, "name_or_path", "") or ""
+    source = Path(folder)
+    if source.is_dir():
+        for file in sorted(source.rglob("*")):
+            if file.is_file():
+                stat = file.stat()
+                parts.append(f"{file.relative_to(source)}:{stat.st_size}:{int(stat.st_mtime)}")
+    else:
+        parts.append(folder)
+    return hashlib.sha1("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def _export(model, inputs: list[str], target: Path) -> None:
+    import torch
+
+    transformer = model[0].auto_model.eval()
+
+    class Graph(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, input_ids, attention_mask, token_type_ids=None):
+            extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
+            return self.transformer(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
+
+    sample = model.tokenizer(["an example query"], return_tensors="pt")
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".onnx.tmp")
+    os.close(fd)
+    try:
+        with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the tracer's notes on Python control flow it froze
+            torch.onnx.export(
+                Graph(),
+                tuple(sample[name] for name in inputs),
+                tmp,
+                input_names=inputs,
+                output_names=["tokens"],
+                dynamic_axes={name: {0: "batch", 1: "length"} for name in [*inputs, "tokens"]},
+                opset_version=17,
+                dynamo=False,
+            )
+        os.replace(tmp, target)  # another process exporting the same model writes the same bytes
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+class OnnxQueryEncoder:
+    """Embeds one text at a time with onnxruntime, as the sentence-transformers ``model`` would."""
+
+    def __init__(self, model, cache_dir: Path):
+        try:
+            import onnx  # noqa: F401  (the exporter needs it)
+            import onnxruntime
+        except ImportError as e:
+            raise OnnxUnavailable(f"{e.name} is not installed") from e
+        _mean_pooling_only(model)
+        self._tokenizer = model.tokenizer
+        self._max_length = int(getattr(model, "max_seq_length", 0) or 512)
+        forward_args = inspect.signature(model[0].auto_model.forward).parameters
+        given = self._tokenizer(["x"], return_tensors="np").keys()
+        self._inputs = [
+            name for name in ("input_ids", "attention_mask", "token_type_ids") if name in given and name in forward_args
+        ]
+        if self._inputs[:2] != ["input_ids", "attention_mask"]:
+            raise OnnxUnavailable(f"the tokenizer gives {sorted(given)}, not input_ids and attention_mask")
+        path = Path(cache_dir).expanduser() / f"{_cache_key(model)}.onnx"
+        try:
+            self._session = self._open(model, path, onnxruntime)
+        except Exception as e:  # export and load raise many kinds; any of them means "use PyTorch"
+            raise OnnxUnavailable(f"could not export or load the ONNX graph: {e}") from e
+        self._check(model)
+
+    def _open(self, model, path: Path, onnxruntime):
+        """Loads the cached graph; exports it first when missing, and again when the cached file is damaged."""
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1  # one short text: threads cost more than they give
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.log_severity_level = 3
+        if path.exists():
+            try:
+                return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            except Exception as e:
+                log.warning("the cached ONNX graph %s is unreadable (%s); exporting it again", path, e)
+        log.info("exporting the embedding model to %s (once)", path)
+        _export(model, self._inputs, path)
+        return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def _check(self, model) -> None:
+        expected = model.encode(
+            list(PROBES), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+        got = np.stack([self.embed(text) for text in PROBES])
+        worst = float(np.abs(got - expected).max())
+        if not worst < TOLERANCE:
+            raise OnnxUnavailable(f"ONNX vectors differ from PyTorch's by {worst:.2g}")
+
+    def embed(self, text: str) -> np.ndarray:
+        batch = self._tokenizer([text], return_tensors="np", truncation=True, max_length=self._max_length)
+        feeds = {name: np.asarray(batch[name], dtype=np.int64) for name in self._inputs}
+        tokens = self._session.run(None, feeds)[0][0]
+        mask = np.asarray(batch["attention_mask"][0], dtype=np.float32)[:, None]
+        vector = (tokens * mask).sum(axis=0) / max(float(mask.sum()), 1.0)
+        norm = float(np.linalg.norm(vector))
+        return (vector / norm if norm > 0 else vector).astype(np.float32)

@@ -1,0 +1,93 @@
+"""The ONNX query path: same vectors as PyTorch, exported once, and PyTorch whenever it cannot serve."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from archive import onnxquery
+from archive.embedding import SentenceTransformerEmbedder
+from archive.errors import ConfigError
+from archive.settings import BUNDLED_MODEL
+
+pytestmark = pytest.mark.slow
+
+TEXTS = [
+    "Who said 20,000 soldiers a month?",
+    "coalition of the willing",
+    "Zelensky",
+    "The central bank raised rates by 0.75 percentage points on Wednesday, its third increase this year. " * 12,
+]
+
+
+def embedder(real_embedder, tmp_path, mode: str = "auto") -> SentenceTransformerEmbedder:
+    """A fresh embedder sharing the already loaded model, caching its export under tmp_path."""
+    e = SentenceTransformerEmbedder(BUNDLED_MODEL, query_encoder=mode, model_cache=tmp_path / "models")
+    e._model, e.dim = real_embedder._load(), real_embedder.dim
+    return e
+
+
+def test_onnx_queries_match_pytorch(real_embedder, tmp_path):
+    fast = embedder(real_embedder, tmp_path, "onnx")
+    slow = embedder(real_embedder, tmp_path, "torch")
+    got = np.stack([fast.embed_query(t) for t in TEXTS])
+    want = np.stack([slow.embed_query(t) for t in TEXTS])
+    assert isinstance(fast._onnx, onnxquery.OnnxQueryEncoder)
+    assert got.dtype == np.float32 and got.shape == want.shape
+    assert np.abs(got - want).max() < 1e-5  # the long text also checks truncation at max_seq_length
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+
+
+def test_export_is_cached_and_reused(real_embedder, tmp_path, monkeypatch):
+    embedder(real_embedder, tmp_path).embed_query("first")
+    files = list((tmp_path / "models").glob("*.onnx"))
+    assert len(files) == 1 and not list((tmp_path / "models").glob("*.tmp"))
+
+    def no_export(*args):
+        raise AssertionError("exported again although the cached graph was fine")
+
+    monkeypatch.setattr(onnxquery, "_export", no_export)
+    again = embedder(real_embedder, tmp_path)
+    again.embed_query("second")
+    assert isinstance(again._onnx, onnxquery.OnnxQueryEncoder)
+
+
+def test_damaged_cache_is_exported_again(real_embedder, tmp_path):
+    embedder(real_embedder, tmp_path).embed_query("first")
+    (cached,) = (tmp_path / "models").glob("*.onnx")
+    cached.write_bytes(b"not an onnx graph")
+    e = embedder(real_embedder, tmp_path)
+    vector = e.embed_query("coalition of the willing")
+    assert isinstance(e._onnx, onnxquery.OnnxQueryEncoder)
+    assert cached.stat().st_size > 1_000_000
+    assert float(vector @ real_embedder.embed_documents(["coalition of the willing"])[0]) > 0.99999
+
+
+def test_auto_falls_back_to_pytorch_when_vectors_disagree(real_embedder, tmp_path, monkeypatch):
+    monkeypatch.setattr(onnxquery, "TOLERANCE", 0.0)  # no export can be exactly equal in every float
+    e = embedder(real_embedder, tmp_path)
+    vector = e.embed_query("Zelensky")
+    assert e._onnx is False
+    assert np.allclose(vector, real_embedder.embed_documents(["Zelensky"])[0], atol=1e-6)
+    with pytest.raises(ConfigError, match="differ from PyTorch"):
+        embedder(real_embedder, tmp_path, "onnx").embed_query("Zelensky")
+
+
+def test_missing_onnxruntime_means_pytorch(real_embedder, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    e = embedder(real_embedder, tmp_path)
+    assert e.embed_query("Zelensky").shape == (real_embedder.dim,)
+    assert e._onnx is False
+    assert not (tmp_path / "models").exists()
+    with pytest.raises(ConfigError, match="onnxruntime is not installed"):
+        embedder(real_embedder, tmp_path, "onnx").embed_query("Zelensky")
+
+
+def test_unusual_pooling_is_refused(real_embedder, tmp_path, monkeypatch):
+    pooling = real_embedder._load()[1]
+    monkeypatch.setattr(pooling, "pooling_mode", "cls", raising=False)
+    monkeypatch.setattr(pooling, "pooling_mode_mean_tokens", False, raising=False)
+    with pytest.raises(onnxquery.OnnxUnavailable, match="not mean"):
+        onnxquery.OnnxQueryEncoder(real_embedder._load(), tmp_path / "models")
