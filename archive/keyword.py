@@ -74,6 +74,8 @@ CREATE TABLE IF NOT EXISTS entity_rows (
 );
 CREATE INDEX IF NOT EXISTS entity_rows_folded ON entity_rows (folded);
 CREATE TABLE IF NOT EXISTS index_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS article_changes (article_id TEXT PRIMARY KEY, generation INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS article_changes_generation ON article_changes (generation);
 INSERT OR IGNORE INTO index_state (key, value) VALUES ('generation', 0);
 CREATE TRIGGER IF NOT EXISTS chunk_rows_counted_in AFTER INSERT ON chunk_rows BEGIN
     UPDATE index_state SET value = value + 1 WHERE key = 'generation';
@@ -205,10 +207,27 @@ class KeywordIndex:
         with self._lock:
             return self._db.execute("SELECT value FROM index_state WHERE key = 'generation'").fetchone()[0]
 
-    def touch(self) -> None:
-        """Bump the generation without changing a row (an article's metadata changed elsewhere)."""
+    def touch(self, article_ids: Sequence[str]) -> None:
+        """Bump the generation and note that these articles' metadata changed (in Chroma, by any process)."""
         with self._lock:
-            self._db.execute("UPDATE index_state SET value = value + 1 WHERE key = 'generation'")
+            self._db.execute("BEGIN")
+            try:
+                self._db.execute("UPDATE index_state SET value = value + 1 WHERE key = 'generation'")
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO article_changes (article_id, generation)"
+                    " SELECT ?, value FROM index_state WHERE key = 'generation'",
+                    [(a,) for a in dict.fromkeys(article_ids)],
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def changed_since(self, generation: int) -> list[str]:
+        """Ids of the articles touched after ``generation``."""
+        with self._lock:
+            rows = self._db.execute("SELECT article_id FROM article_changes WHERE generation > ?", (generation,))
+            return [r[0] for r in rows.fetchall()]
 
     def live_rows(self) -> dict[int, str]:
         """Row id -> chunk id of every chunk row."""

@@ -37,7 +37,8 @@ from chromadb.config import Settings as ChromaSettings  # noqa: E402
 
 HASH_PREFIX = 12
 JOURNAL = "ingest.journal"
-ARTICLE_CACHE_SIZE = 200_000  # article metadata kept between searches (cleared by any write)
+ARTICLE_CACHE_SIZE = 200_000  # article metadata kept between searches (changed articles are dropped)
+ARTICLE_PREFETCH = 50_000  # up to this many articles, the first search reads all their metadata at once
 
 
 def timestamp(iso: str, end_of_day: bool = False) -> int | None:
@@ -137,9 +138,9 @@ class ChromaStore:
     def get_articles(self, ids: Sequence[str], with_text: bool = True) -> dict[str, Article]:
         """Articles by id; unknown ids are left out.
 
-        Without text, articles come from a cache that lives as long as the archive's generation (every
-        write, from any process, bumps it): a search reads ~100 candidates' metadata, which cost ~12 ms
-        a query from Chroma.
+        Without text, articles come from a cache: a search reads ~100 candidates' metadata, which cost
+        12-45 ms a query from Chroma. Every write, from any process, bumps the archive's generation and
+        logs the articles it changed; the cache drops just those when the generation moves.
         """
         if not with_text:
             return self._cached_articles(ids)
@@ -156,14 +157,24 @@ class ChromaStore:
 
     def _cached_articles(self, ids: Sequence[str]) -> dict[str, Article]:
         generation = self.keywords.generation()
-        cache = self._article_cache
-        if cache[0] != generation or len(cache[1]) > ARTICLE_CACHE_SIZE:
-            cache = self._article_cache = (generation, {})
-        known = cache[1]
+        cached_at, known = self._article_cache
+        if cached_at != generation:
+            if cached_at < 0 or len(known) > ARTICLE_CACHE_SIZE:
+                known = self._all_articles()
+            else:  # drop only what changed since (the change log names every article any process rewrote)
+                for article_id in self.keywords.changed_since(cached_at):
+                    known.pop(article_id, None)
+            self._article_cache = (generation, known)
         missing = [a for a in ids if a not in known]
         if missing:
             known.update(self._fetch_articles(missing, ["metadatas"]))
         return {a: known[a] for a in ids if a in known}
+
+    def _all_articles(self) -> dict[str, Article]:
+        """Every article's metadata when the archive is small enough to hold it (the first search pays once)."""
+        if self.count_articles() > ARTICLE_PREFETCH:
+            return {}
+        return {a.id: a for a in self.iter_articles()}
 
     def find_by_hash(self, hashes: Sequence[str]) -> dict[str, str]:
         """content_hash -> id of the article stored with that exact content."""
@@ -314,6 +325,7 @@ class ChromaStore:
         if not batch:
             return
         self._write_journal([a.id for a, _, _ in batch])
+        self.keywords.touch([a.id for a, _, _ in batch])
         self._chunk_count = self._article_count = None
         ids, vectors, metas, keyword_rows = [], [], [], []
         for article, chunks, chunk_vectors in batch:
@@ -332,7 +344,7 @@ class ChromaStore:
             [_article_meta(a, len(c)) for a, c, _ in batch],
             [a.text for a, _, _ in batch],
         )
-        self.keywords.touch()  # readers that cached the old metadata mid-write read it again
+        self.keywords.touch([a.id for a, _, _ in batch])  # readers that cached the old metadata mid-write read it again
         for article, _, _ in batch:
             if article.id in replaces:
                 self._delete_stale_chunks(article.id, article.content_hash)
@@ -348,7 +360,7 @@ class ChromaStore:
         if origin not in origins:
             meta["origins"] = json.dumps(origins + [origin])
             self.articles.update(ids=[article_id], metadatas=[meta])
-            self.keywords.touch()
+            self.keywords.touch([article_id])
 
     def set_origins(self, article_id: str, origins: Sequence[str]) -> None:
         """Replace an article's list of origins (the first becomes its primary origin)."""
@@ -356,7 +368,7 @@ class ChromaStore:
         if res["ids"] and origins:
             meta = dict(res["metadatas"][0], origin=origins[0], origins=json.dumps(list(origins)))
             self.articles.update(ids=[article_id], metadatas=[meta])
-            self.keywords.touch()
+            self.keywords.touch([article_id])
 
     def delete_articles(self, ids: Sequence[str]) -> None:
         """Remove articles and all their chunks (chunks first, so no chunk outlives its article)."""
@@ -366,7 +378,7 @@ class ChromaStore:
             for article_id in part:
                 self.keywords.delete_stale(article_id, "")
             self.articles.delete(ids=part)
-        self.keywords.touch()
+            self.keywords.touch(part)
 
     def recover(self) -> int:
         """Sweep chunks left by an interrupted write; returns how many articles were checked."""
@@ -383,6 +395,7 @@ class ChromaStore:
             else:
                 self.chunks.delete(where={"article_id": aid})
                 self.keywords.delete_stale(aid, "")
+        self.keywords.touch(ids)  # a reader may have cached metadata the interrupted write had changed
         self._journal.unlink(missing_ok=True)
         return len(ids)
 

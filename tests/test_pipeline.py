@@ -231,3 +231,22 @@ def test_cached_article_metadata_follows_writes_from_another_store(settings, sam
     assert after.content_hash == writer.article(aid).content_hash
     writer.store.delete_articles([aid])
     assert aid not in reader.store.get_articles([aid], with_text=False)
+
+
+def test_article_cache_refetches_only_what_changed(settings, sample_copy, monkeypatch):
+    """The first read loads every article's metadata; after a write, only the written articles are read again."""
+    writer = Archive(settings, embedder=HashingEmbedder())
+    writer.ingest([str(sample_copy)])
+    reader = Archive(settings, embedder=HashingEmbedder())
+    ids = [a.id for a in reader.store.iter_articles()]
+    fetched: list[str] = []
+    real_fetch = reader.store._fetch_articles
+    monkeypatch.setattr(reader.store, "_fetch_articles", lambda wanted, include: fetched.extend(wanted) or real_fetch(wanted, include))
+    assert set(reader.store.get_articles(ids, with_text=False)) == set(ids)
+    assert fetched == []  # prefetched in one pass, not fetched by id
+    moved = sample_id(writer, "002")
+    writer.store.add_origin(moved, "https://example.org/copy")
+    got = reader.store.get_articles(ids, with_text=False)
+    assert fetched == [moved]
+    assert "https://example.org/copy" in got[moved].origins
+    assert reader.store.get_articles(ids, with_text=False) == got and fetched == [moved]
