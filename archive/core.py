@@ -87,7 +87,9 @@ class Archive:
         if self._reranker is None and self.settings.reranker not in ("", "none", "off"):
             from archive.rerank import make_reranker
 
-            self._reranker = make_reranker(self.settings.reranker, self.embedder, self.settings.rrf_k)
+            self._reranker = make_reranker(
+                self.settings.reranker, self.embedder, self.settings.rrf_k, self.settings.rerank_sentences
+            )
         return self._reranker
 
     @property

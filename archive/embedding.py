@@ -121,6 +121,16 @@ class SentenceTransformerEmbedder:
         except Exception as e:
             raise EmbeddingError(f"embedding the query failed: {e}") from e
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Several short texts, as queries are embedded (the ONNX path when it serves; same vectors)."""
+        encoder = self._query_encoder()
+        if encoder is None or not texts:
+            return self.embed_documents(texts)
+        try:
+            return encoder.embed_many(texts)
+        except Exception as e:
+            raise EmbeddingError(f"embedding {len(texts)} short texts failed: {e}") from e
+
     def _query_encoder(self):
         """The ONNX encoder for single queries when configured and it works; None means PyTorch."""
         if self.query_encoder == "torch" or self._onnx is False:

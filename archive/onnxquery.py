@@ -159,6 +159,26 @@ class OnnxQueryEncoder:
         if not worst < TOLERANCE:
             raise OnnxUnavailable(f"ONNX vectors differ from PyTorch's by {worst:.2g}")
 
+    def embed_many(self, texts: list[str], batch: int = 16) -> np.ndarray:
+        """Several short texts (a reranker's sentences), shortest first so padding stays small."""
+        out = np.zeros((len(texts), 0), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        parts = []
+        for start in range(0, len(order), batch):
+            wanted = [texts[i] for i in order[start : start + batch]]
+            encoded = self._tokenizer(
+                wanted, return_tensors="np", truncation=True, max_length=self._max_length, padding=True
+            )
+            feeds = {name: np.asarray(encoded[name], dtype=np.int64) for name in self._inputs}
+            tokens = self._session.run(None, feeds)[0]
+            mask = np.asarray(encoded["attention_mask"], dtype=np.float32)[..., None]
+            parts.append((tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1.0))
+        if parts:
+            out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
+            out[order] = np.vstack(parts)
+            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        return out
+
     def embed(self, text: str) -> np.ndarray:
         batch = self._tokenizer([text], return_tensors="np", truncation=True, max_length=self._max_length)
         feeds = {name: np.asarray(batch[name], dtype=np.int64) for name in self._inputs}

@@ -52,25 +52,39 @@ def best_sentences(hit: SearchHit, wanted: set[str], limit: int) -> list[str]:
     return [s for _, _, s in sorted(sorted(scored)[:limit], key=lambda t: t[1])]
 
 
+def select_sentences(hits: list[SearchHit], wanted: set[str], budget: int) -> list[tuple[int, str]]:
+    """(hit index, sentence) pairs to embed: every hit's best sentence first, then the rest of ``budget``
+    goes to the sentences sharing the most query words, whichever hit they belong to (ties: higher hit)."""
+    per_hit = [best_sentences(hit, wanted, MAX_SENTENCES_PER_HIT) for hit in hits]
+    ranked = [sorted(sentences, key=lambda s: -len(wanted & stems(s))) for sentences in per_hit]
+    chosen = [(i, sentences[0]) for i, sentences in enumerate(ranked) if sentences][:budget]
+    rest = sorted(
+        ((-len(wanted & stems(s)), i, j, s) for i, sentences in enumerate(ranked) for j, s in enumerate(sentences) if j)
+    )
+    chosen += [(i, s) for _, i, _, s in rest[: max(0, budget - len(chosen))]]
+    return chosen
+
+
 class SentenceReranker:
     """Scores each hit by the best query-sentence similarity within its best passages."""
 
     name = "sentences"
 
-    def __init__(self, embedder: Embedder, rrf_k: int = 60):
+    def __init__(self, embedder: Embedder, rrf_k: int = 60, budget: int = 24):
         self._embedder = embedder
         self._rrf_k = rrf_k
+        self._budget = budget
 
     def rerank(self, query: str, hits: list[SearchHit]) -> list[SearchHit]:
         if len(hits) < 2:
             return hits
         wanted = query_stems(query)
         owners, sentences = [], []
-        for i, hit in enumerate(hits):
-            for sentence in best_sentences(hit, wanted, MAX_SENTENCES_PER_HIT):
-                owners.append(i)
-                sentences.append(f"{hit.article.title}: {sentence}")
-        vectors = self._embedder.embed_documents([query, *sentences])
+        for i, sentence in select_sentences(hits, wanted, self._budget):
+            owners.append(i)
+            sentences.append(f"{hits[i].article.title}: {sentence}")
+        embed = getattr(self._embedder, "embed_queries", self._embedder.embed_documents)
+        vectors = embed([query, *sentences])
         similarity = vectors[1:] @ vectors[0]
         best = np.full(len(hits), -1.0)
         for owner, value in zip(owners, similarity):
@@ -102,13 +116,13 @@ class CrossEncoderReranker:
         return fuse_rankings(hits, scores[:, -1].tolist(), self._rrf_k)
 
 
-def make_reranker(spec: str, embedder: Embedder, rrf_k: int = 60) -> Reranker | None:
+def make_reranker(spec: str, embedder: Embedder, rrf_k: int = 60, budget: int = 24) -> Reranker | None:
     """``none``, ``sentences`` (offline default) or ``cross-encoder:<name or path>``."""
     spec = spec.strip()
     if spec in ("", "none", "off"):
         return None
     if spec == "sentences":
-        return SentenceReranker(embedder, rrf_k)
+        return SentenceReranker(embedder, rrf_k, budget)
     if spec.startswith("cross-encoder:") and spec.split(":", 1)[1]:
         return CrossEncoderReranker(spec.split(":", 1)[1], rrf_k)
     raise ConfigError(f"reranker must be none, sentences or cross-encoder:<name or path>, got {spec!r}")

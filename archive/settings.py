@@ -114,7 +114,12 @@ class Settings(BaseSettings):
         description="Second stage over the fused candidates: `none`, `sentences` (bundled embedder, sentence level) "
         "or `cross-encoder:<name or path>`.",
     )
-    rerank_depth: int = Field(default=30, ge=2, description="How many fused candidates the reranker reorders.")
+    rerank_depth: int = Field(default=20, ge=2, description="How many fused candidates the reranker reorders.")
+    rerank_sentences: int = Field(
+        default=24, ge=1,
+        description="Sentences the `sentences` reranker embeds per query, in all (each candidate's best first; "
+        "the cost of reranking grows with it).",
+    )
     fusion: Literal["score", "rrf"] = Field(
         default="score",
         description="How the vector and keyword rankings combine: `score` (each ranking's scores scaled to 0..1, "

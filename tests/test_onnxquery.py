@@ -91,3 +91,12 @@ def test_unusual_pooling_is_refused(real_embedder, tmp_path, monkeypatch):
     monkeypatch.setattr(pooling, "pooling_mode_mean_tokens", False, raising=False)
     with pytest.raises(onnxquery.OnnxUnavailable, match="not mean"):
         onnxquery.OnnxQueryEncoder(real_embedder._load(), tmp_path / "models")
+
+
+def test_short_texts_in_batches_match_pytorch(real_embedder, tmp_path):
+    fast = embedder(real_embedder, tmp_path, "onnx")
+    texts = [t[:300] for t in TEXTS] * 5 + ["x"]  # mixed lengths: batches are padded and put back in order
+    got = fast.embed_queries(texts)
+    want = real_embedder.embed_documents(texts)
+    assert got.shape == want.shape and np.abs(got - want).max() < 1e-5
+    assert fast.embed_queries([]).shape[0] == 0

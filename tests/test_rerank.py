@@ -6,7 +6,7 @@ import pytest
 
 from archive.errors import ConfigError
 from archive.highlight import query_stems
-from archive.rerank import SentenceReranker, best_sentences, fuse_rankings, make_reranker
+from archive.rerank import SentenceReranker, best_sentences, fuse_rankings, make_reranker, select_sentences
 from archive.types import Article, Chunk, SearchHit
 from tests.fakes import HashingEmbedder
 
@@ -54,3 +54,17 @@ def test_unknown_reranker_is_a_config_error(spec):
 def test_none_means_no_second_stage():
     assert make_reranker("none", HashingEmbedder()) is None
     assert make_reranker("sentences", HashingEmbedder()).name == "sentences"
+
+
+def test_sentence_budget_gives_every_candidate_its_best_sentence_then_the_most_overlapping():
+    query = query_stems("How many soldiers does Russia lose a month?")
+    hits = [
+        _hit("a", "Russia loses soldiers every month. Russia counts soldiers. The weather was cold."),
+        _hit("b", "Markets fell. Soldiers marched."),
+        _hit("c", "Nothing related here. Still nothing."),
+    ]
+    chosen = select_sentences(hits, query, 4)
+    assert chosen[:3] == [(0, "Russia loses soldiers every month."), (1, "Soldiers marched."), (2, "Nothing related here.")]
+    assert chosen[3] == (0, "Russia counts soldiers.")  # the spare slot goes to the next most overlapping sentence
+    assert select_sentences(hits, query, 2) == chosen[:2]
+    assert len(select_sentences(hits, query, 100)) == 7  # every sentence, none twice
