@@ -62,6 +62,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add_archive_dir(ev)
     seed = commands.add_parser("seed", help="ingest the bundled sample articles if the archive is empty")
     add_archive_dir(seed)
+    restory = commands.add_parser(
+        "restory", help="decide every article's story again (after changing the ARCHIVE_STORY_* settings)"
+    )
+    add_archive_dir(restory)
     stats = commands.add_parser("stats", help="size of the archive, sources, dates, index")
     stats.add_argument("--json", action="store_true")
     add_archive_dir(stats)
@@ -221,6 +225,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_restory(args: argparse.Namespace) -> int:
+    from archive import Archive
+
+    archive = Archive(settings_from(args))
+    moved = archive.restory()
+    print(f"{moved} of {archive.store.count_articles()} articles changed story")
+    return 0
+
+
 def cmd_seed(args: argparse.Namespace) -> int:
     from archive import Archive
 
@@ -236,7 +249,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     commands = {"search": cmd_search, "ask": cmd_ask, "lookup": cmd_lookup, "stats": cmd_stats, "seed": cmd_seed,
-                "eval": cmd_eval}
+                "eval": cmd_eval, "restory": cmd_restory}
     return commands[args.command](args)
 
 

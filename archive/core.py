@@ -167,6 +167,14 @@ class Archive:
             return None
         return self.ingest([str(SAMPLE_DIR)])
 
+    def restory(self, progress=None) -> int:
+        """Decide every article's story again under the current settings (holds the write lock);
+        returns how many articles moved."""
+        from archive.stories import reassign_stories
+
+        with self._write_lock():
+            return reassign_stories(self.store, self.settings, progress)
+
     def is_empty(self) -> bool:
         return self.store.count_articles() == 0
 

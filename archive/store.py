@@ -292,6 +292,23 @@ class ChromaStore:
             if 1.0 - float(dist) >= min_similarity
         ]
 
+    def article_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Each article's stored vector (its normalised mean chunk vector) by id."""
+        out: dict[str, np.ndarray] = {}
+        for part in _parts(list(ids), self._batch):
+            res = self.articles.get(ids=part, include=["embeddings"])
+            out.update(zip(res["ids"], np.asarray(res["embeddings"], dtype=np.float32)))
+        return out
+
+    def set_story_ids(self, stories: dict[str, str]) -> None:
+        """Move articles to other stories (article id -> story id)."""
+        for part in _parts(list(stories), self._batch):
+            res = self.articles.get(ids=part, include=["metadatas"])
+            metas = [dict(meta, story_id=stories[aid]) for aid, meta in zip(res["ids"], res["metadatas"])]
+            if metas:
+                self.articles.update(ids=list(res["ids"]), metadatas=metas)
+            self.keywords.touch(part)
+
     def story_members(self, story_id: str) -> list[str]:
         """Ids of the articles of one story."""
         res = self.articles.get(where={"story_id": story_id}, include=[])

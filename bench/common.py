@@ -61,5 +61,8 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{model}, {os.cpu_count()} cores, embedding precision {resolve_precision('auto')}"
+    from archive import Settings
+
+    return (f"{model}, {os.cpu_count()} cores, embedding precision {resolve_precision('auto')}, "
+            f"query encoder {Settings().query_encoder}")
 

@@ -54,6 +54,52 @@ def test_story_needs_dates_close_together(new_date, old_date, max_days, expected
     assert story_of(new, [(old, 0.9)], min_jaccard=0.05, max_days=max_days) == expected
 
 
+TEXT = "the cat sat on the mat today in the sun"
+
+
+def _from(aid: str, source: str, story: str = "") -> Article:
+    return Article(id=aid, title="", text=TEXT, content_hash=aid, origin=aid, source=source, story_id=story)
+
+
+@pytest.mark.parametrize(
+    ("new_source", "candidates", "expected"),
+    [
+        ("cnn.com", [_from("a", "usatoday.com")], "a"),  # another outlet's report: one story
+        ("cnn.com", [_from("a", "cnn.com")], "new"),  # the outlet's own follow-up: its own result
+        ("cnn.com", [_from("a", "www.CNN.com")], "new"),  # same outlet however it is written
+        ("", [_from("a", "cnn.com")], "a"),  # unknown outlet: the text decides
+        # a story where the outlet already has an article is closed to it; the next candidate's is not
+        ("cnn.com", [_from("a", "usatoday.com", "s1"), _from("b", "cnn.com", "s1"), _from("c", "bbc.co.uk")], "c"),
+    ],
+)
+def test_an_outlet_never_joins_a_story_it_already_reports(new_source, candidates, expected):
+    new = _from("new", new_source)
+    assert story_of(new, [(c, 0.9) for c in candidates], min_jaccard=0.05) == expected
+
+
+def test_restory_follows_changed_rules_and_keeps_the_sample_story(settings, sample_copy):
+    """Restory decides stories again in publication order: the sample keeps 000+001, and a rule change
+    (a lower Jaccard threshold merges more) is applied to articles ingested before it."""
+    from archive import Archive
+    from tests.fakes import HashingEmbedder
+
+    embedder = HashingEmbedder()
+    archive = Archive(settings, embedder=embedder)
+    archive.ingest([str(sample_copy)])
+    before = {a.id: a.story_id for a in archive.articles()}
+    assert archive.restory() == 0
+    assert {a.id: a.story_id for a in archive.articles()} == before
+    loose = Archive(settings.model_copy(update={"story_min_jaccard": 0.0, "story_min_similarity": -1.0}),
+                    embedder=embedder)
+    moved = loose.restory()
+    after = {a.id: a.story_id for a in loose.articles()}
+    assert moved > 0 and len(set(after.values())) < len(set(before.values()))
+    first = sample_id(archive, "000")
+    assert archive.restory() > 0  # and back under the default rules
+    assert {a.id: a.story_id for a in archive.articles()} == before
+    assert before[first] == before[sample_id(archive, "001")]
+
+
 @pytest.mark.slow
 def test_sample_has_one_story_000_and_001(sample_archive):
     stories = {Path(a.origin).name[:3]: a.story_id for a in sample_archive.articles()}
