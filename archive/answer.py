@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from archive.embedding import embed_short
 from archive.keyword import parse_query
 from archive.types import Article, Chunk, Filters, SearchHit
 from archive.verify import Verifier, content_stems, normalize, numbers
@@ -269,7 +270,7 @@ def score_candidates(question: str, hits: list[SearchHit], embedder) -> list[Can
         covered.append((len(wanted & have) / len(wanted) if wanted else 0.0, rank, hit, chunk, s, e))
     covered = sorted(covered, key=lambda t: (-t[0], t[3].start + t[4]))[:MAX_SCORED_SENTENCES]
     texts = [question] + [chunk.text[s:e] for _, _, _, chunk, s, e in covered]
-    vectors = np.asarray(embedder.embed_documents(texts), dtype=np.float32)
+    vectors = np.asarray(embed_short(embedder, texts), dtype=np.float32)
     sims = vectors[1:] @ vectors[0]
     out = []
     for (coverage, rank, hit, chunk, s, e), sim in zip(covered, sims):

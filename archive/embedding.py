@@ -29,6 +29,11 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> np.ndarray: ...
 
 
+def embed_short(embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """Sentences and questions, by the embedder's fast path for short texts when it has one."""
+    return getattr(embedder, "embed_queries", embedder.embed_documents)(texts)
+
+
 def mean_vector(vectors: np.ndarray) -> np.ndarray:
     """The normalised mean of an article's chunk vectors: the article's place in vector space."""
     mean = np.asarray(vectors, dtype=np.float32).mean(axis=0)

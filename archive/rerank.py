@@ -17,7 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
-from archive.embedding import Embedder
+from archive.embedding import Embedder, embed_short
 from archive.errors import ConfigError
 from archive.highlight import query_stems, stems
 from archive.types import SearchHit
@@ -83,8 +83,7 @@ class SentenceReranker:
         for i, sentence in select_sentences(hits, wanted, self._budget):
             owners.append(i)
             sentences.append(f"{hits[i].article.title}: {sentence}")
-        embed = getattr(self._embedder, "embed_queries", self._embedder.embed_documents)
-        vectors = embed([query, *sentences])
+        vectors = embed_short(self._embedder, [query, *sentences])
         similarity = vectors[1:] @ vectors[0]
         best = np.full(len(hits), -1.0)
         for owner, value in zip(owners, similarity):

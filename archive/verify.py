@@ -24,7 +24,7 @@ from typing import Protocol
 
 import numpy as np
 
-from archive.embedding import Embedder
+from archive.embedding import Embedder, embed_short
 from archive.errors import ConfigError
 from archive.keyword import STOPWORDS
 from ingest.chunking import sentence_spans
@@ -136,7 +136,7 @@ class OverlapVerifier:
         if recall >= MIN_RECALL:
             return Verdict(True, f"{recall:.0%} of its content words are in the passage", span, recall)
         if recall >= MIN_RECALL_WITH_SIMILARITY and self._embedder is not None:
-            vectors = self._embedder.embed_documents([sentence, window])
+            vectors = embed_short(self._embedder, [sentence, window])
             similarity = float(np.dot(vectors[0], vectors[1]))
             if similarity >= MIN_SIMILARITY:
                 return Verdict(True, f"paraphrase (similarity {similarity:.2f})", span, recall)
