@@ -53,10 +53,19 @@ def days_apart(a: Article, b: Article) -> float | None:
         return None
 
 
+_SECOND_LEVEL = {"co", "com", "org", "net", "gov", "ac", "edu", "news"}
+
+
 def outlet(article: Article) -> str:
-    """The article's outlet as compared between articles ('' when unknown)."""
-    source = (article.source or "").strip().lower()
-    return source[4:] if source.startswith("www.") else source
+    """The article's outlet as compared between articles ('' when unknown): a domain folds to the
+    name it was registered under (e.newsletters.cnn.com and www.cnn.com are both cnn.com; bbc.co.uk
+    keeps its country part); a name that is not a domain is compared as written, case folded."""
+    source = (article.source or "").strip().lower().rstrip(".")
+    labels = source.split(".")
+    if " " in source or len(labels) < 3:
+        return source[4:] if source.startswith("www.") else source
+    keep = 3 if len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL else 2
+    return ".".join(labels[-keep:])
 
 
 def story_of(

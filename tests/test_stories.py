@@ -67,6 +67,10 @@ def _from(aid: str, source: str, story: str = "") -> Article:
         ("cnn.com", [_from("a", "usatoday.com")], "a"),  # another outlet's report: one story
         ("cnn.com", [_from("a", "cnn.com")], "new"),  # the outlet's own follow-up: its own result
         ("cnn.com", [_from("a", "www.CNN.com")], "new"),  # same outlet however it is written
+        ("cnn.com", [_from("a", "e.newsletters.cnn.com")], "new"),  # and from any of its subdomains
+        ("bbc.co.uk", [_from("a", "news.bbc.co.uk")], "new"),
+        ("bbc.co.uk", [_from("a", "itv.co.uk")], "a"),  # a country's second level is not an outlet
+        ("The Guardian", [_from("a", "the guardian")], "new"),
         ("", [_from("a", "cnn.com")], "a"),  # unknown outlet: the text decides
         # a story where the outlet already has an article is closed to it; the next candidate's is not
         ("cnn.com", [_from("a", "usatoday.com", "s1"), _from("b", "cnn.com", "s1"), _from("c", "bbc.co.uk")], "c"),
