@@ -20,6 +20,7 @@ import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -227,7 +228,7 @@ class MemoryIndex:
         """(rowid, cosine) of the ``n`` rows nearest to ``vector`` among ``keep``."""
         if not len(state):
             return []
-        scores = state.vectors @ np.asarray(vector, dtype=np.float32)
+        scores = similarities(state.vectors, np.asarray(vector, dtype=np.float32))
         return _top(scores, keep, n, state.rowid, floor=-np.inf)
 
     def bm25(self, state: _State, words: Sequence[str], n: int, keep: np.ndarray) -> list[tuple[int, float]]:
@@ -377,6 +378,28 @@ class MemoryIndex:
         except Exception as e:  # noqa: BLE001 - a damaged cache is rebuilt, never trusted
             log.warning("ignoring the damaged search snapshot %s: %s", self._snapshot, e)
             return None
+
+
+SPLIT_ROWS = 20_000  # above this many rows the scan is split between this thread and a helper
+_HELPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="memindex-scan")
+
+
+def similarities(vectors: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """``vectors @ vector``, the two halves computed at once in two threads once the matrix is large.
+
+    The scan reads every stored vector (125 MB at 81k chunks), and one core does not saturate the
+    memory bus: two threads took the scan from 10 to 7 ms. BLAS itself stays on one thread (see
+    ``single_threaded_blas``); these are plain Python threads, and numpy releases the GIL.
+    """
+    rows = len(vectors)
+    if rows < SPLIT_ROWS:
+        return vectors @ vector
+    out = np.empty(rows, dtype=np.float32)
+    half = rows // 2
+    other = _HELPER.submit(np.dot, vectors[half:], vector, out[half:])
+    np.dot(vectors[:half], vector, out[:half])
+    other.result()
+    return out
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

@@ -129,18 +129,29 @@ class OnnxQueryEncoder:
             raise OnnxUnavailable(f"the tokenizer gives {sorted(given)}, not input_ids and attention_mask")
         path = Path(cache_dir).expanduser() / f"{_cache_key(model)}.onnx"
         try:
-            self._session = self._open(model, path, onnxruntime)
+            self._session = self._open(model, path, onnxruntime, threads=1)
+            # batches of sentences (a reranker's, an answer's) are worth both cores
+            self._batch_session = onnxruntime.InferenceSession(
+                str(path), self._options(onnxruntime, threads=min(2, os.cpu_count() or 1)),
+                providers=["CPUExecutionProvider"],
+            )
         except Exception as e:  # export and load raise many kinds; any of them means "use PyTorch"
             raise OnnxUnavailable(f"could not export or load the ONNX graph: {e}") from e
         self._check(model)
 
-    def _open(self, model, path: Path, onnxruntime):
-        """Loads the cached graph; exports it first when missing, and again when the cached file is damaged."""
+    @staticmethod
+    def _options(onnxruntime, threads: int):
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1  # one short text: threads cost more than they give
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # idle threads yield the cores
         options.log_severity_level = 3
+        return options
+
+    def _open(self, model, path: Path, onnxruntime, threads: int):
+        """Loads the cached graph; exports it first when missing, and again when the cached file is damaged.
+        One short text runs on one thread: more threads cost more than they give."""
+        options = self._options(onnxruntime, threads)
         if path.exists():
             try:
                 return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
@@ -170,7 +181,7 @@ class OnnxQueryEncoder:
                 wanted, return_tensors="np", truncation=True, max_length=self._max_length, padding=True
             )
             feeds = {name: np.asarray(encoded[name], dtype=np.int64) for name in self._inputs}
-            tokens = self._session.run(None, feeds)[0]
+            tokens = self._batch_session.run(None, feeds)[0]
             mask = np.asarray(encoded["attention_mask"], dtype=np.float32)[..., None]
             parts.append((tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1.0))
         if parts:

@@ -116,7 +116,7 @@ class Settings(BaseSettings):
     )
     rerank_depth: int = Field(default=20, ge=2, description="How many fused candidates the reranker reorders.")
     rerank_sentences: int = Field(
-        default=24, ge=1,
+        default=16, ge=1,
         description="Sentences the `sentences` reranker embeds per query, in all (each candidate's best first; "
         "the cost of reranking grows with it).",
     )

@@ -166,3 +166,14 @@ def test_memory_and_chroma_paths_agree_on_the_sample(sample_archive):
         theirs = [h.article.id for h in chroma_only.search(query, k=3, filters=filters)]
         assert ours and ours[0] == theirs[0], query
         assert filters is None or set(ours) <= set(some)
+
+
+def test_split_scan_equals_one_matrix_product():
+    from archive.memindex import SPLIT_ROWS, similarities
+
+    rng = np.random.default_rng(3)
+    for rows in (10, SPLIT_ROWS + 7):
+        vectors = rng.standard_normal((rows, 16)).astype(np.float32)
+        query = rng.standard_normal(16).astype(np.float32)
+        got = similarities(vectors, query)
+        assert got.shape == (rows,) and np.allclose(got, vectors @ query, atol=1e-5)
