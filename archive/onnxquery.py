@@ -171,30 +171,30 @@ class OnnxQueryEncoder:
             raise OnnxUnavailable(f"ONNX vectors differ from PyTorch's by {worst:.2g}")
 
     def embed_many(self, texts: list[str], batch: int = 16) -> np.ndarray:
-        """Several short texts (a reranker's sentences), shortest first so padding stays small."""
-        out = np.zeros((len(texts), 0), dtype=np.float32)
+        """Several short texts (a reranker's sentences) on both cores, shortest first so padding stays small."""
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        parts = []
+        out = np.empty((len(texts), 0), dtype=np.float32)
         for start in range(0, len(order), batch):
-            wanted = [texts[i] for i in order[start : start + batch]]
-            encoded = self._tokenizer(
-                wanted, return_tensors="np", truncation=True, max_length=self._max_length, padding=True
-            )
-            feeds = {name: np.asarray(encoded[name], dtype=np.int64) for name in self._inputs}
-            tokens = self._batch_session.run(None, feeds)[0]
-            mask = np.asarray(encoded["attention_mask"], dtype=np.float32)[..., None]
-            parts.append((tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1.0))
-        if parts:
-            out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
-            out[order] = np.vstack(parts)
-            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+            rows = order[start : start + batch]
+            vectors = self._pooled(self._batch_session, [texts[i] for i in rows])
+            if not out.shape[1]:
+                out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+            out[rows] = vectors
         return out
 
     def embed(self, text: str) -> np.ndarray:
-        batch = self._tokenizer([text], return_tensors="np", truncation=True, max_length=self._max_length)
-        feeds = {name: np.asarray(batch[name], dtype=np.int64) for name in self._inputs}
-        tokens = self._session.run(None, feeds)[0][0]
-        mask = np.asarray(batch["attention_mask"][0], dtype=np.float32)[:, None]
-        vector = (tokens * mask).sum(axis=0) / max(float(mask.sum()), 1.0)
-        norm = float(np.linalg.norm(vector))
-        return (vector / norm if norm > 0 else vector).astype(np.float32)
+        return self._pooled(self._session, [text])[0]
+
+    def _pooled(self, session, texts: list[str]) -> np.ndarray:
+        """Mean of the token vectors under the attention mask, normalised: sentence-transformers' pooling."""
+        encoded = self._tokenizer(
+            texts, return_tensors="np", truncation=True, max_length=self._max_length, padding=len(texts) > 1
+        )
+        feeds = {name: np.asarray(encoded[name], dtype=np.int64) for name in self._inputs}
+        tokens = session.run(None, feeds)[0]
+        mask = np.asarray(encoded["attention_mask"], dtype=np.float32)[..., None]
+        vectors = (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1.0)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)

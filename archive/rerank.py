@@ -4,10 +4,11 @@ No trained cross-encoder ships in a package (see MODELS.md), so the offline rera
 embedder at sentence level: a passage usually answers a question in one sentence, and a chunk vector
 averages that sentence with its neighbours. Each candidate article is scored by its best sentence's
 similarity to the query, and that ranking is fused with the first-stage ranking by reciprocal rank,
-so neither signal needs a tuned weight. Only the few sentences of each passage that share the most
-words with the query are embedded (the sentence that answers a question nearly always repeats some
-of its words): embedding every sentence of 30 passages cost ~2 s a query on 2 cores. ``cross-encoder:<name or path>`` scores (query, passage)
-pairs with any sentence-transformers CrossEncoder a user configures.
+so neither signal needs a tuned weight. Only ``budget`` sentences are embedded in all, those sharing
+the most words with the query (the sentence that answers a question nearly always repeats some of
+its words), each candidate's best first: this CPU embeds ~2,400 tokens a second, and every sentence
+of 30 passages cost ~2 s a query. ``cross-encoder:<name or path>`` scores (query, passage) pairs with
+any sentence-transformers CrossEncoder a user configures.
 """
 
 from __future__ import annotations
@@ -42,25 +43,28 @@ def fuse_rankings(hits: list[SearchHit], scores: list[float], rrf_k: int) -> lis
     return [replace(hits[i], score=fused[i]) for i in order]
 
 
-def best_sentences(hit: SearchHit, wanted: set[str], limit: int) -> list[str]:
-    """The ``limit`` sentences of the hit's best passages that share the most of ``wanted``, in text order."""
+def _by_overlap(hit: SearchHit, wanted: set[str], limit: int) -> list[tuple[int, int, str]]:
+    """(-shared query words, position, sentence) of the ``limit`` sentences of the hit's best passages
+    sharing the most of ``wanted``, most first (earlier first on ties)."""
     scored = []
     for chunk in (hit.chunk, *hit.passages[:1]):
         for start, end in sentence_spans(chunk.text):
             sentence = chunk.text[start:end]
             scored.append((-len(wanted & stems(sentence)), len(scored), sentence))
-    return [s for _, _, s in sorted(sorted(scored)[:limit], key=lambda t: t[1])]
+    return sorted(scored)[:limit]
+
+
+def best_sentences(hit: SearchHit, wanted: set[str], limit: int) -> list[str]:
+    """The ``limit`` sentences of the hit's best passages that share the most of ``wanted``, in text order."""
+    return [s for _, _, s in sorted(_by_overlap(hit, wanted, limit), key=lambda t: t[1])]
 
 
 def select_sentences(hits: list[SearchHit], wanted: set[str], budget: int) -> list[tuple[int, str]]:
     """(hit index, sentence) pairs to embed: every hit's best sentence first, then the rest of ``budget``
     goes to the sentences sharing the most query words, whichever hit they belong to (ties: higher hit)."""
-    per_hit = [best_sentences(hit, wanted, MAX_SENTENCES_PER_HIT) for hit in hits]
-    ranked = [sorted(sentences, key=lambda s: -len(wanted & stems(s))) for sentences in per_hit]
-    chosen = [(i, sentences[0]) for i, sentences in enumerate(ranked) if sentences][:budget]
-    rest = sorted(
-        ((-len(wanted & stems(s)), i, j, s) for i, sentences in enumerate(ranked) for j, s in enumerate(sentences) if j)
-    )
+    ranked = [_by_overlap(hit, wanted, MAX_SENTENCES_PER_HIT) for hit in hits]
+    chosen = [(i, sentences[0][2]) for i, sentences in enumerate(ranked) if sentences][:budget]
+    rest = sorted((neg, i, pos, s) for i, sentences in enumerate(ranked) for neg, pos, s in sentences[1:])
     chosen += [(i, s) for _, i, _, s in rest[: max(0, budget - len(chosen))]]
     return chosen
 

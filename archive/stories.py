@@ -124,18 +124,14 @@ def reassign_stories(store, settings, progress: Callable[[int, int], None] | Non
     vectors_by_id = store.article_vectors([a.id for a in articles])
     articles = [a for a in articles if a.id in vectors_by_id]
     vectors = np.stack([vectors_by_id[a.id] for a in articles]).astype(np.float32)
-    cache: dict[str, set[int]] = {}
+    cache: dict[str, set[int]] = {}  # shingles, not texts, are what is kept
+    for start in range(0, len(articles), 500):
+        for aid, full in store.get_articles([a.id for a in articles[start : start + 500]]).items():
+            cache[aid] = shingles(full.text)
 
     def shingles_of(article: Article) -> set[int]:
-        if article.id not in cache:
-            text = article.text or store.get_articles([article.id])[article.id].text
-            cache[article.id] = shingles(text)
-        return cache[article.id]
+        return cache.get(article.id, set())
 
-    for start in range(0, len(articles), 500):  # texts in pages: the shingles are what is kept
-        part = [a.id for a in articles[start : start + 500]]
-        for aid, full in store.get_articles(part).items():
-            cache[aid] = shingles(full.text)
     stories: list[str] = []
     for i, article in enumerate(articles):
         near: list[tuple[Article, float]] = []
