@@ -6,7 +6,7 @@ import html
 import math
 import re
 
-from archive.keyword import parse_query
+from archive.keyword import contains_phrase, parse_query
 from archive.types import Chunk
 from ingest.chunking import sentence_spans
 
@@ -33,7 +33,7 @@ def matching_sentences(chunk: Chunk, query: str, limit: int = 2) -> tuple[tuple[
     for start, end in sentence_spans(chunk.text):
         sentence = chunk.text[start:end]
         score = len(wanted & stems(sentence))
-        score += sum(3 for p in parsed.phrases if p.lower() in sentence.lower())
+        score += sum(3 for p in parsed.phrases if contains_phrase(sentence, p))
         if score:
             scored.append((score, start, end))
     # A sentence that shares one word of a long question is not an answer: ask for a good part of it.

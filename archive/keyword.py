@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from archive.types import Chunk, ChunkMatch
@@ -47,10 +49,20 @@ class ParsedQuery:
             return f"({required}) AND ({optional} OR {required})"
         return required or optional
 
+    def softened(self) -> ParsedQuery:
+        """The same query with its phrases' words as free words (nothing required)."""
+        extra = [w for p in self.phrases for w in _WORD.findall(p.lower()) if w not in STOPWORDS]
+        return ParsedQuery(tuple(dict.fromkeys([*self.words, *extra])), ())
+
 
 def parse_query(query: str) -> ParsedQuery:
-    """Split a query into exact phrases ("coalition of the willing") and content words."""
-    phrases = tuple(p for pair in _PHRASE.findall(query) for p in pair if p.strip())
+    """Split a query into exact phrases ("coalition of the willing") and content words.
+
+    Punctuation at a phrase's ends is the sentence's, not the phrase's: American style puts the comma of
+    'the show "Cheer," was' inside the quotes, and the phrase is ``Cheer``.
+    """
+    quoted = (p for pair in _PHRASE.findall(query) for p in pair)
+    phrases = tuple(dict.fromkeys(c for c in map(_clean_phrase, quoted) if _WORD.search(c)))
     rest = _PHRASE.sub(" ", query)
     words = [w for w in _WORD.findall(rest.lower()) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
     return ParsedQuery(tuple(dict.fromkeys(words)), phrases)
@@ -90,6 +102,33 @@ CREATE TRIGGER IF NOT EXISTS chunk_rows_removed AFTER DELETE ON chunk_rows BEGIN
     INSERT INTO chunk_fts (chunk_fts, rowid, body, title) VALUES ('delete', old.id, old.body, old.title);
 END;
 """
+
+
+def _clean_phrase(text: str) -> str:
+    return " ".join(text.split()).strip(_PHRASE_EDGE)
+
+
+_PHRASE_EDGE = " .,;:!?'’‘\"“”()[]"
+
+
+def _folded(text: str) -> str:
+    """Lower case without diacritics, as the keyword index compares words."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    return text if text.isascii() else "".join(c for c in text if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=256)
+def _phrase_regex(phrase: str) -> re.Pattern[str] | None:
+    words = _WORD.findall(_folded(phrase))
+    if not words:
+        return None
+    return re.compile(r"(?<![^\W_])" + r"[\W_]+".join(map(re.escape, words)) + r"(?![^\W_])")
+
+
+def contains_phrase(text: str, phrase: str) -> bool:
+    """True when ``text`` holds the phrase's words in order, punctuation and case aside (as FTS5 matches)."""
+    pattern = _phrase_regex(phrase)
+    return pattern is not None and pattern.search(_folded(text)) is not None
 
 
 def _quote(text: str) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from archive.embedding import Embedder
 from archive.highlight import matching_sentences
-from archive.keyword import parse_query
+from archive.keyword import contains_phrase, parse_query
 from archive.rerank import Reranker
 from archive.settings import Settings
 from archive.store import ChromaStore
@@ -59,6 +59,8 @@ def hybrid_search(
         if not filters.article_ids:
             return []
     parsed = parse_query(query)
+    if parsed.phrases and query.rstrip().endswith("?"):
+        parsed = parsed.softened()
     articles_future = None
     if parsed.phrases:
         # Quoted phrases must match exactly: only chunks that contain them may compete.
@@ -68,7 +70,7 @@ def hybrid_search(
             return []
         filters = replace(filters or Filters(), article_ids=allowed)
         dense = [m for m in store.query_chunks(embedder.embed_query(query), n, filters)
-                 if any(p.lower() in m.chunk.text.lower() for p in parsed.phrases)]
+                 if all(contains_phrase(m.chunk.text, p) for p in parsed.phrases)]
     else:
         # The keyword query runs in a thread while the query is embedded (both release the GIL).
         keyword_future = _POOL.submit(store.keyword_chunks, parsed, n, filters)

@@ -156,6 +156,16 @@ def test_quoted_phrase_matches_exactly(sample_archive):
     assert any("NATO remains here" in hits[0].chunk.text[s - hits[0].chunk.start : e - hits[0].chunk.start]
                for s, e in hits[0].highlights)
     assert sample_archive.search('"NATO remains in Berlin forever"', k=5) == []
+    # Punctuation inside the quotes belongs to the sentence around them.
+    assert [h.article.id for h in sample_archive.search('he said "NATO remains here,"', k=5)] == [sample_id(sample_archive, "004")]
+
+
+def test_quotes_in_a_question_name_a_term_rather_than_require_it(sample_archive):
+    """A question quotes what something is called; it does not ask for an exact-match filter."""
+    question = "How many soldiers does Russia lose each month, by the “official count”?"
+    assert sample_archive.search("soldiers Russia lose each month “official count”", k=5) == []
+    hits = sample_archive.search(question, k=3)
+    assert hits and hits[0].article.id == sample_id(sample_archive, "004")
 
 
 def test_search_hits_carry_highlights_of_the_answer(sample_archive):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archive.keyword import KeywordIndex, parse_query
+from archive.keyword import KeywordIndex, contains_phrase, parse_query
 from archive.types import Chunk
 
 
@@ -17,11 +17,31 @@ from archive.types import Chunk
         ("20,000 soldiers", ("20", "000", "soldiers"), ()),
         ("", (), ()),
         ("the of and", (), ()),
+        ('the Netflix show “Cheer,” was', ("netflix", "show"), ("Cheer",)),  # the comma is the sentence's
+        ('known as the “PSL.” What is “PSL”?', ("known",), ("PSL",)),
+        ('"  ,. "', (), ()),
     ],
 )
 def test_parse_query(query, words, phrases):
     parsed = parse_query(query)
     assert (parsed.words, parsed.phrases) == (words, phrases)
+
+
+@pytest.mark.parametrize(
+    "text, phrase, expected",
+    [
+        ("The coalition of the willing met.", "coalition of the willing", True),
+        ("the Coalition  of\nthe WILLING", "coalition of the willing", True),  # case and spacing aside
+        ("a coalition of the unwilling", "coalition of the willing", False),
+        ("cheerleaders", "Cheer", False),  # whole words only
+        ("Netflix's Cheer.", "Cheer", True),
+        ("Café Society", "cafe society", True),
+        ("the U.S. said", "U.S.", True),
+        ("anything", "  ", False),
+    ],
+)
+def test_contains_phrase(text, phrase, expected):
+    assert contains_phrase(text, phrase) is expected
 
 
 def _rows(article_id: str, version: str, texts: list[str], title: str = "", source: str = "", ts=None):
