@@ -142,6 +142,7 @@ class _State:
     article_index: dict[str, int] = field(default_factory=dict)
     source_index: dict[str, int] = field(default_factory=dict)
     article_cache: tuple[np.ndarray, np.ndarray] | None = None
+    article_terms_cache: tuple[_Field, _Field, np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         self.article_index = {a: i for i, a in enumerate(self.article_ids)}
@@ -258,6 +259,60 @@ class MemoryIndex:
             state.article_cache = (sums, present)
         return state.article_cache
 
+    def article_bm25(self, state: _State, words: Sequence[str], n: int, keep: np.ndarray) -> list[tuple[str, float]]:
+        """(article id, BM25) of the ``n`` best whole articles for the query words, among the rows ``keep`` passes.
+
+        A chunk is one passage; a news question often names the event in one paragraph and the detail it
+        asks about in another. Scored over the whole article (title and body, as a classic article search
+        engine would), an article that holds all the question's words wins over one passage that holds
+        half of them.
+        """
+        terms = dict.fromkeys(self._tokenizer.terms(self._tokenizer.words(" ".join(words))))
+        ids = [state.vocab[t] for t in terms if t in state.vocab]
+        if not ids or not len(state):
+            return []
+        body, title, present = self._article_terms(state)
+        scores = np.zeros(len(state.article_ids), dtype=np.float32)
+        body.add_scores(scores, ids, present, 1.0)
+        title.add_scores(scores, ids, present, 1.0)  # at the article level the title is there once
+        passing = np.zeros(len(present), bool)
+        passing[state.article[keep]] = True
+        top = _top(scores, passing & present, n, np.arange(len(present)), floor=0.0)
+        return [(state.article_ids[i], score) for i, score in top]
+
+    def _article_terms(self, state: _State) -> tuple[_Field, _Field, np.ndarray]:
+        """Postings per article (its live chunks' terms added up; the title once), cached per state.
+
+        Neighbouring chunks share up to ``chunk_overlap`` characters, so a word in an overlap counts
+        twice: a small bias towards long articles that BM25's length normalisation mostly absorbs.
+        """
+        if state.article_terms_cache is None:
+            n_articles, n_terms = len(state.article_ids), len(state.vocab)
+            live = np.flatnonzero(state.alive)
+            owners = state.article[live]
+            fields = []
+            for chunk_field, combine in ((state.body, "sum"), (state.title, "once")):
+                term, row, tf = chunk_field.triples()
+                kept = state.alive[row]
+                term, row, tf = term[kept], row[kept], tf[kept]
+                key = term.astype(np.int64) * n_articles + state.article[row]
+                if combine == "sum":
+                    keys, inverse = np.unique(key, return_inverse=True)
+                    tf = np.bincount(inverse, weights=tf, minlength=len(keys))
+                    length = np.bincount(owners, weights=chunk_field.length[live], minlength=n_articles)
+                else:
+                    keys, first = np.unique(key, return_index=True)
+                    tf = tf[first]
+                    length = np.zeros(n_articles, np.float32)
+                    length[owners] = chunk_field.length[live]
+                fields.append(_Field.build(
+                    ((keys // n_articles).astype(np.int64), (keys % n_articles).astype(np.int32), tf), n_terms, length,
+                ))
+            present = np.zeros(n_articles, bool)
+            present[owners] = True
+            state.article_terms_cache = (fields[0], fields[1], present)
+        return state.article_terms_cache
+
     # ---- keeping in step ---------------------------------------------------------------------------
 
     def _empty(self) -> _State:
@@ -277,7 +332,7 @@ class MemoryIndex:
         missing = set(live) - known
         fresh = [r for r in self._new_rows(min(missing) - 1) if r.rowid in missing] if missing else []
         if not fresh and np.array_equal(alive, state.alive):
-            return replace(state, generation=generation, article_cache=None)
+            return replace(state, generation=generation, article_cache=None, article_terms_cache=None)
         vectors = self._vectors_of([r.chunk_id for r in fresh]) if fresh else {}
         fresh = [r for r in fresh if r.chunk_id in vectors]  # a row whose vector is gone is being deleted
         self._unsaved += len(fresh) + int((state.alive & ~alive).sum())

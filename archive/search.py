@@ -61,7 +61,6 @@ def hybrid_search(
     parsed = parse_query(query)
     if parsed.phrases and query.rstrip().endswith("?"):
         parsed = parsed.softened()
-    articles_future = None
     if parsed.phrases:
         # Quoted phrases must match exactly: only chunks that contain them may compete.
         keyword = store.keyword_chunks(parsed, n, filters)
@@ -69,23 +68,26 @@ def hybrid_search(
         if not allowed:
             return []
         filters = replace(filters or Filters(), article_ids=allowed)
-        dense = [m for m in store.query_chunks(embedder.embed_query(query), n, filters)
-                 if all(contains_phrase(m.chunk.text, p) for p in parsed.phrases)]
+    # The keyword rankings run in threads while the query is embedded (all release the GIL).
+    keyword_future = None if parsed.phrases else _POOL.submit(store.keyword_chunks, parsed, n, filters)
+    texts_future = _POOL.submit(store.keyword_articles, parsed, n, filters) if settings.article_keyword_weight else None
+    vector = embedder.embed_query(query)
+    vectors_future = _POOL.submit(store.query_articles, vector, n, filters) if settings.article_weight else None
+    dense = store.query_chunks(vector, n, filters)
+    if parsed.phrases:
+        dense = [m for m in dense if all(contains_phrase(m.chunk.text, p) for p in parsed.phrases)]
     else:
-        # The keyword query runs in a thread while the query is embedded (both release the GIL).
-        keyword_future = _POOL.submit(store.keyword_chunks, parsed, n, filters)
-        vector = embedder.embed_query(query)
-        articles_future = _POOL.submit(store.query_articles, vector, n, filters) if settings.article_weight else None
-        dense = store.query_chunks(vector, n, filters)
         keyword = keyword_future.result()
     keyword = [m for m in keyword if m.score > MIN_KEYWORD_SCORE]
     depth = max(k, settings.rerank_depth) if reranker else k
-    whole = articles_future.result() if articles_future is not None else []
     rankings = [(dense, settings.dense_weight), (keyword, settings.keyword_weight)]
+    # Whole-article rankings (mean chunk vector; BM25 over title and full text) rescore what the chunks found.
+    whole = [(f.result() if f is not None else [], w) for f, w in
+             ((vectors_future, settings.article_weight), (texts_future, settings.article_keyword_weight))]
     if settings.fusion == "score":
-        hits = fuse_scores(store, rankings, depth, [(whole, settings.article_weight)])
+        hits = fuse_scores(store, rankings, depth, whole)
     else:
-        hits = fuse(store, rankings, settings.rrf_k, depth, [([a for a, _ in whole], settings.article_weight)])
+        hits = fuse(store, rankings, settings.rrf_k, depth, [([a for a, _ in r], w) for r, w in whole])
     if reranker is not None:
         hits = reranker.rerank(query, hits)[:k]
     return with_highlights(hits, query)

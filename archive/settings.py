@@ -133,6 +133,11 @@ class Settings(BaseSettings):
         description="Weight of the whole-article vector ranking (mean chunk vector), which rescores the articles the "
         "chunk rankings found; 0 turns it off.",
     )
+    article_keyword_weight: float = Field(
+        default=0.5, ge=0,
+        description="Weight of BM25 over whole articles (title and full text), which rescores the articles the chunk "
+        "rankings found; 0 turns it off. Computed by the in-memory index only.",
+    )
     entities: bool = Field(
         default=True,
         description="Find the people, organisations and places each article names at ingest (spaCy), for "

@@ -332,6 +332,18 @@ class ChromaStore:
                 return self.keywords.matches(self.memory.bm25(state, query.words, n, keep))
         return self.keywords.search(query, n, f.sources, _ts_range(f), f.article_ids)
 
+    def keyword_articles(self, query: ParsedQuery, n: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        """(id, BM25) of the ``n`` whole articles that best match the query's words, passing ``filters``.
+
+        Computed by the in-memory index only; above its size limit this signal is left out (empty list).
+        """
+        state = self._in_memory()
+        if state is None or not query.words:
+            return []
+        f = filters or Filters()
+        keep = self.memory.mask(state, f.sources, _ts_range(f), f.article_ids)
+        return self.memory.article_bm25(state, query.words, n, keep)
+
     # ---- writing -------------------------------------------------------------------------------
 
     def write(self, batch: Sequence[tuple[Article, list[Chunk], np.ndarray]], replaces: Collection[str] = ()) -> None:

@@ -150,7 +150,9 @@ def test_empty_archive(tmp_path):
 
 
 def test_memory_and_chroma_paths_agree_on_the_sample(sample_archive):
-    """The in-memory index is an accelerator: search must rank the same with it and without it."""
+    """The in-memory index is an accelerator: search must find the same first article with it and without it.
+
+    (Only the memory path adds BM25 over whole articles, so lower places may differ.)"""
     from archive import Archive
     from archive.types import Filters
 
@@ -177,3 +179,58 @@ def test_split_scan_equals_one_matrix_product():
         query = rng.standard_normal(16).astype(np.float32)
         got = similarities(vectors, query)
         assert got.shape == (rows,) and np.allclose(got, vectors @ query, atol=1e-5)
+
+
+def _whole_article_bm25(docs: dict[str, tuple[str, list[str]]], query: str) -> dict[str, float]:
+    """BM25 of whole articles (title once, then the body) computed from scratch, for comparison."""
+    from collections import Counter
+    from math import log
+
+    from archive.memindex import B, K1
+
+    tok = Tokenizer()
+    fields = {}
+    for name, (title, chunks) in docs.items():
+        body_words, title_words = tok.words(" ".join(chunks)), tok.words(title)
+        fields[name] = [(Counter(tok.terms(body_words)), len(body_words)), (Counter(tok.terms(title_words)), len(title_words))]
+    scores = dict.fromkeys(docs, 0.0)
+    for part in (0, 1):
+        avg = sum(f[part][1] for f in fields.values()) / len(fields)
+        for term in dict.fromkeys(tok.terms(tok.words(query))):
+            df = sum(1 for f in fields.values() if term in f[part][0])
+            if not df:
+                continue
+            idf = log((len(fields) - df + 0.5) / (df + 0.5) + 1.0)
+            for name, f in fields.items():
+                tf = f[part][0][term]
+                scores[name] += idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * f[part][1] / avg))
+    return {name: s for name, s in scores.items() if s > 0}
+
+
+def test_article_bm25_scores_whole_articles(kw, tmp_path):
+    """Words spread over two chunks of one article count together, as BM25 over the whole text would."""
+    memory = _memory(kw, tmp_path / "m.npz", Vectors())
+    state = memory.current()
+    docs = {
+        "a": ("Rutte warns NATO", ["Russia suffers 20,000 soldier losses monthly, Rutte said.", "NATO remains here."]),
+        "b": ("", ["A coalition of the willing met in Paris.", "The willing coalition of states met."]),
+        "c": ("", ["Floods in Pakistan displaced millions.", "Café owners in Zürich protested."]),
+    }
+    for query in ("soldiers NATO remains", "willing coalition Paris", "zurich floods", "Rutte"):
+        got = dict(memory.article_bm25(state, parse_query(query).words, 5, state.alive))
+        want = _whole_article_bm25(docs, query)
+        assert got.keys() == want.keys(), query
+        assert all(abs(got[a] - want[a]) < 1e-4 for a in want), (query, got, want)
+    ranked = memory.article_bm25(state, parse_query("soldiers NATO remains").words, 5, state.alive)
+    assert [a for a, _ in ranked] == ["a"]
+    only_c = memory.mask(state, article_ids=["c"])
+    assert memory.article_bm25(state, parse_query("willing zurich").words, 5, only_c)[0][0] == "c"
+    assert [a for a, _ in memory.article_bm25(state, parse_query("willing zurich").words, 5, only_c)] == ["c"]
+
+
+def test_article_bm25_follows_new_articles(kw, tmp_path):
+    memory = _memory(kw, tmp_path / "m.npz", Vectors())
+    assert memory.article_bm25(memory.current(), ["referendum"], 5, memory.current().alive) == []
+    kw.add(_rows("d", "v1", ["A referendum was called.", "The referendum failed."]))
+    state = memory.current()
+    assert [a for a, _ in memory.article_bm25(state, ["referendum"], 5, state.alive)] == ["d"]
