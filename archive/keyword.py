@@ -104,11 +104,11 @@ END;
 """
 
 
+_PHRASE_EDGE = " .,;:!?'’‘\"“”()[]"  # stripped from a quoted phrase's ends
+
+
 def _clean_phrase(text: str) -> str:
     return " ".join(text.split()).strip(_PHRASE_EDGE)
-
-
-_PHRASE_EDGE = " .,;:!?'’‘\"“”()[]"
 
 
 def _folded(text: str) -> str:
