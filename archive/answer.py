@@ -370,7 +370,8 @@ class Answerer:
         started = time.perf_counter()
         question = question.strip()
         standalone = self._standalone(question, history)
-        hits = self.archive.search(standalone, self.settings.answer_sources, filters)
+        # Every report of a story may answer: another outlet's rewrite can hold the sentence the first lacks.
+        hits = self.archive.search(standalone, self.settings.answer_sources, filters, stories=False)
         full = self.archive.store.get_articles([h.article.id for h in hits])  # verification needs the text
         hits = [replace(h, article=full.get(h.article.id, h.article)) for h in hits]
         candidates = score_candidates(standalone, hits, self.archive.embedder)

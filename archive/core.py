@@ -75,11 +75,11 @@ class Archive:
                 self.store.save_memory_index()  # the next search (or process) starts from an up-to-date snapshot
             return report
 
-    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[SearchHit]:
-        """The ``k`` best articles for a query, each with its best passage."""
+    def search(self, query: str, k: int = 10, filters: Filters | None = None, stories: bool = True) -> list[SearchHit]:
+        """The ``k`` best articles for a query, each with its best passage; ``stories``: one hit per story."""
         from archive.search import hybrid_search
 
-        return hybrid_search(self.store, self.embedder, self.settings, query, k, filters, self.reranker)
+        return hybrid_search(self.store, self.embedder, self.settings, query, k, filters, self.reranker, stories)
 
     @property
     def reranker(self) -> "Reranker | None":

@@ -143,6 +143,8 @@ class _State:
     source_index: dict[str, int] = field(default_factory=dict)
     article_cache: tuple[np.ndarray, np.ndarray] | None = None
     article_terms_cache: tuple[_Field, _Field, np.ndarray] | None = None
+    headlines: np.ndarray | None = None  # float32 (len(article_ids), dim), unit length; None until filled
+    has_headline: np.ndarray | None = None  # bool per article
 
     def __post_init__(self) -> None:
         self.article_index = {a: i for i, a in enumerate(self.article_ids)}
@@ -170,12 +172,14 @@ class MemoryIndex:
         live_rows: Callable[[], dict[int, str]],
         new_rows: Callable[[int], list[Row]],
         vectors_of: Callable[[list[str]], dict[str, np.ndarray]],
+        headline_vectors_of: Callable[[list[str]], dict[str, np.ndarray]] | None = None,
     ):
         self._snapshot = snapshot
         self._generation = generation
         self._live_rows = live_rows
         self._new_rows = new_rows
         self._vectors_of = vectors_of
+        self._headline_vectors_of = headline_vectors_of
         self._tokenizer = Tokenizer()
         single_threaded_blas()
         self._state: _State | None = None
@@ -197,6 +201,8 @@ class MemoryIndex:
                 self._state = state
             if state.generation != generation:
                 self._state = state = self._refresh(state, generation)
+            elif state.headlines is None and self._headline_vectors_of is not None:
+                self._state = state = self._with_headlines(state, None, ())
             if self._unsaved > max(1000, len(state) // 10):
                 self._save(state)
             return state
@@ -258,6 +264,16 @@ class MemoryIndex:
             sums[present] /= norms[present, None]
             state.article_cache = (sums, present)
         return state.article_cache
+
+    def nearest_headlines(self, state: _State, vector: np.ndarray, n: int, keep: np.ndarray) -> list[tuple[str, float]]:
+        """(article id, cosine) of the ``n`` articles whose headline is nearest to ``vector``, among the rows ``keep`` passes."""
+        if state.headlines is None or not len(state.headlines) or not state.headlines.shape[1]:
+            return []
+        passing = np.zeros(len(state.article_ids), bool)
+        passing[state.article[keep]] = True
+        scores = state.headlines @ np.asarray(vector, dtype=np.float32)
+        top = _top(scores, passing & state.has_headline, n, np.arange(len(scores)), floor=-np.inf)
+        return [(state.article_ids[i], score) for i, score in top]
 
     def article_bm25(self, state: _State, words: Sequence[str], n: int, keep: np.ndarray) -> list[tuple[str, float]]:
         """(article id, BM25) of the ``n`` best whole articles for the query words, among the rows ``keep`` passes.
@@ -332,11 +348,34 @@ class MemoryIndex:
         missing = set(live) - known
         fresh = [r for r in self._new_rows(min(missing) - 1) if r.rowid in missing] if missing else []
         if not fresh and np.array_equal(alive, state.alive):
-            return replace(state, generation=generation, article_cache=None, article_terms_cache=None)
+            # Only metadata changed (or headlines were backfilled): fetch the headlines still missing.
+            return self._with_headlines(replace(state, generation=generation, article_cache=None, article_terms_cache=None), state, ())
         vectors = self._vectors_of([r.chunk_id for r in fresh]) if fresh else {}
         fresh = [r for r in fresh if r.chunk_id in vectors]  # a row whose vector is gone is being deleted
         self._unsaved += len(fresh) + int((state.alive & ~alive).sum())
-        return self._extend(state, alive, fresh, vectors, generation)
+        return self._with_headlines(self._extend(state, alive, fresh, vectors, generation), state, {r.article_id for r in fresh})
+
+    def _with_headlines(self, state: _State, previous: _State | None, changed) -> _State:
+        """``state`` with headline vectors: kept from ``previous``, fetched for changed or missing articles."""
+        if self._headline_vectors_of is None:
+            return state
+        n = len(state.article_ids)
+        dim = state.vectors.shape[1] if state.vectors.ndim == 2 and state.vectors.shape[1] else 0
+        headlines = np.zeros((n, dim), np.float32)
+        has = np.zeros(n, bool)
+        if previous is not None and previous.headlines is not None and previous.headlines.shape[1] == dim:
+            kept = len(previous.article_ids)
+            headlines[:kept], has[:kept] = previous.headlines, previous.has_headline
+        live = np.zeros(n, bool)
+        live[state.article[state.alive]] = True
+        need = [state.article_ids[i] for i in np.flatnonzero(live & ~has)]
+        need += [a for a in changed if has[state.article_index[a]]]
+        if need and dim:
+            for article_id, vector in self._headline_vectors_of(need).items():
+                i = state.article_index[article_id]
+                headlines[i], has[i] = _unit(vector[None, :])[0], True
+            self._unsaved += len(need)
+        return replace(state, headlines=headlines, has_headline=has)
 
     def _extend(self, state: _State, alive: np.ndarray, fresh: list[Row], vectors: dict[str, np.ndarray], generation: int) -> _State:
         tok = self._tokenizer
@@ -397,6 +436,8 @@ class MemoryIndex:
                     article=state.article, article_ids=np.asarray(state.article_ids, dtype=str), ts=state.ts,
                     source=state.source, sources=np.asarray(state.sources, dtype=str), vectors=state.vectors,
                     alive=state.alive, vocab=np.asarray(list(state.vocab), dtype=str),
+                    **({"headlines": state.headlines, "has_headline": state.has_headline}
+                       if state.headlines is not None else {}),
                     **{f"{name}_{part}": getattr(getattr(state, name), part)
                        for name in ("body", "title") for part in ("indptr", "rows", "tf", "length")},
                 )
@@ -425,10 +466,12 @@ class MemoryIndex:
                     name: _Field(*(z[f"{name}_{part}"] for part in ("indptr", "rows", "tf", "length")))
                     for name in ("body", "title")
                 }
+                headlines = (z["headlines"], z["has_headline"]) if "headlines" in z.files else (None, None)
                 return _State(
                     int(z["generation"]), z["rowid"], z["chunk_id"].tolist(), z["article"], z["article_ids"].tolist(),
                     z["ts"], z["source"], z["sources"].tolist(), z["vectors"], z["alive"],
                     {t: i for i, t in enumerate(z["vocab"].tolist())}, fields["body"], fields["title"],
+                    headlines=headlines[0], has_headline=headlines[1],
                 )
         except Exception as e:  # noqa: BLE001 - a damaged cache is rebuilt, never trusted
             log.warning("ignoring the damaged search snapshot %s: %s", self._snapshot, e)

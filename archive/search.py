@@ -42,8 +42,13 @@ def hybrid_search(
     k: int,
     filters: Filters | None,
     reranker: Reranker | None = None,
+    stories: bool = True,
 ) -> list[SearchHit]:
-    """The ``k`` best articles for ``query``, each with its best passage first."""
+    """The ``k`` best articles for ``query``, each with its best passage first.
+
+    With ``stories`` (the default) another outlet's report of a story already shown joins that hit's
+    ``also`` instead of taking a place of its own; without, every article is a hit of its own.
+    """
     query = query.strip()
     if not query or k <= 0:
         return []
@@ -73,6 +78,7 @@ def hybrid_search(
     texts_future = _POOL.submit(store.keyword_articles, parsed, n, filters) if settings.article_keyword_weight else None
     vector = embedder.embed_query(query)
     vectors_future = _POOL.submit(store.query_articles, vector, n, filters) if settings.article_weight else None
+    headlines_future = _POOL.submit(store.query_headlines, vector, n, filters) if settings.headline_weight else None
     dense = store.query_chunks(vector, n, filters)
     if parsed.phrases:
         dense = [m for m in dense if all(contains_phrase(m.chunk.text, p) for p in parsed.phrases)]
@@ -81,13 +87,16 @@ def hybrid_search(
     keyword = [m for m in keyword if m.score > MIN_KEYWORD_SCORE]
     depth = max(k, settings.rerank_depth) if reranker else k
     rankings = [(dense, settings.dense_weight), (keyword, settings.keyword_weight)]
-    # Whole-article rankings (mean chunk vector; BM25 over title and full text) rescore what the chunks found.
-    whole = [(f.result() if f is not None else [], w) for f, w in
-             ((vectors_future, settings.article_weight), (texts_future, settings.article_keyword_weight))]
+    # Whole-article rankings (mean chunk vector; BM25 over title and full text; the headline's vector)
+    # rescore the articles the chunk rankings found.
+    whole = [(f.result() if f is not None else [], w) for f, w in (
+        (vectors_future, settings.article_weight), (texts_future, settings.article_keyword_weight),
+        (headlines_future, settings.headline_weight),
+    )]
     if settings.fusion == "score":
-        hits = fuse_scores(store, rankings, depth, whole)
+        hits = fuse_scores(store, rankings, depth, whole, stories)
     else:
-        hits = fuse(store, rankings, settings.rrf_k, depth, [([a for a, _ in r], w) for r, w in whole])
+        hits = fuse(store, rankings, settings.rrf_k, depth, [([a for a, _ in r], w) for r, w in whole], stories)
     if reranker is not None:
         hits = reranker.rerank(query, hits)[:k]
     return with_highlights(hits, query)
@@ -104,6 +113,7 @@ def fuse(
     rrf_k: int,
     k: int,
     whole_articles: list[tuple[list[str], float]] = (),
+    stories: bool = True,
 ) -> list[SearchHit]:
     """Reciprocal rank fusion at the article level; each article's passage is its best fused chunk.
 
@@ -129,7 +139,7 @@ def fuse(
             if article_id in article_scores:
                 article_scores[article_id] += weight / (rrf_k + rank + 1)
     ranked = sorted(chunks.values(), key=lambda c: (article_scores[c.chunk.article_id], c.score), reverse=True)
-    return group_by_article(store, ranked, k, article_scores)
+    return group_by_article(store, ranked, k, article_scores, stories)
 
 
 def fuse_scores(
@@ -137,6 +147,7 @@ def fuse_scores(
     rankings: list[tuple[list, float]],
     k: int,
     whole_articles: list[tuple[list[tuple[str, float]], float]] = (),
+    stories: bool = True,
 ) -> list[SearchHit]:
     """Relative score fusion at the article level: each ranking's scores scaled to [0, 1], weighted, summed."""
     chunks: dict[tuple[str, str, int], _Candidate] = {}
@@ -156,7 +167,7 @@ def fuse_scores(
             if article_id in article_scores:
                 article_scores[article_id] += weight * scaled
     ranked = sorted(chunks.values(), key=lambda c: (article_scores[c.chunk.article_id], c.score), reverse=True)
-    return group_by_article(store, ranked, k, article_scores)
+    return group_by_article(store, ranked, k, article_scores, stories)
 
 
 def with_highlights(hits: list[SearchHit], query: str) -> list[SearchHit]:
@@ -174,7 +185,7 @@ def _scaled(scores: list[float]) -> list[float]:
 
 
 def group_by_article(
-    store: ChromaStore, ranked: list[_Candidate], k: int, article_scores: dict[str, float]
+    store: ChromaStore, ranked: list[_Candidate], k: int, article_scores: dict[str, float], stories: bool = True
 ) -> list[SearchHit]:
     """Collapse ranked chunks into one hit per article; chunks of a stale version are skipped."""
     by_article: dict[str, list[_Candidate]] = {}
@@ -191,7 +202,7 @@ def group_by_article(
         current = [c for c in group if article.content_hash.startswith(c.content_hash)]
         if not current:
             continue
-        story = article.story_id or article.id
+        story = (article.story_id if stories else "") or article.id
         if story in also:  # another outlet's report of a story already shown
             also[story].append(article)
             continue
@@ -200,7 +211,7 @@ def group_by_article(
         also[story] = []
         passages = tuple(c.chunk for c in current[1:])
         hits.append(SearchHit(article, current[0].chunk, article_scores[article_id], passages))
-    return [replace(h, also=tuple(also[h.article.story_id or h.article.id])) for h in hits]
+    return [replace(h, also=tuple(also[(h.article.story_id if stories else "") or h.article.id])) for h in hits]
 
 
 def facet_counts(hits: list[SearchHit]) -> Facets:

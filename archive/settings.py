@@ -138,6 +138,11 @@ class Settings(BaseSettings):
         description="Weight of BM25 over whole articles (title and full text), which rescores the articles the chunk "
         "rankings found; 0 turns it off. Computed by the in-memory index only.",
     )
+    headline_weight: float = Field(
+        default=0.5, ge=0,
+        description="Weight of the headline ranking (each article's title, or first sentence when it has none, "
+        "embedded on its own), which rescores the articles the chunk rankings found; 0 turns it off.",
+    )
     entities: bool = Field(
         default=True,
         description="Find the people, organisations and places each article names at ingest (spaCy), for "

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 import os
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -91,6 +91,10 @@ class ChromaStore:
             self.articles = self._client.get_or_create_collection(
                 f"{index_name}-articles", configuration=space, embedding_function=None
             )
+            # One vector per article for its headline (its title, or its first sentence when it has none).
+            self.headlines = self._client.get_or_create_collection(
+                f"{index_name}-headlines", configuration=space, embedding_function=None
+            )
         except Exception as e:
             raise StoreError(f"could not open collections {index_name!r}: {e}") from e
         self._batch = max(1, min(self._client.get_max_batch_size(), 5000))
@@ -102,7 +106,7 @@ class ChromaStore:
             self._rebuild_keywords()
         self.memory = MemoryIndex(
             settings.dir / f"{index_name}.memory.npz", self.keywords.generation, self.keywords.live_rows,
-            self.keywords.new_rows, self.vectors_of,
+            self.keywords.new_rows, self.vectors_of, self.headline_vectors_of,
         )
 
     def _in_memory(self):
@@ -121,6 +125,37 @@ class ChromaStore:
             res = self.chunks.get(ids=part, include=["embeddings"])
             out.update(zip(res["ids"], np.asarray(res["embeddings"], dtype=np.float32)))
         return out
+
+    def headline_vectors_of(self, article_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored headline vectors by article id (articles without one are absent)."""
+        out: dict[str, np.ndarray] = {}
+        for part in _parts(list(article_ids), 5000):
+            res = self.headlines.get(ids=part, include=["embeddings"])
+            out.update(zip(res["ids"], np.asarray(res["embeddings"], dtype=np.float32)))
+        return out
+
+    def articles_missing_headlines(self) -> list[Article]:
+        """Articles (with text) that have no headline vector: from before headlines existed, or an interrupted write."""
+        if self.headlines.count() >= self.articles.count():
+            return []
+        have = set(self._all_ids(self.headlines))
+        missing = [a for a in self._all_ids(self.articles) if a not in have]
+        return list(self.get_articles(missing).values())
+
+    def _all_ids(self, collection, page: int = 5000) -> list[str]:
+        ids: list[str] = []
+        while True:
+            res = collection.get(include=[], limit=page, offset=len(ids))
+            ids += res["ids"]
+            if len(res["ids"]) < page:
+                return ids
+
+    def set_headline_vectors(self, articles: Sequence[Article], vectors: np.ndarray) -> None:
+        """Store headline vectors for articles already in the archive (a backfill)."""
+        if not len(articles):
+            return
+        self._upsert(self.headlines, [a.id for a in articles], list(vectors), [_headline_meta(a) for a in articles])
+        self.keywords.touch([a.id for a in articles])  # readers' in-memory indexes fetch them
 
     def save_memory_index(self) -> None:
         """Write the in-memory index's snapshot, so the next process starts without rebuilding it."""
@@ -276,6 +311,26 @@ class ChromaStore:
         order = candidates[np.argsort(-scores[candidates], kind="stable")]
         return [(state.article_ids[i], float(scores[i])) for i in order]
 
+    def query_headlines(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        """(id, cosine) of the ``n`` articles whose headline vector is nearest to ``vector``, passing ``filters``."""
+        f = filters or Filters()
+        state = self._in_memory()
+        if state is not None:
+            rows = self.memory.mask(state, f.sources, _ts_range(f), f.article_ids)
+            return self.memory.nearest_headlines(state, vector, n, rows)
+        total = self.headlines.count()
+        if total == 0:
+            return []
+        try:
+            res = self.headlines.query(
+                query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()], n_results=min(n, total),
+                where=_where(replace(f, article_ids=())) if not f.is_empty() else None,
+                ids=list(f.article_ids) or None, include=["distances"],
+            )
+        except Exception:  # noqa: BLE001 - an optional signal: search goes on without it
+            return []
+        return [(aid, 1.0 - float(d)) for aid, d in zip(res["ids"][0], res["distances"][0])]
+
     def similar_articles(self, vector: np.ndarray, n: int, min_similarity: float) -> list[tuple[Article, float]]:
         """Articles (with text) whose mean chunk vector is nearest to ``vector``, most similar first."""
         total = self.articles.count()
@@ -346,10 +401,17 @@ class ChromaStore:
 
     # ---- writing -------------------------------------------------------------------------------
 
-    def write(self, batch: Sequence[tuple[Article, list[Chunk], np.ndarray]], replaces: Collection[str] = ()) -> None:
+    def write(
+        self,
+        batch: Sequence[tuple[Article, list[Chunk], np.ndarray]],
+        replaces: Collection[str] = (),
+        headlines: Mapping[str, np.ndarray] | None = None,
+    ) -> None:
         """Store new versions of articles with their chunk vectors; old versions survive any failure.
 
         ``replaces`` names the articles that already had a version, whose old chunks are then removed.
+        ``headlines`` gives articles' headline vectors, written before the keyword rows so that a reader
+        that sees an article's new rows finds its headline too.
         """
         if not batch:
             return
@@ -365,6 +427,10 @@ class ChromaStore:
                 metas.append(_chunk_meta(article, chunk))
                 keyword_rows.append((ids[-1], version, chunk, article.title, article.source, ts))
         self._upsert(self.chunks, ids, vectors, metas)
+        with_headline = [a for a, _, _ in batch if headlines and a.id in headlines]
+        if with_headline:
+            self._upsert(self.headlines, [a.id for a in with_headline], [headlines[a.id] for a in with_headline],
+                         [_headline_meta(a) for a in with_headline])
         self.keywords.add(keyword_rows, _entity_rows(a for a, _, _ in batch))
         self._upsert(
             self.articles,
@@ -407,6 +473,7 @@ class ChromaStore:
             for article_id in part:
                 self.keywords.delete_stale(article_id, "")
             self.articles.delete(ids=part)
+            self.headlines.delete(ids=part)
             self.keywords.touch(part)
 
     def recover(self) -> int:
@@ -418,6 +485,9 @@ class ChromaStore:
         except (OSError, ValueError):
             ids = [a.id for a in self.iter_articles()]
         current = self.get_articles(ids, with_text=False)
+        # A headline written for a version that was not committed is dropped; the next ingest embeds
+        # the committed version's headline again (articles_missing_headlines).
+        self.headlines.delete(ids=list(ids))
         for aid in ids:
             if aid in current:
                 self._delete_stale_chunks(aid, current[aid].content_hash)
@@ -519,6 +589,15 @@ def _article_meta(article: Article, n_chunks: int) -> dict[str, Any]:
     meta["origins"] = json.dumps(list(article.origins or (article.origin,)))
     meta["entities"] = json.dumps([list(e) for e in article.entities])
     meta["n_chunks"] = n_chunks
+    ts = timestamp(article.published_at)
+    if ts is not None:
+        meta["published_ts"] = ts
+    return meta
+
+
+def _headline_meta(article: Article) -> dict[str, Any]:
+    """What a headline vector carries for filtering when Chroma answers (source, date, article id)."""
+    meta: dict[str, Any] = {"article_id": article.id, "source": article.source}
     ts = timestamp(article.published_at)
     if ts is not None:
         meta["published_ts"] = ts

@@ -114,3 +114,14 @@ def chunk_article(article_id: str, text: str, size: int, overlap: int) -> list[C
 def embedding_text(title: str, chunk_text: str) -> str:
     """What is embedded for a chunk: its article's title as a contextual header, then the passage."""
     return f"{title}\n\n{chunk_text}" if title else chunk_text
+
+
+HEADLINE_CHARS = 300  # longest stand-in for a missing title
+
+
+def headline_text(title: str, text: str) -> str:
+    """What an article's headline vector embeds: its title, or, lacking one, its first sentence."""
+    if title.strip():
+        return title.strip()
+    first = next(iter(sentence_spans(text)), (0, len(text)))
+    return text[first[0]:first[1]][:HEADLINE_CHARS].strip()

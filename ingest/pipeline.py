@@ -20,7 +20,7 @@ from archive.settings import Settings
 from archive.stories import assign_stories
 from archive.types import Article, Chunk, IngestFailure, IngestReport, RawDocument
 from ingest import sources
-from ingest.chunking import chunk_article, embedding_text
+from ingest.chunking import chunk_article, embedding_text, headline_text
 from ingest.normalize import normalize
 from ingest.writer import BackgroundWriter, Embedded
 
@@ -64,6 +64,7 @@ class Ingestor:
         paths = list(paths)
         report = IngestReport()
         self.store.recover()
+        self._backfill_headlines()
         origins, failures, report.skipped = sources.discover(paths)
         report.failed.extend(failures)
         defaults = {"source": source} if source else {}
@@ -224,13 +225,27 @@ class Ingestor:
 
     def _embed(self, group: list[_Pending]) -> list[Embedded]:
         texts = [embedding_text(i.article.title, c.text) for i in group for c in i.chunks]
+        texts += [headline_text(i.article.title, i.article.text) for i in group]
         vectors = self.embedder.embed_documents(texts)
         embedded, offset = [], 0
-        for item in group:
+        headlines = vectors[len(texts) - len(group):]
+        for item, headline in zip(group, headlines):
             n = len(item.chunks)
-            embedded.append(Embedded(item.article, item.chunks, vectors[offset : offset + n], item.is_update))
+            embedded.append(Embedded(item.article, item.chunks, vectors[offset : offset + n], item.is_update, headline))
             offset += n
         return embedded
+
+    def _backfill_headlines(self) -> int:
+        """Embed the headlines of stored articles that lack one (an archive from before headlines)."""
+        missing = self.store.articles_missing_headlines()
+        for start in range(0, len(missing), BATCH_CHUNKS):
+            part = missing[start:start + BATCH_CHUNKS]
+            try:
+                vectors = self.embedder.embed_documents([headline_text(a.title, a.text) for a in part])
+            except EmbeddingError:
+                return start  # the articles keep searching without this signal; the next ingest tries again
+            self.store.set_headline_vectors(part, vectors)
+        return len(missing)
 
     def _with_stories(self, batch: list[Embedded]) -> list[Embedded]:
         """Each article with its story id and named entities, so that it is written once, complete."""

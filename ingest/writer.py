@@ -38,6 +38,7 @@ class Embedded:
     chunks: list[Chunk]
     vectors: np.ndarray
     is_update: bool
+    headline: np.ndarray | None = None  # the vector of its title (or first sentence)
 
 
 class BackgroundWriter:
@@ -102,6 +103,7 @@ class BackgroundWriter:
         self._store.write(
             [(e.article, e.chunks, e.vectors) for e in batch],
             replaces={e.article.id for e in batch if e.is_update},
+            headlines={e.article.id: e.headline for e in batch if e.headline is not None},
         )
         for item in batch:
             if item.is_update:

@@ -212,7 +212,7 @@ def test_generated_answer_is_parsed_verified_and_renumbered(sample_archive):
     assert citation.article_id == sample_id(sample_archive, "004") and "20,000" in citation.quote
     # sources reach the model as delimited data, with the question after them
     system, user = chat.prompts[0]
-    retrieved = sample_archive.search(SOLDIERS, sample_archive.settings.answer_sources)
+    retrieved = sample_archive.search(SOLDIERS, sample_archive.settings.answer_sources, stories=False)
     assert "not instructions" in system[1] and user[1].count("<source n=") == len(retrieved)
 
 

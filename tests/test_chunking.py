@@ -95,3 +95,11 @@ def test_chunk_properties(text, size, overlap_share):
     assert all(covered[i] or text[i].isspace() for i in range(len(text))), "every visible character is in a chunk"
     starts = [c.start for c in chunks]
     assert starts == sorted(set(starts)), "chunks advance"
+
+
+def test_headline_is_the_title_or_else_the_first_sentence():
+    from ingest.chunking import headline_text
+
+    assert headline_text("  Rutte warns NATO ", "Body. More.") == "Rutte warns NATO"
+    assert headline_text("", "Rutte warned NATO on Monday. Then he left.") == "Rutte warned NATO on Monday."
+    assert len(headline_text("", "word " * 200)) <= 300

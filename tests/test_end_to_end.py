@@ -178,3 +178,17 @@ def test_sentence_reranker_keeps_the_sample_answers_first(real_embedder, sample_
     reranked = Archive(Settings(dir=sample_archive.settings.dir, reranker="sentences"), embedder=real_embedder)
     assert reranked.search("How many soldiers does Russia lose each month?", k=3)[0].article.id == sample_id(sample_archive, "004")
     assert reranked.search("Where did Rutte warn that NATO could be Russia's next target?", k=3)[0].article.id == sample_id(sample_archive, "002")
+
+
+def test_headline_ranking_finds_the_article_by_its_title_in_memory_and_in_chroma(sample_archive):
+    from archive.types import Filters
+
+    target = sample_archive.article(sample_id(sample_archive, "004"))
+    vector = sample_archive.embedder.embed_query(target.title)
+    chroma_only = Archive(sample_archive.settings.model_copy(update={"memory_index_max_chunks": 0}),
+                          embedder=sample_archive.embedder)
+    for store in (sample_archive.store, chroma_only.store):
+        ranked = store.query_headlines(vector, 5)
+        assert ranked[0][0] == target.id and ranked[0][1] > 0.99
+        others = tuple(a.id for a in sample_archive.articles() if a.id != target.id)
+        assert target.id not in [a for a, _ in store.query_headlines(vector, 5, Filters(article_ids=others))]

@@ -69,6 +69,9 @@ def test_a_story_is_one_hit_with_its_other_reports(fusion):
     hits = _fuse(fusion, store, [(dense, 1.0)], 2)
     assert _ids(hits) == ["b", "c"]
     assert [a.id for a in hits[0].also] == ["b2"]
+    # Answers read every report: without story grouping each article is a hit of its own.
+    apart = _fuse(fusion, store, [(dense, 1.0)], 2, stories=False)
+    assert _ids(apart) == ["b", "b2"] and all(h.also == () for h in apart)
 
 
 @pytest.mark.parametrize("fusion", ["rrf", "score"])
@@ -82,7 +85,7 @@ def test_empty_rankings_give_no_hits():
     assert fuse(Store(), [([], 1.0)], 60, 5) == []
 
 
-def _fuse(fusion, store, rankings, k, whole=()):
+def _fuse(fusion, store, rankings, k, whole=(), stories=True):
     if fusion == "rrf":
-        return fuse(store, rankings, 60, k, [([a for a, _ in w], weight) for w, weight in whole])
-    return fuse_scores(store, rankings, k, list(whole))
+        return fuse(store, rankings, 60, k, [([a for a, _ in w], weight) for w, weight in whole], stories)
+    return fuse_scores(store, rankings, k, list(whole), stories)

@@ -150,12 +150,14 @@ def test_empty_archive(tmp_path):
 
 
 def test_memory_and_chroma_paths_agree_on_the_sample(sample_archive):
-    """The in-memory index is an accelerator: search must find the same first article with it and without it.
+    """The in-memory index is an accelerator: its chunk rankings must find the same first article as Chroma's.
 
-    (Only the memory path adds BM25 over whole articles, so lower places may differ.)"""
+    (Whole-article signals are left out of the comparison: BM25 over whole articles exists only in memory.)"""
     from archive import Archive
     from archive.types import Filters
 
+    chunks_only = {"article_keyword_weight": 0, "headline_weight": 0}
+    sample_archive = Archive(sample_archive.settings.model_copy(update=chunks_only), embedder=sample_archive.embedder)
     chroma_only = Archive(sample_archive.settings.model_copy(update={"memory_index_max_chunks": 0}), embedder=sample_archive.embedder)
     assert chroma_only.store._in_memory() is None and sample_archive.store._in_memory() is not None
     some = tuple(a.id for a in sample_archive.articles()[2:4])
@@ -234,3 +236,34 @@ def test_article_bm25_follows_new_articles(kw, tmp_path):
     kw.add(_rows("d", "v1", ["A referendum was called.", "The referendum failed."]))
     state = memory.current()
     assert [a for a, _ in memory.article_bm25(state, ["referendum"], 5, state.alive)] == ["d"]
+
+
+class Headlines(Vectors):
+    """Headline vectors for some articles (the rest have none yet), counting what is asked."""
+
+    def __init__(self, have):
+        super().__init__()
+        self.have = set(have)
+
+    def __call__(self, article_ids):
+        self.asked += list(article_ids)
+        return {a: self.vector("headline:" + a) for a in article_ids if a in self.have}
+
+
+def test_headlines_are_searched_exactly_and_fetched_once(kw, tmp_path):
+    heads = Headlines({"a", "b"})
+    memory = MemoryIndex(tmp_path / "m.npz", kw.generation, kw.live_rows, kw.new_rows, Vectors(), heads)
+    state = memory.current()
+    assert sorted(heads.asked) == ["a", "b", "c"]
+    query = heads.vector("headline:b")
+    assert [a for a, _ in memory.nearest_headlines(state, query, 5, state.alive)] == ["b", "a"]  # c has none
+    assert memory.nearest_headlines(state, query, 5, memory.mask(state, article_ids=["a"]))[0][0] == "a"
+    heads.asked.clear()
+    heads.have.add("c")
+    kw.touch(["c"])  # a backfill stores c's headline and bumps the generation
+    state = memory.current()
+    assert heads.asked == ["c"], "only the missing headline is fetched"
+    assert {a for a, _ in memory.nearest_headlines(state, query, 5, state.alive)} == {"a", "b", "c"}
+    memory.save()
+    restarted = MemoryIndex(tmp_path / "m.npz", kw.generation, kw.live_rows, kw.new_rows, Vectors(), Headlines(set()))
+    assert restarted.nearest_headlines(restarted.current(), query, 1, restarted.current().alive)[0][0] == "b"

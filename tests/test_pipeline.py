@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from archive import Archive
@@ -171,10 +172,10 @@ def test_failed_store_write_keeps_previous_version_and_names_the_article(setting
     bad_id = sample_id(archive, "002")
     real_write = archive.store.write
 
-    def failing_write(batch, replaces=()):
+    def failing_write(batch, replaces=(), headlines=None):
         if any(article.id == bad_id for article, _, _ in batch):
             raise StoreError("disk full (simulated)")
-        return real_write(batch, replaces)
+        return real_write(batch, replaces, headlines)
 
     monkeypatch.setattr(archive.store, "write", failing_write)
     report = archive.ingest([str(sample_copy)])
@@ -194,7 +195,7 @@ def test_failed_write_of_a_lone_article_gives_the_reason(settings, tmp_path, mon
     path = tmp_path / "one.txt"
     path.write_text("A single article about a harbour strike.", encoding="utf-8")
 
-    def failing_write(batch, replaces=()):
+    def failing_write(batch, replaces=(), headlines=None):
         raise StoreError("disk full (simulated)")
 
     monkeypatch.setattr(archive.store, "write", failing_write)
@@ -250,3 +251,46 @@ def test_article_cache_refetches_only_what_changed(settings, sample_copy, monkey
     assert fetched == [moved]
     assert "https://example.org/copy" in got[moved].origins
     assert reader.store.get_articles(ids, with_text=False) == got and fetched == [moved]
+
+
+def test_every_article_gets_a_headline_vector_and_loses_it_with_the_article(fake_archive, sample_copy):
+    fake_archive.ingest([str(sample_copy)])
+    store = fake_archive.store
+    articles = {a.id: a for a in fake_archive.articles()}
+    stored = store.headline_vectors_of(list(articles))
+    assert set(stored) == set(articles)
+    aid = sample_id(fake_archive, "004")
+    from ingest.chunking import headline_text
+
+    want = fake_archive.embedder.embed_documents([headline_text(articles[aid].title, fake_archive.article(aid).text)])[0]
+    assert np.allclose(stored[aid], want, atol=1e-6)
+    (sample_copy / "004_d6acca71867ffea4.txt").unlink()
+    fake_archive.ingest([str(sample_copy)], prune=True)
+    assert aid not in store.headline_vectors_of([aid]) and store.headlines.count() == 4
+
+
+def test_an_archive_without_headlines_gets_them_at_the_next_ingest(fake_archive, sample_copy):
+    """Archives built before headline vectors existed are filled in once, without re-embedding chunks."""
+    fake_archive.ingest([str(sample_copy)])
+    store = fake_archive.store
+    ids = [a.id for a in fake_archive.articles()]
+    store.headlines.delete(ids=ids[:3])
+    assert len(store.articles_missing_headlines()) == 3
+    state = store._in_memory()
+    assert state is not None and int(state.has_headline.sum()) in (3, 5)
+    again = fake_archive.ingest([str(sample_copy)])
+    assert again.chunks_embedded == 0 and again.unchanged == 5
+    assert store.articles_missing_headlines() == [] and set(store.headline_vectors_of(ids)) == set(ids)
+    state = store._in_memory()
+    assert state.has_headline[[state.article_index[a] for a in ids]].all(), "readers fetch the backfilled vectors"
+
+
+def test_an_interrupted_write_drops_its_headline_and_the_next_ingest_restores_it(fake_archive, sample_copy):
+    fake_archive.ingest([str(sample_copy)])
+    store = fake_archive.store
+    aid = sample_id(fake_archive, "004")
+    before = store.headline_vectors_of([aid])[aid]
+    store._write_journal([aid])
+    store.headlines.upsert(ids=[aid], embeddings=[-before], metadatas=[{"article_id": aid, "source": ""}])
+    fake_archive.ingest([str(sample_copy)])  # recovers, then fills the missing headline from the stored version
+    assert np.allclose(store.headline_vectors_of([aid])[aid], before, atol=1e-6)
