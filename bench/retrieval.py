@@ -49,6 +49,9 @@ def our_archive(limit: int | None = None, reranker: str = "none", embedder=None)
         start = time.perf_counter()
         report = archive.ingest([str(source)], progress=True)
         print(f"  {report.added} added, {len(report.failed)} failed, {time.perf_counter() - start:.0f} s", flush=True)
+    elif archive.store.articles_missing_headlines():  # a cache built before headline vectors: fill them in
+        print(f"embedding headlines for {archive.settings.dir}…", flush=True)
+        archive.ingest([])
     return archive
 
 
