@@ -87,7 +87,7 @@ def consistency_problems(archive: Archive, search_for: str | None = None) -> lis
 
     Every chunk belongs to a stored article and to its current version; every article has exactly
     chunks 0..n-1; no content is stored twice; the keyword index holds exactly the chunks Chroma holds,
-    and entity rows only for stored versions; chunk spans point into the article text; no write journal
+    and entity rows only for stored versions; every article has one headline vector and no other exists; chunk spans point into the article text; no write journal
     is left; search answers.
     """
     store = archive.store
@@ -122,6 +122,10 @@ def consistency_problems(archive: Archive, search_for: str | None = None) -> lis
              if aid not in articles or articles[aid]["content_hash"][:HASH_PREFIX] != h}
     if stale:
         problems.append(f"{len(stale)} entity rows of articles or versions not stored, e.g. {sorted(stale)[:3]}")
+    headline_ids = set(_all(store.headlines)[0])
+    if headline_ids != set(article_ids):
+        extra, missing = headline_ids - set(article_ids), set(article_ids) - headline_ids
+        problems.append(f"headline vectors differ from the articles: {len(extra)} extra, {len(missing)} missing")
     problems += _span_problems(archive, article_ids)
     journal = archive.settings.dir / f"{store.index_name}.{JOURNAL}"
     if journal.exists():
