@@ -361,20 +361,25 @@ class MemoryIndex:
             return state
         n = len(state.article_ids)
         dim = state.vectors.shape[1] if state.vectors.ndim == 2 and state.vectors.shape[1] else 0
-        headlines = np.zeros((n, dim), np.float32)
+        old = previous is not None and previous.headlines is not None and previous.headlines.shape[1] == dim
+        kept = len(previous.article_ids) if old else 0
         has = np.zeros(n, bool)
-        if previous is not None and previous.headlines is not None and previous.headlines.shape[1] == dim:
-            kept = len(previous.article_ids)
-            headlines[:kept], has[:kept] = previous.headlines, previous.has_headline
+        if old:
+            has[:kept] = previous.has_headline
         live = np.zeros(n, bool)
         live[state.article[state.alive]] = True
         need = [state.article_ids[i] for i in np.flatnonzero(live & ~has)]
         need += [a for a in changed if has[state.article_index[a]]]
-        if need and dim:
-            for article_id, vector in self._headline_vectors_of(need).items():
-                i = state.article_index[article_id]
-                headlines[i], has[i] = _unit(vector[None, :])[0], True
-            self._unsaved += len(need)
+        fetched = self._headline_vectors_of(need) if need and dim else {}
+        if old and kept == n and not fetched:  # nothing new: share the previous arrays (never written to)
+            return replace(state, headlines=previous.headlines, has_headline=previous.has_headline)
+        headlines = np.zeros((n, dim), np.float32)
+        if old:
+            headlines[:kept] = previous.headlines
+        for article_id, vector in fetched.items():
+            i = state.article_index[article_id]
+            headlines[i], has[i] = _unit(vector[None, :])[0], True
+        self._unsaved += len(fetched)
         return replace(state, headlines=headlines, has_headline=has)
 
     def _extend(self, state: _State, alive: np.ndarray, fresh: list[Row], vectors: dict[str, np.ndarray], generation: int) -> _State:
