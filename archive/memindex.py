@@ -269,11 +269,14 @@ class MemoryIndex:
         """(article id, cosine) of the ``n`` articles whose headline is nearest to ``vector``, among the rows ``keep`` passes."""
         if state.headlines is None or not len(state.headlines) or not state.headlines.shape[1]:
             return []
-        passing = np.zeros(len(state.article_ids), bool)
-        passing[state.article[keep]] = True
         scores = state.headlines @ np.asarray(vector, dtype=np.float32)
-        top = _top(scores, passing & state.has_headline, n, np.arange(len(scores)), floor=-np.inf)
-        return [(state.article_ids[i], score) for i, score in top]
+        return _top_articles(state, scores, keep, state.has_headline, n, floor=-np.inf)
+
+    def nearest_articles(self, state: _State, vector: np.ndarray, n: int, keep: np.ndarray) -> list[tuple[str, float]]:
+        """(article id, cosine) of the ``n`` articles whose mean chunk vector is nearest, among the rows ``keep`` passes."""
+        vectors, present = self.article_vectors(state)
+        scores = vectors @ np.asarray(vector, dtype=np.float32)
+        return _top_articles(state, scores, keep, present, n, floor=-np.inf)
 
     def article_bm25(self, state: _State, words: Sequence[str], n: int, keep: np.ndarray) -> list[tuple[str, float]]:
         """(article id, BM25) of the ``n`` best whole articles for the query words, among the rows ``keep`` passes.
@@ -291,10 +294,7 @@ class MemoryIndex:
         scores = np.zeros(len(state.article_ids), dtype=np.float32)
         body.add_scores(scores, ids, present, 1.0)
         title.add_scores(scores, ids, present, 1.0)  # at the article level the title is there once
-        passing = np.zeros(len(present), bool)
-        passing[state.article[keep]] = True
-        top = _top(scores, passing & present, n, np.arange(len(present)), floor=0.0)
-        return [(state.article_ids[i], score) for i, score in top]
+        return _top_articles(state, scores, keep, present, n, floor=0.0)
 
     def _article_terms(self, state: _State) -> tuple[_Field, _Field, np.ndarray]:
         """Postings per article (its live chunks' terms added up; the title once), cached per state.
@@ -509,6 +509,15 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return (vectors / norms).astype(np.float32)
+
+
+def _top_articles(
+    state: _State, scores: np.ndarray, keep: np.ndarray, allowed: np.ndarray, n: int, floor: float
+) -> list[tuple[str, float]]:
+    """(article id, score) of the ``n`` best ``allowed`` articles that have a row ``keep`` passes."""
+    passing = np.zeros(len(state.article_ids), bool)
+    passing[state.article[keep]] = True
+    return [(state.article_ids[i], score) for i, score in _top(scores, passing & allowed, n, np.arange(len(scores)), floor)]
 
 
 def _top(scores: np.ndarray, keep: np.ndarray, n: int, rowid: np.ndarray, floor: float) -> list[tuple[int, float]]:

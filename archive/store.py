@@ -286,7 +286,8 @@ class ChromaStore:
         f = filters or Filters()
         state = self._in_memory()
         if state is not None:
-            return self._nearest_articles(state, vector, n, f)
+            rows = self.memory.mask(state, f.sources, _ts_range(f), f.article_ids)
+            return self.memory.nearest_articles(state, vector, n, rows)
         where = _where(replace(f, article_ids=())) if not f.is_empty() else None
         try:
             res = self.articles.query(
@@ -297,19 +298,6 @@ class ChromaStore:
             return []
         return [(aid, 1.0 - float(d)) for aid, d in zip(res["ids"][0], res["distances"][0])]
 
-    def _nearest_articles(self, state, vector: np.ndarray, n: int, f: Filters) -> list[tuple[str, float]]:
-        vectors, present = self.memory.article_vectors(state)
-        keep = present.copy()
-        rows = self.memory.mask(state, f.sources, _ts_range(f), f.article_ids)
-        passing = np.zeros(len(keep), bool)
-        passing[state.article[rows]] = True
-        keep &= passing
-        scores = vectors @ np.asarray(vector, dtype=np.float32)
-        candidates = np.flatnonzero(keep)
-        if len(candidates) > n:
-            candidates = candidates[np.argpartition(-scores[candidates], n - 1)[:n]]
-        order = candidates[np.argsort(-scores[candidates], kind="stable")]
-        return [(state.article_ids[i], float(scores[i])) for i in order]
 
     def query_headlines(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """(id, cosine) of the ``n`` articles whose headline vector is nearest to ``vector``, passing ``filters``."""
