@@ -120,17 +120,16 @@ class ChromaStore:
 
     def vectors_of(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors by chunk id (those Chroma no longer holds are absent)."""
-        out: dict[str, np.ndarray] = {}
-        for part in _parts(list(chunk_ids), 5000):
-            res = self.chunks.get(ids=part, include=["embeddings"])
-            out.update(zip(res["ids"], np.asarray(res["embeddings"], dtype=np.float32)))
-        return out
+        return self._stored_vectors(self.chunks, chunk_ids)
 
     def headline_vectors_of(self, article_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored headline vectors by article id (articles without one are absent)."""
+        return self._stored_vectors(self.headlines, article_ids)
+
+    def _stored_vectors(self, collection, ids: Sequence[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
-        for part in _parts(list(article_ids), 5000):
-            res = self.headlines.get(ids=part, include=["embeddings"])
+        for part in _parts(list(ids), self._batch):
+            res = collection.get(ids=part, include=["embeddings"])
             out.update(zip(res["ids"], np.asarray(res["embeddings"], dtype=np.float32)))
         return out
 
@@ -337,11 +336,7 @@ class ChromaStore:
 
     def article_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Each article's stored vector (its normalised mean chunk vector) by id."""
-        out: dict[str, np.ndarray] = {}
-        for part in _parts(list(ids), self._batch):
-            res = self.articles.get(ids=part, include=["embeddings"])
-            out.update(zip(res["ids"], np.asarray(res["embeddings"], dtype=np.float32)))
-        return out
+        return self._stored_vectors(self.articles, ids)
 
     def set_story_ids(self, stories: dict[str, str]) -> None:
         """Move articles to other stories (article id -> story id)."""
