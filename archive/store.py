@@ -426,7 +426,7 @@ class ChromaStore:
         for article, _, _ in batch:
             if article.id in replaces:
                 self._delete_stale_chunks(article.id, article.content_hash)
-        self._journal.unlink(missing_ok=True)
+        self._close_journal([a.id for a, _, _ in batch])
 
     def add_origin(self, article_id: str, origin: str) -> None:
         """Record one more origin under which an article's exact content was seen."""
@@ -506,15 +506,28 @@ class ChromaStore:
             offset += page
 
     def _write_journal(self, ids: list[str]) -> None:
+        """Name ``ids`` in the journal of writes in progress (beside any a failed write left there)."""
+        self._set_journal(self._journal_ids() | set(ids))
+
+    def _close_journal(self, ids: list[str]) -> None:
+        """A write of ``ids`` completed: only the articles of writes that failed stay for the next sweep."""
+        self._set_journal(self._journal_ids() - set(ids))
+
+    def _journal_ids(self) -> set[str]:
+        if not self._journal.exists():
+            return set()
+        try:
+            return set(json.loads(self._journal.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            return set()
+
+    def _set_journal(self, ids: set[str]) -> None:
+        if not ids:
+            self._journal.unlink(missing_ok=True)
+            return
         self._journal.parent.mkdir(parents=True, exist_ok=True)
-        pending = []
-        if self._journal.exists():
-            try:
-                pending = json.loads(self._journal.read_text(encoding="utf-8"))
-            except ValueError:
-                pending = []
         tmp = self._journal.with_suffix(".tmp")
-        tmp.write_text(json.dumps(sorted(set(pending) | set(ids))), encoding="utf-8")
+        tmp.write_text(json.dumps(sorted(ids)), encoding="utf-8")
         os.replace(tmp, self._journal)
 
     def _upsert(self, collection, ids, vectors, metas, docs=None) -> None:

@@ -294,3 +294,35 @@ def test_an_interrupted_write_drops_its_headline_and_the_next_ingest_restores_it
     store.headlines.upsert(ids=[aid], embeddings=[-before], metadatas=[{"article_id": aid, "source": ""}])
     fake_archive.ingest([str(sample_copy)])  # recovers, then fills the missing headline from the stored version
     assert np.allclose(store.headline_vectors_of([aid])[aid], before, atol=1e-6)
+
+
+def test_a_write_that_fails_halfway_is_swept_even_when_later_writes_succeed(settings, sample_copy, monkeypatch):
+    """Chunks (and a headline) of a version whose write failed midway are swept by the next ingest,
+    even when other articles were written successfully after the failure in the same ingest."""
+    from archive.errors import StoreError
+    from tests.archive_checks import consistency_problems
+
+    archive = Archive(settings, embedder=HashingEmbedder())
+    archive.ingest([str(sample_copy)])
+    original = (sample_copy / "002_f1eefb7e175393c8.txt").read_text(encoding="utf-8")
+    for name in ("002_f1eefb7e175393c8.txt", "003_12d7a953f25de888.txt"):
+        path = sample_copy / name
+        path.write_text(path.read_text(encoding="utf-8") + "\nA new closing line.", encoding="utf-8")
+    bad_id = sample_id(archive, "002")
+    keywords = archive.store.keywords
+    real_add = keywords.add
+
+    def failing_add(rows, entities=()):  # the new version's vectors are in Chroma when this fails
+        if any(chunk.article_id == bad_id for _, _, chunk, _, _, _ in rows):
+            raise StoreError("disk full (simulated)")
+        return real_add(rows, entities)
+
+    monkeypatch.setattr(keywords, "add", failing_add)
+    report = archive.ingest([str(sample_copy)])
+    assert [Path(f.path).name for f in report.failed] == ["002_f1eefb7e175393c8.txt"] and report.updated == 1
+    monkeypatch.setattr(keywords, "add", real_add)
+    (sample_copy / "002_f1eefb7e175393c8.txt").write_text(original, encoding="utf-8")  # that version never returns
+    again = archive.ingest([str(sample_copy)])
+    assert again.unchanged == 5 and again.chunks_embedded == 0
+    assert consistency_problems(archive) == [], "the next ingest swept what the failed write left"
+    assert "A new closing line." not in archive.article(bad_id).text
