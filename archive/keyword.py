@@ -111,7 +111,7 @@ def _clean_phrase(text: str) -> str:
     return " ".join(text.split()).strip(_PHRASE_EDGE)
 
 
-def _folded(text: str) -> str:
+def folded(text: str) -> str:
     """Lower case without diacritics, as the keyword index compares words."""
     text = unicodedata.normalize("NFKD", text.lower())
     return text if text.isascii() else "".join(c for c in text if not unicodedata.combining(c))
@@ -119,7 +119,7 @@ def _folded(text: str) -> str:
 
 @lru_cache(maxsize=256)
 def _phrase_regex(phrase: str) -> re.Pattern[str] | None:
-    words = _WORD.findall(_folded(phrase))
+    words = _WORD.findall(folded(phrase))
     if not words:
         return None
     return re.compile(r"(?<![^\W_])" + r"[\W_]+".join(map(re.escape, words)) + r"(?![^\W_])")
@@ -128,7 +128,7 @@ def _phrase_regex(phrase: str) -> re.Pattern[str] | None:
 def contains_phrase(text: str, phrase: str) -> bool:
     """True when ``text`` holds the phrase's words in order, punctuation and case aside (as FTS5 matches)."""
     pattern = _phrase_regex(phrase)
-    return pattern is not None and pattern.search(_folded(text)) is not None
+    return pattern is not None and pattern.search(folded(text)) is not None
 
 
 def _quote(text: str) -> str:

@@ -17,7 +17,6 @@ import logging
 import os
 import re
 import threading
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from archive.keyword import STOPWORDS, Row
+from archive.keyword import STOPWORDS, Row, folded
 
 log = logging.getLogger(__name__)
 _blas_limited = False
@@ -67,10 +66,7 @@ class Tokenizer:
 
     def words(self, text: str) -> list[str]:
         """Folded words of ``text`` in order, stopwords included (they count towards length)."""
-        folded = unicodedata.normalize("NFKD", text.lower())
-        if not folded.isascii():
-            folded = "".join(c for c in folded if not unicodedata.combining(c))
-        return _TOKEN.findall(folded)
+        return _TOKEN.findall(folded(text))
 
     def terms(self, words: Sequence[str]) -> list[str]:
         """The index terms of ``words``: stopwords dropped, the rest stemmed."""

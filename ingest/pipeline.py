@@ -7,6 +7,7 @@ version readable until the new one is committed, so a failure never loses what w
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -25,6 +26,7 @@ from ingest.normalize import normalize
 from ingest.writer import BackgroundWriter, Embedded
 
 BATCH_CHUNKS = 256  # chunks embedded per model call across articles: big enough to keep the model busy
+log = logging.getLogger(__name__)
 _RECORD_SUFFIX = re.compile(r"(?:#.*|:\d+)$")
 
 
@@ -242,8 +244,10 @@ class Ingestor:
             part = missing[start:start + BATCH_CHUNKS]
             try:
                 vectors = self.embedder.embed_documents([headline_text(a.title, a.text) for a in part])
-            except EmbeddingError:
-                return start  # the articles keep searching without this signal; the next ingest tries again
+            except EmbeddingError as e:  # the articles keep searching without this signal
+                log.warning("could not embed the headlines of %d stored articles (the next ingest tries again): %s",
+                            len(missing) - start, e)
+                return start
             self.store.set_headline_vectors(part, vectors)
         return len(missing)
 
