@@ -13,7 +13,7 @@ import re
 import sqlite3
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -85,6 +85,11 @@ CREATE TABLE IF NOT EXISTS entity_rows (
     UNIQUE (article_id, hash, kind, folded)
 );
 CREATE INDEX IF NOT EXISTS entity_rows_folded ON entity_rows (folded);
+CREATE TABLE IF NOT EXISTS paragraph_rows (
+    article_id TEXT NOT NULL, hash TEXT NOT NULL, para TEXT NOT NULL, excluded INTEGER NOT NULL,
+    PRIMARY KEY (article_id, hash, para)
+);
+CREATE INDEX IF NOT EXISTS paragraph_rows_para ON paragraph_rows (para);
 CREATE TABLE IF NOT EXISTS index_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS article_changes (article_id TEXT PRIMARY KEY, generation INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS article_changes_generation ON article_changes (generation);
@@ -157,19 +162,28 @@ class KeywordIndex:
         self._lock = threading.Lock()
         with self._lock:
             self._db.executescript(_SCHEMA)
+            if self._db.execute("SELECT 1 FROM chunk_rows LIMIT 1").fetchone() is None:
+                # A new (or empty) archive records paragraphs from its first write: nothing to backfill.
+                self._db.execute("INSERT OR IGNORE INTO index_state (key, value) VALUES ('paragraphs', 1)")
 
     def add(
         self,
         rows: Sequence[tuple[str, str, Chunk, str, str, int | None]],
         entities: Sequence[tuple[str, str, str, str]] = (),
+        paragraphs: Sequence[tuple[str, str, str, bool]] = (),
     ) -> None:
-        """Insert (chunk_id, content_hash, chunk, title, source, published_ts) rows and
-        (article_id, content_hash, kind, name) entity rows in one transaction."""
+        """Insert (chunk_id, content_hash, chunk, title, source, published_ts) rows,
+        (article_id, content_hash, kind, name) entity rows and (article_id, content_hash, paragraph key,
+        left out of the embedded text) paragraph rows in one transaction."""
         from archive.entities import fold
 
         with self._lock:
             self._db.execute("BEGIN")
             try:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO paragraph_rows (article_id, hash, para, excluded) VALUES (?, ?, ?, ?)",
+                    [(aid, h, key, int(excluded)) for aid, h, key, excluded in paragraphs],
+                )
                 self._db.executemany(
                     "INSERT OR IGNORE INTO entity_rows (article_id, hash, kind, name, folded) VALUES (?, ?, ?, ?, ?)",
                     [(aid, h, kind, name, fold(name)) for aid, h, kind, name in entities],
@@ -193,6 +207,68 @@ class KeywordIndex:
         with self._lock:
             self._db.execute("DELETE FROM chunk_rows WHERE article_id = ? AND hash != ?", (article_id, keep_hash))
             self._db.execute("DELETE FROM entity_rows WHERE article_id = ? AND hash != ?", (article_id, keep_hash))
+            self._db.execute("DELETE FROM paragraph_rows WHERE article_id = ? AND hash != ?", (article_id, keep_hash))
+
+    # ---- site furniture (archive/furniture.py) -------------------------------------------------------
+
+    def paragraph_counts(self, keys: Collection[str], leave_out: Collection[str] = ()) -> dict[str, int]:
+        """How many articles (other than ``leave_out``) hold each paragraph key."""
+        counts: dict[str, int] = {}
+        keys = list(keys)
+        with self._lock:
+            for start in range(0, len(keys), 500):
+                part = keys[start:start + 500]
+                for key, n in self._db.execute(
+                    f"SELECT para, count(DISTINCT article_id) FROM paragraph_rows WHERE para IN ({','.join('?' * len(part))})"
+                    f" AND article_id NOT IN ({','.join('?' * len(leave_out))}) GROUP BY para",
+                    [*part, *leave_out],
+                ):
+                    counts[key] = n
+        return counts
+
+    def misfurnished(self, min_articles: int) -> list[str]:
+        """Articles whose embedded text left out a different set of paragraphs than the furniture is now."""
+        with self._lock:
+            return [r[0] for r in self._db.execute(
+                "SELECT DISTINCT p.article_id FROM paragraph_rows p JOIN ("
+                " SELECT para, count(DISTINCT article_id) AS n FROM paragraph_rows GROUP BY para) g ON g.para = p.para"
+                " WHERE (g.n >= ?) != (p.excluded = 1) ORDER BY p.article_id",
+                (min_articles if min_articles > 0 else 2**62,),
+            )]
+
+    def left_out(self, article_ids: Sequence[str]) -> dict[str, set[str]]:
+        """The paragraph keys each article's chunk vectors were embedded without."""
+        out: dict[str, set[str]] = {aid: set() for aid in article_ids}
+        with self._lock:
+            for start in range(0, len(article_ids), 500):
+                part = list(article_ids[start:start + 500])
+                for aid, key in self._db.execute(
+                    f"SELECT article_id, para FROM paragraph_rows WHERE excluded = 1"
+                    f" AND article_id IN ({','.join('?' * len(part))})", part,
+                ):
+                    out[aid].add(key)
+        return out
+
+    def forget_paragraphs(self) -> None:
+        """Drop the paragraph record (a keyword file rebuilt from Chroma cannot know it)."""
+        with self._lock:
+            self._db.execute("DELETE FROM paragraph_rows")
+            self._db.execute("DELETE FROM index_state WHERE key = 'paragraphs'")
+
+    def has_paragraphs(self) -> bool:
+        """Whether paragraph rows were ever recorded (an archive from before them has none)."""
+        with self._lock:
+            return self._db.execute("SELECT value FROM index_state WHERE key = 'paragraphs'").fetchone() is not None
+
+    def backfill_paragraphs(self, paragraphs: Sequence[tuple[str, str, str, bool]], done: bool = False) -> None:
+        """Record paragraph rows of articles stored before they existed (rows already there are kept)."""
+        with self._lock:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO paragraph_rows (article_id, hash, para, excluded) VALUES (?, ?, ?, ?)",
+                [(aid, h, key, int(excluded)) for aid, h, key, excluded in paragraphs],
+            )
+            if done:
+                self._db.execute("INSERT OR IGNORE INTO index_state (key, value) VALUES ('paragraphs', 1)")
 
     def articles_naming(self, names: Sequence[str]) -> list[str]:
         """Ids of articles with an entity row for every name (case and spacing folded)."""

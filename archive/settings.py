@@ -109,6 +109,12 @@ class Settings(BaseSettings):
         "articles without a date are not held to it).",
     )
     story_candidates: int = Field(default=10, ge=1, description="Nearest articles compared per new article.")
+    furniture_min_articles: int = Field(
+        default=10, ge=0,
+        description="A paragraph (a line of five words or more) found verbatim in this many articles is site "
+        "furniture (newsletter pitches, ad forms, sign-offs) and is left out of what chunks embed; the text "
+        "shown, cited and keyword-searched keeps it (0: off).",
+    )
     reranker: str = Field(
         default="none",
         description="Second stage over the fused candidates: `none`, `sentences` (bundled embedder, sentence level) "

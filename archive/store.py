@@ -25,6 +25,7 @@ import numpy as np
 
 from archive.embedding import mean_vector
 from archive.errors import StoreError
+from archive.furniture import paragraph_keys
 from archive.keyword import KeywordIndex, ParsedQuery
 from archive.memindex import MemoryIndex
 from archive.settings import Settings
@@ -104,6 +105,8 @@ class ChromaStore:
         self.keywords = KeywordIndex(settings.dir / f"{index_name}.keywords.sqlite")
         if self.keywords.count() == 0 and self.chunks.count() > 0:
             self._rebuild_keywords()
+            # What the chunk vectors left out is not known here: the next ingest records it again.
+            self.keywords.forget_paragraphs()
         self.memory = MemoryIndex(
             settings.dir / f"{index_name}.memory.npz", self.keywords.generation, self.keywords.live_rows,
             self.keywords.new_rows, self.vectors_of, self.headline_vectors_of,
@@ -121,6 +124,11 @@ class ChromaStore:
     def vectors_of(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors by chunk id (those Chroma no longer holds are absent)."""
         return self._stored_vectors(self.chunks, chunk_ids)
+
+    def chunk_vectors(self, article: Article, chunks: Sequence[Chunk]) -> dict[int, np.ndarray]:
+        """The stored vectors of an article's chunks of its current version, by chunk index."""
+        ids = {_chunk_id(article, c): c.index for c in chunks}
+        return {ids[cid]: v for cid, v in self.vectors_of(list(ids)).items()}
 
     def headline_vectors_of(self, article_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored headline vectors by article id (articles without one are absent)."""
@@ -155,6 +163,27 @@ class ChromaStore:
             return
         self._upsert(self.headlines, [a.id for a in articles], list(vectors), [_headline_meta(a) for a in articles])
         self.keywords.touch([a.id for a in articles])  # readers' in-memory indexes fetch them
+
+    def paragraph_counts(self, keys: Collection[str], leave_out: Collection[str] = ()) -> dict[str, int]:
+        """How many stored articles (other than ``leave_out``) hold each paragraph (archive/furniture.py)."""
+        return self.keywords.paragraph_counts(keys, leave_out)
+
+    def misfurnished(self, min_articles: int) -> list[str]:
+        """Ids of articles whose chunk vectors were embedded with other furniture left out than now.
+
+        An archive from before paragraph rows existed gets them first (nothing was left out then).
+        """
+        if not self.keywords.has_paragraphs():
+            ids = self._all_ids(self.articles)
+            for part in _parts(ids, 500):
+                articles = self.get_articles(part)
+                self.keywords.backfill_paragraphs(_paragraph_rows((a, ()) for a in articles.values()))
+            self.keywords.backfill_paragraphs((), done=True)
+        return self.keywords.misfurnished(min_articles)
+
+    def left_out(self, article_ids: Sequence[str]) -> dict[str, set[str]]:
+        """The paragraph keys each article's stored chunk vectors were embedded without."""
+        return self.keywords.left_out(article_ids)
 
     def save_memory_index(self) -> None:
         """Write the in-memory index's snapshot, so the next process starts without rebuilding it."""
@@ -389,12 +418,15 @@ class ChromaStore:
         batch: Sequence[tuple[Article, list[Chunk], np.ndarray]],
         replaces: Collection[str] = (),
         headlines: Mapping[str, np.ndarray] | None = None,
+        furniture: Mapping[str, Collection[str]] | None = None,
     ) -> None:
         """Store new versions of articles with their chunk vectors; old versions survive any failure.
 
         ``replaces`` names the articles that already had a version, whose old chunks are then removed.
         ``headlines`` gives articles' headline vectors, written before the keyword rows so that a reader
-        that sees an article's new rows finds its headline too.
+        that sees an article's new rows finds its headline too. ``furniture`` gives the paragraph keys
+        each article's chunk vectors were embedded without (archive/furniture.py); they are recorded
+        with the keyword rows, so that the next ingest knows which articles to embed again.
         """
         if not batch:
             return
@@ -414,7 +446,8 @@ class ChromaStore:
         if with_headline:
             self._upsert(self.headlines, [a.id for a in with_headline], [headlines[a.id] for a in with_headline],
                          [_headline_meta(a) for a in with_headline])
-        self.keywords.add(keyword_rows, _entity_rows(a for a, _, _ in batch))
+        self.keywords.add(keyword_rows, _entity_rows(a for a, _, _ in batch), _paragraph_rows(
+            (a, (furniture or {}).get(a.id, ())) for a, _, _ in batch))
         self._upsert(
             self.articles,
             [a.id for a, _, _ in batch],
@@ -574,6 +607,11 @@ def _chunk_from(meta: dict[str, Any], article_text: str) -> Chunk:
 
 
 _ARTICLE_FIELDS = ("title", "content_hash", "origin", "source", "url", "author", "published_at", "ingested_at", "story_id")
+
+
+def _paragraph_rows(articles) -> list[tuple[str, str, str, bool]]:
+    return [(a.id, a.content_hash[:HASH_PREFIX], key, key in left_out)
+            for a, left_out in articles for key in paragraph_keys(a.text)]
 
 
 def _entity_rows(articles) -> list[tuple[str, str, str, str]]:

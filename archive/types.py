@@ -169,6 +169,7 @@ class IngestReport:
     pruned: int = 0
     skipped: int = 0  # files of a type we do not read, met while walking a folder
     chunks_embedded: int = 0
+    refurnished: int = 0  # stored articles embedded again because their site furniture changed
     failed: list[IngestFailure] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (origin, article id it repeats)
 
@@ -185,6 +186,7 @@ class IngestReport:
             "pruned": self.pruned,
             "skipped": self.skipped,
             "chunks_embedded": self.chunks_embedded,
+            "refurnished": self.refurnished,
             "failed": [{"path": f.path, "reason": f.reason} for f in self.failed],
             "duplicates": [{"origin": o, "article_id": a} for o, a in self.duplicates],
         }

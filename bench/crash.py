@@ -70,7 +70,9 @@ class Check:
 def article_text(rng: random.Random, n: int, revision: int = 0) -> str:
     sentences = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 16))).capitalize() + "." for _ in range(n)]
     title = f"Report {rng.randrange(10**9)} on the {rng.choice(WORDS)} and the {rng.choice(WORDS)}"
-    return f"{title}\n\n" + " ".join(sentences) + (f"\nRevision {revision}." if revision else "")
+    # Half the articles carry the same sign-off: site furniture once enough of them are stored.
+    furniture = "\nSign up for our daily newsletter to get these reports in your inbox." if rng.random() < 0.5 else ""
+    return f"{title}\n\n" + " ".join(sentences) + furniture + (f"\nRevision {revision}." if revision else "")
 
 
 def make_corpus(folder: Path, rng: random.Random, files: int, record_prefix: str = "rec") -> None:

@@ -37,6 +37,8 @@ def print_report(report: IngestReport) -> None:
         f"duplicate {report.duplicate}, pruned {report.pruned}, failed {len(report.failed)}; "
         f"{report.chunks_embedded} chunks embedded"
         + (f"; {report.skipped} files of other types skipped" if report.skipped else "")
+        + (f"; {report.refurnished} stored articles embedded again without site furniture"
+           if report.refurnished else "")
     )
     for origin, owner in report.duplicates:
         print(f"  duplicate: {origin} (same content as {owner})")

@@ -15,8 +15,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+
 from archive.embedding import Embedder, mean_vector
 from archive.errors import EmbeddingError, InputError
+from archive.furniture import paragraph_keys, without_furniture
 from archive.settings import Settings
 from archive.stories import assign_stories
 from archive.types import Article, Chunk, IngestFailure, IngestReport, RawDocument
@@ -35,6 +38,7 @@ class _Pending:
     article: Article
     chunks: list[Chunk] = field(default_factory=list)
     is_update: bool = False
+    furniture: frozenset[str] = frozenset()  # paragraph keys its chunks embed without
 
 
 def origin_file(origin: str) -> str:
@@ -67,6 +71,7 @@ class Ingestor:
         report = IngestReport()
         self.store.recover()
         self._backfill_headlines()
+        report.refurnished = self._refurnish()
         origins, failures, report.skipped = sources.discover(paths)
         report.failed.extend(failures)
         defaults = {"source": source} if source else {}
@@ -107,6 +112,8 @@ class Ingestor:
         bar.close()
         if prune:
             report.pruned = self._prune(paths, read_ok, seen_ids)
+        # Paragraphs this run made furniture (or deletions made ordinary again) change what stored chunks embed.
+        report.refurnished += self._refurnish()
         return report
 
     # ---- reading ---------------------------------------------------------------------------------
@@ -211,6 +218,9 @@ class Ingestor:
         size, overlap = self.settings.chunk_size, self.settings.chunk_overlap
         for item in items:
             item.chunks = chunk_article(item.article.id, item.article.text, size, overlap)
+        furniture = self._furniture([i.article for i in items], stored=False)
+        for item in items:
+            item.furniture = furniture.get(item.article.id, frozenset())
         for group in _groups(items, BATCH_CHUNKS):
             try:
                 embedded = self._embed(group)
@@ -226,16 +236,71 @@ class Ingestor:
             self._writer.submit(embedded)
 
     def _embed(self, group: list[_Pending]) -> list[Embedded]:
-        texts = [embedding_text(i.article.title, c.text) for i in group for c in i.chunks]
+        texts = [_chunk_text(i.article, c, i.furniture) for i in group for c in i.chunks]
         texts += [headline_text(i.article.title, i.article.text) for i in group]
         vectors = self.embedder.embed_documents(texts)
         embedded, offset = [], 0
         headlines = vectors[len(texts) - len(group):]
         for item, headline in zip(group, headlines):
             n = len(item.chunks)
-            embedded.append(Embedded(item.article, item.chunks, vectors[offset : offset + n], item.is_update, headline))
+            embedded.append(Embedded(item.article, item.chunks, vectors[offset : offset + n], item.is_update, headline,
+                                     item.furniture))
             offset += n
         return embedded
+
+    def _furniture(self, articles: list[Article], stored: bool) -> dict[str, frozenset[str]]:
+        """Each article's paragraphs that are site furniture (archive/furniture.py).
+
+        ``stored``: the articles' own paragraph rows are in the archive and count; otherwise each counts
+        itself once on top of the other articles that hold the paragraph.
+        """
+        least = self.settings.furniture_min_articles
+        if least <= 0 or not articles:
+            return {}
+        keys = {a.id: paragraph_keys(a.text) for a in articles}
+        counts = self.store.paragraph_counts(set().union(*keys.values()), () if stored else list(keys))
+        own = 0 if stored else 1
+        return {aid: frozenset(k for k in ks if counts.get(k, 0) + own >= least) for aid, ks in keys.items()}
+
+    def _refurnish(self) -> int:
+        """Embed again the chunks of stored articles whose furniture changed since they were embedded.
+
+        A paragraph becomes furniture when enough articles hold it, after the first of them were stored;
+        it stops being furniture when deletions bring it below the threshold. Chunks keep their spans
+        and ids; only their vectors (and their article's mean vector) change.
+        """
+        ids = self.store.misfurnished(self.settings.furniture_min_articles)
+        done = 0
+        for start in range(0, len(ids), 64):
+            articles = list(self.store.get_articles(ids[start:start + 64]).values())
+            furniture = self._furniture(articles, stored=True)
+            before = self.store.left_out([a.id for a in articles])
+            batch = [(a, self.store.chunks_of(a.id)) for a in articles]
+            batch = [(a, chunks) for a, chunks in batch if chunks]
+            # Only chunks whose embedded text changes are embedded; the others keep their stored vector.
+            vectors: dict[tuple[str, int], np.ndarray] = {}
+            texts: dict[tuple[str, int], str] = {}
+            for a, chunks in batch:
+                stored = self.store.chunk_vectors(a, chunks)
+                for c in chunks:
+                    text = _chunk_text(a, c, furniture.get(a.id, ()))
+                    if c.index in stored and text == _chunk_text(a, c, before.get(a.id, ())):
+                        vectors[(a.id, c.index)] = stored[c.index]
+                    else:
+                        texts[(a.id, c.index)] = text
+            try:
+                if texts:
+                    vectors.update(zip(texts, self.embedder.embed_documents(list(texts.values()))))
+            except EmbeddingError as e:  # the articles keep their current vectors; the next ingest tries again
+                log.warning("could not embed again %d articles whose site furniture changed: %s", len(ids) - start, e)
+                return done
+            rows = [(a, chunks, np.asarray([vectors[(a.id, c.index)] for c in chunks], dtype=np.float32))
+                    for a, chunks in batch]
+            self.store.write(rows, furniture=furniture)
+            done += len(batch)
+        if done:
+            log.info("embedded again the chunks of %d articles whose site furniture changed", done)
+        return done
 
     def _backfill_headlines(self) -> int:
         """Embed the headlines of stored articles that lack one (an archive from before headlines)."""
@@ -288,6 +353,11 @@ def _is_gone(origin: str, roots: list[str], read_ok: set[str], article_id: str, 
         return True
     # A container file read in full this run no longer holds this record.
     return path != origin and path in read_ok and article_id not in seen_ids
+
+
+def _chunk_text(article: Article, chunk: Chunk, furniture) -> str:
+    """What a chunk embeds: the article's title, then the passage without site furniture."""
+    return embedding_text(article.title, without_furniture(article.text, chunk.start, chunk.end, furniture))
 
 
 def _merge(origin: str, others: tuple[str, ...]) -> tuple[str, ...]:

@@ -39,6 +39,7 @@ class Embedded:
     vectors: np.ndarray
     is_update: bool
     headline: np.ndarray | None = None  # the vector of its title (or first sentence)
+    furniture: frozenset[str] = frozenset()  # paragraph keys the chunk vectors were embedded without
 
 
 class BackgroundWriter:
@@ -104,6 +105,7 @@ class BackgroundWriter:
             [(e.article, e.chunks, e.vectors) for e in batch],
             replaces={e.article.id for e in batch if e.is_update},
             headlines={e.article.id: e.headline for e in batch if e.headline is not None},
+            furniture={e.article.id: e.furniture for e in batch},
         )
         for item in batch:
             if item.is_update:

@@ -48,13 +48,13 @@ def keyword_rows(archive: Archive) -> list[tuple[str, str, str]]:
         db.close()
 
 
-def entity_rows(archive: Archive) -> list[tuple[str, str]]:
-    """(article_id, hash) of every entity row, or none when the index has no entity table."""
+def entity_rows(archive: Archive, table: str = "entity_rows") -> list[tuple[str, str]]:
+    """(article_id, hash) of every entity (or paragraph) row, or none when the index has no such table."""
     path = archive.settings.dir / f"{archive.store.index_name}.keywords.sqlite"
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        return db.execute("SELECT article_id, hash FROM entity_rows").fetchall()
-    except sqlite3.OperationalError:  # an index from before entities were stored
+        return db.execute(f"SELECT article_id, hash FROM {table}").fetchall()
+    except sqlite3.OperationalError:  # an index from before entities (or paragraphs) were stored
         return []
     finally:
         db.close()
@@ -87,7 +87,7 @@ def consistency_problems(archive: Archive, search_for: str | None = None) -> lis
 
     Every chunk belongs to a stored article and to its current version; every article has exactly
     chunks 0..n-1; no content is stored twice; the keyword index holds exactly the chunks Chroma holds,
-    and entity rows only for stored versions; every article has one headline vector and no other exists; chunk spans point into the article text; no write journal
+    and entity and paragraph rows only for stored versions; every article has one headline vector and no other exists; every article's vectors left out the current site furniture; chunk spans point into the article text; no write journal
     is left; search answers.
     """
     store = archive.store
@@ -118,14 +118,19 @@ def consistency_problems(archive: Archive, search_for: str | None = None) -> lis
     if set(keyword_ids) != set(chunk_ids) or any(n > 1 for n in keyword_ids.values()):
         extra, missing = set(keyword_ids) - set(chunk_ids), set(chunk_ids) - set(keyword_ids)
         problems.append(f"keyword index differs from Chroma: {len(extra)} extra rows, {len(missing)} missing")
-    stale = {(aid, h) for aid, h in entity_rows(archive)
-             if aid not in articles or articles[aid]["content_hash"][:HASH_PREFIX] != h}
-    if stale:
-        problems.append(f"{len(stale)} entity rows of articles or versions not stored, e.g. {sorted(stale)[:3]}")
+    for table in ("entity_rows", "paragraph_rows"):
+        stale = {(aid, h) for aid, h in entity_rows(archive, table)
+                 if aid not in articles or articles[aid]["content_hash"][:HASH_PREFIX] != h}
+        if stale:
+            problems.append(f"{len(stale)} {table} of articles or versions not stored, e.g. {sorted(stale)[:3]}")
     headline_ids = set(_all(store.headlines)[0])
     if headline_ids != set(article_ids):
         extra, missing = headline_ids - set(article_ids), set(article_ids) - headline_ids
         problems.append(f"headline vectors differ from the articles: {len(extra)} extra, {len(missing)} missing")
+    misfurnished = store.misfurnished(archive.settings.furniture_min_articles)
+    if misfurnished:
+        problems.append(f"{len(misfurnished)} articles embedded with other site furniture left out than now, "
+                        f"e.g. {misfurnished[:3]}")
     problems += _span_problems(archive, article_ids)
     journal = archive.settings.dir / f"{store.index_name}.{JOURNAL}"
     if journal.exists():

@@ -172,10 +172,10 @@ def test_failed_store_write_keeps_previous_version_and_names_the_article(setting
     bad_id = sample_id(archive, "002")
     real_write = archive.store.write
 
-    def failing_write(batch, replaces=(), headlines=None):
+    def failing_write(batch, replaces=(), headlines=None, furniture=None):
         if any(article.id == bad_id for article, _, _ in batch):
             raise StoreError("disk full (simulated)")
-        return real_write(batch, replaces, headlines)
+        return real_write(batch, replaces, headlines, furniture)
 
     monkeypatch.setattr(archive.store, "write", failing_write)
     report = archive.ingest([str(sample_copy)])
@@ -195,7 +195,7 @@ def test_failed_write_of_a_lone_article_gives_the_reason(settings, tmp_path, mon
     path = tmp_path / "one.txt"
     path.write_text("A single article about a harbour strike.", encoding="utf-8")
 
-    def failing_write(batch, replaces=(), headlines=None):
+    def failing_write(batch, replaces=(), headlines=None, furniture=None):
         raise StoreError("disk full (simulated)")
 
     monkeypatch.setattr(archive.store, "write", failing_write)
@@ -312,10 +312,10 @@ def test_a_write_that_fails_halfway_is_swept_even_when_later_writes_succeed(sett
     keywords = archive.store.keywords
     real_add = keywords.add
 
-    def failing_add(rows, entities=()):  # the new version's vectors are in Chroma when this fails
+    def failing_add(rows, entities=(), paragraphs=()):  # the new version's vectors are in Chroma when this fails
         if any(chunk.article_id == bad_id for _, _, chunk, _, _, _ in rows):
             raise StoreError("disk full (simulated)")
-        return real_add(rows, entities)
+        return real_add(rows, entities, paragraphs)
 
     monkeypatch.setattr(keywords, "add", failing_add)
     report = archive.ingest([str(sample_copy)])
