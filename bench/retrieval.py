@@ -49,9 +49,12 @@ def our_archive(limit: int | None = None, reranker: str = "none", embedder=None)
         start = time.perf_counter()
         report = archive.ingest([str(source)], progress=True)
         print(f"  {report.added} added, {len(report.failed)} failed, {time.perf_counter() - start:.0f} s", flush=True)
-    elif archive.store.articles_missing_headlines():  # a cache built before headline vectors: fill them in
-        print(f"embedding headlines for {archive.settings.dir}…", flush=True)
-        archive.ingest([])
+    elif archive.store.articles_missing_headlines() or archive.store.misfurnished(archive.settings.furniture_min_articles):
+        # A cache built before headline vectors or site furniture: the next ingest brings it up to date.
+        print(f"embedding headlines / furniture-free chunks for {archive.settings.dir}…", flush=True)
+        start = time.perf_counter()
+        report = archive.ingest([])
+        print(f"  {report.refurnished} articles embedded again, {time.perf_counter() - start:.0f} s", flush=True)
     return archive
 
 

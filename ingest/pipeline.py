@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from archive.embedding import Embedder, mean_vector
-from archive.errors import EmbeddingError, InputError
+from archive.errors import ArchiveError, EmbeddingError, InputError
 from archive.furniture import paragraph_keys, without_furniture
 from archive.settings import Settings
 from archive.stories import assign_stories
@@ -296,7 +296,11 @@ class Ingestor:
                 return done
             rows = [(a, chunks, np.asarray([vectors[(a.id, c.index)] for c in chunks], dtype=np.float32))
                     for a, chunks in batch]
-            self.store.write(rows, furniture=furniture)
+            try:
+                self.store.write(rows, furniture=furniture)
+            except ArchiveError as e:  # the write protocol keeps the stored version; the next ingest tries again
+                log.warning("could not store %d articles embedded again without site furniture: %s", len(rows), e)
+                return done
             done += len(batch)
         if done:
             log.info("embedded again the chunks of %d articles whose site furniture changed", done)

@@ -181,3 +181,27 @@ def test_a_rebuilt_keyword_file_records_the_furniture_again(tmp_path):
     for aid in by_title(reopened).values():
         assert np.allclose(stored_vectors(reopened, aid), expected_vectors(reopened, aid, {paragraph_key(PITCH)}))
     assert consistency_problems(reopened) == []
+
+
+def test_a_failed_store_write_while_refurnishing_loses_nothing_and_is_retried(tmp_path, monkeypatch):
+    from archive.errors import StoreError
+
+    settings = Settings(dir=tmp_path / "archive", furniture_min_articles=3)
+    folder = tmp_path / "in"
+    write_articles(folder, ["harbour", "bridge"])
+    archive = Archive(settings, embedder=HashingEmbedder())
+    archive.ingest([str(folder)])
+    write_articles(folder, ["school", "storm"])
+    real_write = archive.store.write
+
+    def failing_write(batch, replaces=(), headlines=None, furniture=None):
+        if not headlines:  # only the refurnishing write comes without headlines
+            raise StoreError("disk full (simulated)")
+        return real_write(batch, replaces, headlines, furniture)
+
+    monkeypatch.setattr(archive.store, "write", failing_write)
+    report = archive.ingest([str(folder)])
+    assert report.added == 2 and report.refurnished == 0 and not report.failed
+    monkeypatch.setattr(archive.store, "write", real_write)
+    assert archive.ingest([]).refurnished == 2
+    assert consistency_problems(archive) == []
