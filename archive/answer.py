@@ -199,12 +199,18 @@ class Candidate:
 Event = tuple[str, Any]
 
 
+def question_words(question: str) -> list[str]:
+    """The question's content words, quoted ones included (a quoted term is what the question is about)."""
+    parsed = parse_query(question)
+    return list(dict.fromkeys([*parsed.words, *(w for p in parsed.phrases for w in parse_query(p).words)]))
+
+
 def is_follow_up(question: str) -> bool:
     words = re.findall(r"[a-z’']+", question.lower())
     if not words:
         return False
     return bool(set(words) & _PRONOUNS) or words[0] in ("and", "also", "so") or \
-        question.lower().startswith(("what about", "how about")) or len(parse_query(question).words) <= 1
+        question.lower().startswith(("what about", "how about")) or len(question_words(question)) <= 1
 
 
 def carried_topic(previous: str) -> str:
@@ -240,7 +246,7 @@ def _is_prose(sentence: str) -> bool:
 
 def score_candidates(question: str, hits: list[SearchHit], embedder) -> list[Candidate]:
     """The sentences of each hit's best passage, scored: similarity + coverage + answer-type evidence."""
-    wanted = content_stems(" ".join(w for w in parse_query(question).words if w not in _QUESTION_WORDS))
+    wanted = content_stems(" ".join(w for w in question_words(question) if w not in _QUESTION_WORDS))
     from archive.prompts import instruction_spans
 
     rows: list[tuple[int, SearchHit, Chunk, int, int]] = []

@@ -87,7 +87,8 @@ def test_nli_verifier_plumbing_and_hard_checks(real_embedder):
 @pytest.mark.parametrize(
     ("question", "follow_up"),
     [("And what did Putin say about him?", True), ("What about Germany?", True),
-     ("How large is the fund Germany approved to boost military spending?", False), ("Why?", True)],
+     ("How large is the fund Germany approved to boost military spending?", False), ("Why?", True),
+     ("What is the “coalition of the willing”?", False)],  # quoted words are the question's words
 )
 def test_follow_up_detection(question, follow_up):
     assert is_follow_up(question) is follow_up
@@ -108,6 +109,16 @@ def test_extractive_answer_cites_004_sentence(sample_archive):
     assert all(c.n in numbers for c in answer.citations)
     markdown = answer.to_markdown()
     assert "### Sources" in markdown and citation.quote.split()[0] in markdown
+
+
+def test_a_question_about_a_quoted_term_is_answered_from_the_sentence_that_uses_it(sample_archive):
+    """Quoted words count as the question's words: a question that is mostly a quoted term is not
+    refused for covering nothing."""
+    answer = sample_archive.ask("What is the “coalition of the willing”?")
+    assert not answer.refused, answer.text
+    assert "coalition of the willing" in answer.sentences[0].text
+    assert {c.article_id for c in answer.sentences[0].citations} <= {sample_id(sample_archive, "000"),
+                                                                     sample_id(sample_archive, "001")}
 
 
 def test_refusal_lists_closest_articles(sample_archive):
