@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -251,16 +252,17 @@ class Ingestor:
     def _furniture(self, articles: list[Article], stored: bool) -> dict[str, frozenset[str]]:
         """Each article's paragraphs that are site furniture (archive/furniture.py).
 
-        ``stored``: the articles' own paragraph rows are in the archive and count; otherwise each counts
-        itself once on top of the other articles that hold the paragraph.
+        ``stored``: the articles' own paragraph rows are in the archive and count; otherwise the batch's
+        articles are counted on top of the stored articles that hold the paragraph.
         """
         least = self.settings.furniture_min_articles
         if least <= 0 or not articles:
             return {}
         keys = {a.id: paragraph_keys(a.text) for a in articles}
-        counts = self.store.paragraph_counts(set().union(*keys.values()), () if stored else list(keys))
-        own = 0 if stored else 1
-        return {aid: frozenset(k for k in ks if counts.get(k, 0) + own >= least) for aid, ks in keys.items()}
+        counts = Counter(self.store.paragraph_counts(set().union(*keys.values()), () if stored else list(keys)))
+        if not stored:  # the batch counts too: ten new copies of a pitch make it furniture in all ten at once
+            counts.update(k for ks in keys.values() for k in ks)
+        return {aid: frozenset(k for k in ks if counts[k] >= least) for aid, ks in keys.items()}
 
     def _refurnish(self) -> int:
         """Embed again the chunks of stored articles whose furniture changed since they were embedded.

@@ -96,6 +96,18 @@ def test_a_paragraph_becomes_furniture_when_enough_articles_hold_it(tmp_path):
     assert again.unchanged == 4 and again.refurnished == 0 and again.chunks_embedded == 0
 
 
+def test_copies_arriving_in_one_ingest_are_furniture_at_once(tmp_path):
+    """A batch counts its own copies: nothing needs embedding twice when they arrive together."""
+    archive = Archive(Settings(dir=tmp_path / "archive", furniture_min_articles=3), embedder=HashingEmbedder())
+    folder = tmp_path / "in"
+    write_articles(folder, STORIES)
+    report = archive.ingest([str(folder)])
+    assert report.added == 4 and report.refurnished == 0
+    for title, aid in by_title(archive).items():
+        assert np.allclose(stored_vectors(archive, aid), expected_vectors(archive, aid, {paragraph_key(PITCH)})), title
+    assert archive.store.misfurnished(3) == []
+
+
 def test_deletions_that_bring_a_paragraph_below_the_threshold_restore_it(tmp_path):
     archive = Archive(Settings(dir=tmp_path / "archive", furniture_min_articles=3), embedder=HashingEmbedder())
     folder = tmp_path / "in"
