@@ -2,8 +2,8 @@
 
 Scraped news pages carry newsletter pitches, ad-feedback forms, subscription notices and author
 sign-offs ("Get CNN Health's weekly newsletter...", "1. How relevant is this ad to you?"). In the
-RealTime QA pool 82 such paragraphs recur in 10 or more articles and touch 1,792 of 7,500 articles;
-134 articles hold nothing else, so their only content is the headline. Embedded with the passage they
+RealTime QA pool 85 such paragraphs recur in 10 or more articles and touch 1,825 of 7,500 articles;
+130 articles hold nothing else, so their only content is the headline. Embedded with the passage they
 sit in, they pull its vector toward every other page that carries them.
 
 A paragraph is one line of an article's text with at least ``MIN_WORDS`` words. Once the same

@@ -89,7 +89,8 @@ CREATE TABLE IF NOT EXISTS paragraph_rows (
     article_id TEXT NOT NULL, hash TEXT NOT NULL, para TEXT NOT NULL, excluded INTEGER NOT NULL,
     PRIMARY KEY (article_id, hash, para)
 );
-CREATE INDEX IF NOT EXISTS paragraph_rows_para ON paragraph_rows (para);
+CREATE INDEX IF NOT EXISTS paragraph_rows_by_para ON paragraph_rows (para, article_id, excluded);
+CREATE INDEX IF NOT EXISTS paragraph_rows_left_out ON paragraph_rows (para) WHERE excluded = 1;
 CREATE TABLE IF NOT EXISTS index_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS article_changes (article_id TEXT PRIMARY KEY, generation INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS article_changes_generation ON article_changes (generation);
@@ -227,14 +228,23 @@ class KeywordIndex:
         return counts
 
     def misfurnished(self, min_articles: int) -> list[str]:
-        """Articles whose embedded text left out a different set of paragraphs than the furniture is now."""
+        """Articles whose embedded text left out a different set of paragraphs than the furniture is now:
+        furniture they kept, or a paragraph they left out that is no longer furniture."""
         with self._lock:
-            return [r[0] for r in self._db.execute(
-                "SELECT DISTINCT p.article_id FROM paragraph_rows p JOIN ("
-                " SELECT para, count(DISTINCT article_id) AS n FROM paragraph_rows GROUP BY para) g ON g.para = p.para"
-                " WHERE (g.n >= ?) != (p.excluded = 1) ORDER BY p.article_id",
+            furniture = [r[0] for r in self._db.execute(
+                "SELECT para FROM paragraph_rows GROUP BY para HAVING count(DISTINCT article_id) >= ?",
                 (min_articles if min_articles > 0 else 2**62,),
             )]
+            found: set[str] = set()
+            for start in range(0, len(furniture), 500):
+                part = furniture[start:start + 500]
+                found.update(r[0] for r in self._db.execute(
+                    f"SELECT DISTINCT article_id FROM paragraph_rows WHERE para IN ({','.join('?' * len(part))})"
+                    " AND excluded = 0", part))
+            wanted = set(furniture)
+            found.update(aid for aid, para in self._db.execute(
+                "SELECT article_id, para FROM paragraph_rows WHERE excluded = 1") if para not in wanted)
+        return sorted(found)
 
     def left_out(self, article_ids: Sequence[str]) -> dict[str, set[str]]:
         """The paragraph keys each article's chunk vectors were embedded without."""
