@@ -60,6 +60,10 @@ def show_report(report, shown: dict[str, str], read: dict[str, int]) -> None:
     counts = st.columns(6)
     for col, key in zip(counts, ("added", "updated", "unchanged", "duplicate", "skipped", "chunks_embedded")):
         col.metric(key.replace("_", " "), getattr(report, key))
+    if report.refurnished:
+        st.caption(f"{report.refurnished} stored article(s) embedded again: a paragraph they share with other "
+                   "articles became site furniture (or stopped being it), so it is now left out of (or back in) "
+                   "what their passages embed.")
     rows = {p: {"input": label, "result": "read", "articles": read.get(p, 0), "detail": []} for p, label in shown.items()}
     for origin, article_id in report.duplicates:
         row = rows.get(_input_of(origin, shown))

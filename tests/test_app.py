@@ -299,3 +299,19 @@ def test_importing_the_app_modules_loads_no_model_or_database():
             "print(sorted(m for m in ('torch', 'sentence_transformers', 'chromadb') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_the_add_page_says_when_stored_articles_were_embedded_again(fresh, monkeypatch):
+    monkeypatch.setenv("ARCHIVE_FURNITURE_MIN_ARTICLES", "2")
+    pitch = b"\n\nSign up for our weekly newsletter to get the latest news of the day."
+    at = fresh().run()
+    at.switch_page("pages/add.py").run()
+    at.file_uploader[0].set_value([("one.txt", b"Harbour strike spreads\n\nDockers walked out at three ports." + pitch,
+                                    "text/plain")]).run()
+    next(b for b in at.button if b.label == "Add to archive").click().run()
+    assert not at.exception and not any("embedded again" in c.value for c in at.caption)
+    at.file_uploader[0].set_value([("two.txt", b"Ferry cuts\n\nFerry operators cut winter timetables." + pitch,
+                                    "text/plain")]).run()
+    next(b for b in at.button if b.label == "Add to archive").click().run()
+    assert not at.exception
+    assert any(c.value.startswith("1 stored article(s) embedded again") for c in at.caption)
