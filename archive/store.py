@@ -259,9 +259,9 @@ class ChromaStore:
                 return
             offset += page
 
-    def chunks_of(self, article_id: str) -> list[Chunk]:
-        """The stored chunks of an article's current version, in order."""
-        article = self.get_articles([article_id]).get(article_id)
+    def chunks_of(self, article_id: str, article: Article | None = None) -> list[Chunk]:
+        """The stored chunks of an article's current version, in order (``article``: already read, with text)."""
+        article = article or self.get_articles([article_id]).get(article_id)
         if article is None:
             return []
         res = self.chunks.get(where={"article_id": article_id}, include=["metadatas"])

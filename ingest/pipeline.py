@@ -277,7 +277,7 @@ class Ingestor:
             articles = list(self.store.get_articles(ids[start:start + 64]).values())
             furniture = self._furniture(articles, stored=True)
             before = self.store.left_out([a.id for a in articles])
-            batch = [(a, self.store.chunks_of(a.id)) for a in articles]
+            batch = [(a, self.store.chunks_of(a.id, a)) for a in articles]
             batch = [(a, chunks) for a, chunks in batch if chunks]
             # Only chunks whose embedded text changes are embedded; the others keep their stored vector.
             vectors: dict[tuple[str, int], np.ndarray] = {}
