@@ -199,6 +199,9 @@ class MemoryIndex:
                 self._state = state = self._refresh(state, generation)
             elif state.headlines is None and self._headline_vectors_of is not None:
                 self._state = state = self._with_headlines(state, None, ())
+            if (len(state) - int(state.alive.sum())) * DEAD_SHARE > len(state):
+                self._state = state = _compacted(state)
+                self._unsaved += len(state) + 1  # the snapshot is rewritten without them
             if self._unsaved > max(1000, len(state) // 10):
                 self._save(state)
             return state
@@ -426,7 +429,7 @@ class MemoryIndex:
     # ---- snapshot ----------------------------------------------------------------------------------
 
     def _save(self, state: _State) -> None:
-        """Write the live rows to the snapshot file (atomically: a reader sees the old or the new one)."""
+        """Write the index to the snapshot file (atomically: a reader sees the old or the new one)."""
         tmp = self._snapshot.with_name(f"{self._snapshot.name}.{os.getpid()}.tmp")
         try:
             with open(tmp, "wb") as f:
@@ -477,6 +480,33 @@ class MemoryIndex:
         except Exception as e:  # noqa: BLE001 - a damaged cache is rebuilt, never trusted
             log.warning("ignoring the damaged search snapshot %s: %s", self._snapshot, e)
             return None
+
+
+DEAD_SHARE = 10  # rows of replaced or deleted chunks are dropped once they are a tenth of the index
+
+
+def _compacted(state: _State) -> _State:
+    """``state`` without its dead rows (chunks replaced or deleted since they were read).
+
+    Every search scans every row and BM25 counts dead rows' postings in its document frequencies, so
+    rows left by updates cost time and skew scores until they are dropped; an archive whose articles
+    were all embedded again once would scan twice the vectors it holds.
+    """
+    keep = np.flatnonzero(state.alive)
+    position = np.full(len(state), -1, dtype=np.int64)
+    position[keep] = np.arange(len(keep))
+
+    def field_of(f: _Field) -> _Field:
+        term, row, tf = f.triples()
+        live = state.alive[row]
+        return _Field.build((term[live], position[row[live]], tf[live]), len(f.indptr) - 1, f.length[keep])
+
+    return replace(
+        state, rowid=state.rowid[keep], chunk_id=[state.chunk_id[i] for i in keep], article=state.article[keep],
+        ts=state.ts[keep], source=state.source[keep], vectors=np.ascontiguousarray(state.vectors[keep]),
+        alive=np.ones(len(keep), bool), body=field_of(state.body), title=field_of(state.title),
+        article_cache=None, article_terms_cache=None,
+    )
 
 
 SPLIT_ROWS = 20_000  # above this many rows the scan is split between this thread and a helper

@@ -267,3 +267,29 @@ def test_headlines_are_searched_exactly_and_fetched_once(kw, tmp_path):
     memory.save()
     restarted = MemoryIndex(tmp_path / "m.npz", kw.generation, kw.live_rows, kw.new_rows, Vectors(), Headlines(set()))
     assert restarted.nearest_headlines(restarted.current(), query, 1, restarted.current().alive)[0][0] == "b"
+
+
+def test_dead_rows_are_dropped_and_rankings_equal_a_fresh_index(kw, tmp_path):
+    """Rows of replaced chunks leave the index once they are a tenth of it; BM25 and vector rankings
+    then equal those of an index built from scratch (dead rows no longer count in document frequencies)."""
+    memory = _memory(kw, tmp_path / "m.npz", Vectors())
+    memory.current()
+    for version in ("v2", "v3"):  # article a rewritten twice: its old rows die
+        kw.add(_rows("a", version, ["Russia suffers 30,000 soldier losses monthly, Rutte said.", "NATO stays."],
+                     title="Rutte warns NATO"))
+        kw.delete_stale("a", version)
+    state = memory.current()
+    assert len(state) == int(state.alive.sum()) == 6
+    fresh = _memory(kw, tmp_path / "fresh.npz", Vectors())
+    again = fresh.current()
+    def same(ours, theirs):
+        assert [r for r, _ in ours] == [r for r, _ in theirs]
+        assert [x for _, x in ours] == pytest.approx([x for _, x in theirs], rel=1e-5)
+
+    for query in ("soldier losses Rutte", "willing coalition", "zurich cafe floods"):
+        words = parse_query(query).words
+        same(memory.bm25(state, words, 5, memory.mask(state)), fresh.bm25(again, words, 5, fresh.mask(again)))
+    vector = Vectors().vector("b:v1:0")
+    same(memory.nearest(state, vector, 6, memory.mask(state)), fresh.nearest(again, vector, 6, fresh.mask(again)))
+    memory.save()  # the snapshot is rewritten without them
+    assert len(_memory(kw, tmp_path / "m.npz", Vectors()).current()) == 6
