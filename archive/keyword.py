@@ -13,7 +13,7 @@ import re
 import sqlite3
 import threading
 import unicodedata
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -137,6 +137,14 @@ def contains_phrase(text: str, phrase: str) -> bool:
     return pattern is not None and pattern.search(folded(text)) is not None
 
 
+def _in_parts(values: Collection[str], size: int = 500) -> Iterator[tuple[list[str], str]]:
+    """``values`` in parts small enough for one SQL ``IN (...)``, each with its placeholders."""
+    values = list(values)
+    for start in range(0, len(values), size):
+        part = values[start:start + size]
+        yield part, ",".join("?" * len(part))
+
+
 def _quote(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
@@ -215,12 +223,10 @@ class KeywordIndex:
     def paragraph_counts(self, keys: Collection[str], leave_out: Collection[str] = ()) -> dict[str, int]:
         """How many articles (other than ``leave_out``) hold each paragraph key."""
         counts: dict[str, int] = {}
-        keys = list(keys)
         with self._lock:
-            for start in range(0, len(keys), 500):
-                part = keys[start:start + 500]
+            for part, marks in _in_parts(keys):
                 for key, n in self._db.execute(
-                    f"SELECT para, count(DISTINCT article_id) FROM paragraph_rows WHERE para IN ({','.join('?' * len(part))})"
+                    f"SELECT para, count(DISTINCT article_id) FROM paragraph_rows WHERE para IN ({marks})"
                     f" AND article_id NOT IN ({','.join('?' * len(leave_out))}) GROUP BY para",
                     [*part, *leave_out],
                 ):
@@ -236,11 +242,9 @@ class KeywordIndex:
                 (min_articles if min_articles > 0 else 2**62,),
             )]
             found: set[str] = set()
-            for start in range(0, len(furniture), 500):
-                part = furniture[start:start + 500]
+            for part, marks in _in_parts(furniture):
                 found.update(r[0] for r in self._db.execute(
-                    f"SELECT DISTINCT article_id FROM paragraph_rows WHERE para IN ({','.join('?' * len(part))})"
-                    " AND excluded = 0", part))
+                    f"SELECT DISTINCT article_id FROM paragraph_rows WHERE para IN ({marks}) AND excluded = 0", part))
             wanted = set(furniture)
             found.update(aid for aid, para in self._db.execute(
                 "SELECT article_id, para FROM paragraph_rows WHERE excluded = 1") if para not in wanted)
@@ -250,11 +254,9 @@ class KeywordIndex:
         """The paragraph keys each article's chunk vectors were embedded without."""
         out: dict[str, set[str]] = {aid: set() for aid in article_ids}
         with self._lock:
-            for start in range(0, len(article_ids), 500):
-                part = list(article_ids[start:start + 500])
+            for part, marks in _in_parts(article_ids):
                 for aid, key in self._db.execute(
-                    f"SELECT article_id, para FROM paragraph_rows WHERE excluded = 1"
-                    f" AND article_id IN ({','.join('?' * len(part))})", part,
+                    f"SELECT article_id, para FROM paragraph_rows WHERE excluded = 1 AND article_id IN ({marks})", part,
                 ):
                     out[aid].add(key)
         return out

@@ -6,7 +6,6 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from archive import Archive, Settings
 from archive.furniture import paragraph_key, paragraphs, without_furniture
@@ -157,8 +156,8 @@ def test_an_archive_from_before_paragraph_rows_is_brought_up_to_date(tmp_path):
         assert np.allclose(stored_vectors(off, aid), expected_vectors(off, aid, set()))
 
 
-@pytest.mark.parametrize("fail_on", ["Dock workers"])
-def test_a_failed_embedding_while_refurnishing_keeps_the_vectors_and_tries_again(tmp_path, fail_on):
+def test_a_failed_embedding_while_refurnishing_keeps_the_vectors_and_tries_again(tmp_path):
+    fail_on = "Dock workers"
     settings = Settings(dir=tmp_path / "archive", furniture_min_articles=3)
     folder = tmp_path / "in"
     write_articles(folder, ["harbour", "bridge"])
