@@ -45,25 +45,88 @@ def clean_text(text: str) -> str:
     return _MANY_BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
+def _is_dateline(line: str) -> bool:
+    """'Washington CNN —': a place and an outlet ending in a dash, standing alone before the story."""
+    return len(line.split()) <= 8 and line.rstrip().endswith(("—", "–", "-"))
+
+
 def _reads_as_headline(line: str, next_line: str | None) -> bool:
     words = line.split()
     if not line or len(line) > TITLE_MAX_CHARS or len(words) > TITLE_MAX_WORDS or len(words) < 2:
         return False
-    if line.rstrip("\"'”’)").endswith((".", ",", ";", ":")):
+    if line.rstrip("\"'”’)").endswith((".", ",", ";", ":")) or _is_dateline(line):
         return False
     # A headline stands alone: a blank line or the end of the text follows it.
     return next_line is None or next_line == "" or len(words) <= 12
 
 
 def derive_title(text: str) -> str:
-    """A title from the first sentence, cut at a word boundary."""
-    first_line = text.split("\n", 1)[0]
+    """A title from the first sentence, cut at a word boundary; a dateline line ('CNN —') is skipped."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    first_line = next((line for line in lines if not _is_dateline(line)), lines[0] if lines else "")
     match = _SENTENCE_END.search(first_line)
     sentence = first_line[: match.end()] if match else first_line
     if len(sentence) <= DERIVED_TITLE_CHARS:
         return sentence.rstrip(" .")
     cut = sentence[:DERIVED_TITLE_CHARS].rsplit(" ", 1)[0]
     return cut.rstrip(" ,;:–-") + "…"
+
+
+# Last path segments that name a page type, not the story: the slug is the segment before them.
+_GENERIC_SEGMENTS = frozenset({"index", "default", "article", "story", "amp", "print", "full", "content", "page"})
+_SLUG_SPLIT = re.compile(r"[-_+.,~]+|%20")
+_VOWEL = re.compile(r"[aeiouy]")
+
+
+def title_from_url(url: str) -> str:
+    """A title read from a news URL's slug ('/2022/06/15/business/ford-recall/index.html' -> 'Ford recall').
+
+    Editors write slugs as short headlines. Ids are not slugs: a segment qualifies only with at least
+    two words of letters and no long numeric id; mixed letter-and-digit ids (other than short ones such
+    as 'g7') are dropped, as are a trailing date and trailing section codes without vowels ('-nr-vpx').
+    '' when the URL has no readable slug.
+    """
+    parsed = urlparse(url) if url else None
+    if parsed is None or (parsed.fragment and not parsed.fragment.startswith(":~:")):
+        return ""  # '#h_6ab0…' points at one post of a page (a live blog): the slug names the page
+    segments = [s for s in parsed.path.split("/") if s]
+    while segments:
+        segment = segments.pop()
+        stem = re.sub(r"\.[A-Za-z0-9]{1,5}$", "", segment)
+        if stem.lower() in _GENERIC_SEGMENTS or not stem:
+            continue
+        parts = [w for w in _SLUG_SPLIT.split(stem.lower()) if w]
+        if any(w.isdigit() and len(w) >= 5 for w in parts):
+            return ""  # 'world-europe-60506682': a section and a numeric id, not a headline
+        words = [w for w in parts if _slug_word(w)]
+        while words and len(words[-1]) <= 4 and not _VOWEL.search(words[-1]) and not words[-1].isdigit():
+            words.pop()
+        trailing = len(words) - next((i + 1 for i in range(len(words) - 1, -1, -1) if not words[i].isdigit()), 0)
+        if trailing >= 2:  # a date ('-10-24-22'), not words of the headline
+            del words[-trailing:]
+        if sum(w.isalpha() for w in words) >= 2 and len(words) >= len(parts) / 2:
+            title = " ".join(words)
+            return title[0].upper() + title[1:]
+        return ""
+    return ""
+
+
+_TITLE_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+def _same_story(headline: str, slug_title: str) -> bool:
+    """Whether a headline and a slug share a word (compared on their first five letters: 'bans', 'ban')."""
+    stems = {w[:5] for w in _TITLE_WORD.findall(slug_title.lower())}
+    return any(w[:5] in stems for w in _TITLE_WORD.findall(headline.lower()))
+
+
+def _slug_word(word: str) -> bool:
+    """A word of a slug, not an id: letters, a short number, or a short mix ('covid19', 'g7')."""
+    if word.isalpha():
+        return True
+    if word.isdigit():
+        return len(word) <= 4
+    return word.isalnum() and len(word) <= 7
 
 
 def split_title(text: str, allow_headline: bool) -> tuple[str, str, bool]:
@@ -163,11 +226,18 @@ def normalize(raw: RawDocument, defaults: dict[str, str] | None = None, max_char
     if max_chars and len(text) > max_chars:
         raise InputError(f"article has {len(text):,} characters, over the {max_chars:,} limit")
     given_title = clean_text(hints.get("title", "")).replace("\n", " ")
+    url = hints.get("url", "").strip()
     if given_title:
         title, body = given_title, text
     else:
-        title, body, _ = split_title(text, raw.title_from_text)
-    url = hints.get("url", "").strip()
+        # A headline line at the top, else the URL's slug, else the first sentence: a page whose
+        # body is only furniture (an ad form, a video player) still gets a title that says what it is.
+        title, body, headline = split_title(text, raw.title_from_text)
+        slug_title = title_from_url(url)
+        if slug_title and not (headline and _same_story(title, slug_title)):
+            # A first line that shares no word with the slug is not this story's headline ('1. How
+            # relevant is this ad to you?'): it stays in the body.
+            title, body = slug_title, text
     return Article(
         id=article_id_for(raw),
         title=title,

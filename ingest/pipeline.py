@@ -87,6 +87,7 @@ class Ingestor:
         self._extra_origins: list[tuple[str, str]] = []
         self._replaced: set[str] = set()  # articles this run updates: their stored content is going away
         self._stored_dups: list[tuple[_Pending, str]] = []  # duplicates of a stored article, and its id
+        self._holder: dict[str, str] = {}  # each origin read this run -> the article holding its content
         try:
             for article in self._articles(origins, defaults, report, read_ok):
                 done += 1
@@ -98,6 +99,7 @@ class Ingestor:
                     report.duplicates.append((article.origin, article.id))
                     continue
                 seen_ids.add(article.id)
+                self._holder[article.origin] = article.id
                 pending.append(_Pending(article))
                 if len(pending) >= 64:
                     self._flush(pending, report)
@@ -110,6 +112,7 @@ class Ingestor:
             report.failed.extend(written.failed)
         for article_id, origin in self._extra_origins:
             self.store.add_origin(article_id, origin)
+        self._drop_moved_origins()
         bar.close()
         if prune:
             report.pruned = self._prune(paths, read_ok, seen_ids)
@@ -191,6 +194,7 @@ class Ingestor:
                 continue
             report.duplicate += 1
             report.duplicates.append((item.article.origin, owner))
+            self._holder[item.article.origin] = owner
             if any(k.article.id == owner for k in keep):
                 keep = [_with_origin(k, item.article.origin) if k.article.id == owner else k for k in keep]
             else:
@@ -198,6 +202,21 @@ class Ingestor:
                 if stored.get(content) == owner:
                     self._stored_dups.append((item, owner))
         return keep
+
+    def _drop_moved_origins(self) -> None:
+        """An updated article no longer lists origins whose content this run found elsewhere.
+
+        Its other origins held its old content. One read again this run with different content is now
+        another article (or a copy of one), and listing it here would show a source that does not say
+        this; origins not read again stay, as nothing says they changed.
+        """
+        for article_id in sorted(self._replaced):
+            article = self.store.get_articles([article_id], with_text=False).get(article_id)
+            if article is None:
+                continue
+            kept = [o for o in article.origins if self._holder.get(o, article_id) == article_id]
+            if kept and len(kept) < len(article.origins):
+                self.store.set_origins(article_id, kept)
 
     def _revive_duplicates_of(self, owner: str, report: IngestReport) -> list[_Pending]:
         """Duplicates matched earlier in this run to a stored article that is now being updated.

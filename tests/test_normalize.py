@@ -14,6 +14,7 @@ from ingest.normalize import (
     parse_date,
     source_from_url,
     split_title,
+    title_from_url,
 )
 from tests.conftest import SAMPLE
 
@@ -74,6 +75,62 @@ def test_sample_titles(name, is_headline, title_start):
 def test_derived_title_cuts_at_word_boundary():
     title = derive_title("A " * 80 + "end.")
     assert title.endswith("…") and len(title) <= 101 and not title[:-1].endswith(" ")
+
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("https://www.cnn.com/2022/06/15/business/ford-recall/index.html", "Ford recall"),
+        ("https://www.cnn.com/videos/us/2022/09/20/desantis-marthas-vineyard-investigation-nr-vpx.cnn",
+         "Desantis marthas vineyard investigation"),
+        ("https://www.nytimes.com/2022/08/02/world/asia/pelosi-taiwan.html", "Pelosi taiwan"),
+        ("https://www.cnn.com/2022/10/28/sport/gallery/world-series-2022", "World series 2022"),
+        ("https://www.reuters.com/world/europe/russia-warns-nato-2022-08-04/", "Russia warns nato"),
+        ("https://apnews.com/article/covid-19-vaccines-2f3a9b8c7d6e5f4a", "Covid 19 vaccines"),
+        ("https://www.cnn.com/2022/06/12/tech/lightning-cable/index.html#:~:text=The%20company", "Lightning cable"),
+        # Not slugs: ids, sections with a numeric id, bare dates, a post inside a live page.
+        ("https://www.bbc.co.uk/news/world-europe-60506682", ""),
+        ("https://example.com/article.php?id=123", ""),
+        ("https://example.com/news/2022/08/04/", ""),
+        ("https://www.cnn.com/europe/live-news/russia-ukraine-war-news-10-24-22#h_6ab0c97a71", ""),
+        ("https://www.cnn.com/europe/live-news/ukraine-war-07-12-22/h_c164ac931cc8414108b8bbae8f859e65", ""),
+        ("", ""),
+    ],
+)
+def test_title_from_url(url, expected):
+    assert title_from_url(url) == expected
+
+
+AD_FORM = ("1. How relevant is this ad to you?\n\nVideo player was slow to load content Video content never "
+           "loaded Ad froze or did not finish loading Other issues")
+
+
+def test_a_page_that_is_only_furniture_is_titled_by_its_url_and_keeps_every_line():
+    ford = normalize(RawDocument(text=AD_FORM, origin="/x/a.jsonl#1", record_id="1",
+                                 hints={"url": "https://www.cnn.com/2022/06/15/business/ford-recall/index.html"}))
+    taco = normalize(RawDocument(text=AD_FORM, origin="/x/a.jsonl#2", record_id="2",
+                                 hints={"url": "https://www.cnn.com/2022/08/02/business/taco-bell-pizza/index.html"}))
+    assert (ford.title, taco.title) == ("Ford recall", "Taco bell pizza")
+    assert ford.text == AD_FORM, "the first line shares no word with the slug: it is not a headline"
+    assert ford.content_hash != taco.content_hash, "two stories are not one article because their pages failed"
+
+
+def test_a_headline_that_agrees_with_the_slug_wins_over_it():
+    raw = RawDocument(text="Saudi Arabia bans rainbow toys\n\nOfficials seized the toys on Tuesday.",
+                      origin="/x/a.txt", hints={"url": "https://www.cnn.com/2022/06/19/saudi-rainbow-toys-ban-intl"})
+    article = normalize(raw)
+    assert article.title == "Saudi Arabia bans rainbow toys"
+    assert article.text == "Officials seized the toys on Tuesday."
+
+
+def test_a_dateline_is_not_a_headline():
+    raw = RawDocument(text="Washington CNN —\n\nSenators agreed on a gun bill. It passed on Friday.", origin="/x/a.txt")
+    article = normalize(raw)
+    assert article.title == "Senators agreed on a gun bill"
+    assert article.text.startswith("Washington CNN —"), "the dateline stays where the article put it"
+    slugged = normalize(RawDocument(text=raw.text, origin="/x/b.txt",
+                                    hints={"url": "https://www.cnn.com/2022/06/12/politics/senate-gun-bill/index.html"}))
+    assert slugged.title == "Senate gun bill"
 
 
 def test_normalize_uses_hints_and_url_source():

@@ -72,6 +72,23 @@ def test_duplicate_content_is_stored_once_with_both_origins(fake_archive, sample
     assert again.added == 0 and again.chunks_embedded == 0
 
 
+def test_an_updated_article_drops_copies_that_became_articles_of_their_own(fake_archive, tmp_path):
+    # Two records whose pages failed the same way (the same ad form) are stored once; once each is read
+    # with its own content, the first no longer lists the second as a place its content came from.
+    feed = tmp_path / "feed.jsonl"
+    form = "Please tell us how relevant this ad was to you today."
+    feed.write_text("\n".join(json.dumps({"id": i, "title": "Video", "text": form}) for i in ("a", "b")), encoding="utf-8")
+    first = fake_archive.ingest([str(feed)])
+    assert (first.added, first.duplicate) == (1, 1)
+    assert [o.rsplit("#", 1)[1] for o in fake_archive.article("a").origins] == ["a", "b"]
+    feed.write_text("\n".join(json.dumps({"id": i, "title": f"Story {i}", "text": f"The story of {i} is told here."})
+                              for i in ("a", "b")), encoding="utf-8")
+    second = fake_archive.ingest([str(feed)])
+    assert (second.added, second.updated) == (1, 1)
+    assert [o.rsplit("#", 1)[1] for o in fake_archive.article("a").origins] == ["a"]
+    assert [o.rsplit("#", 1)[1] for o in fake_archive.article("b").origins] == ["b"]
+
+
 def test_prune_removes_articles_whose_files_are_gone(fake_archive, sample_copy):
     fake_archive.ingest([str(sample_copy)])
     (sample_copy / "003_12d7a953f25de888.txt").unlink()
