@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from archive.embedding import embed_short
-from archive.keyword import parse_query
+from archive.keyword import parse_query, plain_query
 from archive.types import Article, Chunk, Filters, SearchHit
 from archive.verify import Verifier, content_stems, normalize, numbers
 from ingest.chunking import sentence_spans
@@ -374,7 +374,7 @@ class Answerer:
 
     def stream(self, question: str, history: Sequence[Answer] = (), filters: Filters | None = None) -> Iterator[Event]:
         started = time.perf_counter()
-        question = question.strip()
+        question = plain_query(question)
         standalone = self._standalone(question, history)
         # Every report of a story may answer: another outlet's rewrite can hold the sentence the first lacks.
         hits = self.archive.search(standalone, self.settings.answer_sources, filters, stories=False)

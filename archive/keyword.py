@@ -55,6 +55,25 @@ class ParsedQuery:
         return ParsedQuery(tuple(dict.fromkeys([*self.words, *extra])), ())
 
 
+# Inline formatting that text copied from a web page brings along ('what should you <em>not</em> wear').
+_FORMATTING_TAG = re.compile(
+    r"</?(?:em|i|b|strong|u|s|mark|small|sup|sub|span|a|q|cite|abbr|code|font|br|wbr)\b[^<>]{0,200}?/?>", re.IGNORECASE
+)
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[A-Za-z]{2,8});")
+
+
+def plain_query(text: str) -> str:
+    """A query or question without the inline HTML and entities that pasting from a web page leaves.
+
+    Only formatting tags are removed, so a search for a literal '<script>' still searches for it.
+    """
+    import html
+
+    text = _FORMATTING_TAG.sub("", text)
+    text = _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+    return " ".join(text.split())
+
+
 def parse_query(query: str) -> ParsedQuery:
     """Split a query into exact phrases ("coalition of the willing") and content words.
 

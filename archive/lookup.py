@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from archive.keyword import ParsedQuery
+from archive.keyword import ParsedQuery, plain_query
 from archive.types import Article, Filters
 from ingest.chunking import sentence_spans
 
@@ -158,7 +158,7 @@ def _sentence_around(text: str, start: int) -> tuple[int, int]:
 def lookup(archive: "Archive", phrase: str, k: int = 10, filters: Filters | None = None,
            approximate: bool = True) -> list[LookupHit]:
     """Articles containing ``phrase``: exact matches first, then close ones (when ``approximate``)."""
-    phrase = phrase.strip().strip('"“”').strip()
+    phrase = plain_query(phrase).strip('"“”').strip()
     if not phrase:
         return []
     store = archive.store

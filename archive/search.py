@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from archive.embedding import Embedder
 from archive.highlight import matching_sentences
-from archive.keyword import contains_phrase, parse_query
+from archive.keyword import contains_phrase, parse_query, plain_query
 from archive.rerank import Reranker
 from archive.settings import Settings
 from archive.store import ChromaStore
@@ -49,7 +49,7 @@ def hybrid_search(
     With ``stories`` (the default) another outlet's report of a story already shown joins that hit's
     ``also`` instead of taking a place of its own; without, every article is a hit of its own.
     """
-    query = query.strip()
+    query = plain_query(query)
     if not query or k <= 0:
         return []
     n = max(settings.search_candidates, k * 5)

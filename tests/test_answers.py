@@ -121,6 +121,15 @@ def test_a_question_about_a_quoted_term_is_answered_from_the_sentence_that_uses_
                                                                      sample_id(sample_archive, "001")}
 
 
+def test_a_question_pasted_with_its_html_formatting_is_answered_as_the_plain_question(sample_archive):
+    pasted = sample_archive.ask("How many soldiers does Russia <em>lose</em> each&nbsp;month?")
+    plain = sample_archive.ask("How many soldiers does Russia lose each month?")
+    assert not pasted.refused and pasted.text == plain.text
+    assert SOLDIERS_SENTENCE in pasted.sentences[0].text
+    looked_up = sample_archive.lookup("NATO <em>remains</em> here", approximate=False)
+    assert looked_up and looked_up[0].quote == "NATO remains here"
+
+
 def test_refusal_lists_closest_articles(sample_archive):
     answer = sample_archive.ask("What is the population of Brussels?")
     assert answer.refused and not answer.citations

@@ -156,6 +156,8 @@ def test_quoted_phrase_matches_exactly(sample_archive):
     assert any("NATO remains here" in hits[0].chunk.text[s - hits[0].chunk.start : e - hits[0].chunk.start]
                for s, e in hits[0].highlights)
     assert sample_archive.search('"NATO remains in Berlin forever"', k=5) == []
+    # Inline formatting pasted with the query is not part of the phrase.
+    assert [h.article.id for h in sample_archive.search('"NATO <em>remains</em> here"', k=5)] == [sample_id(sample_archive, "004")]
     # Punctuation inside the quotes belongs to the sentence around them.
     assert [h.article.id for h in sample_archive.search('he said "NATO remains here,"', k=5)] == [sample_id(sample_archive, "004")]
 

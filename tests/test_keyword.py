@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archive.keyword import KeywordIndex, contains_phrase, parse_query
+from archive.keyword import KeywordIndex, contains_phrase, parse_query, plain_query
 from archive.types import Chunk
 
 
@@ -25,6 +25,21 @@ from archive.types import Chunk
 def test_parse_query(query, words, phrases):
     parsed = parse_query(query)
     assert (parsed.words, parsed.phrases) == (words, phrases)
+
+
+@pytest.mark.parametrize(
+    "pasted, plain",
+    [
+        ("What color should you <em>not</em> wear after Labor Day?", "What color should you not wear after Labor Day?"),
+        ('<a href="https://x.org/a?b=1">AT&amp;T</a> deal&nbsp;terms', "AT&T deal terms"),
+        ("<STRONG>Ford</STRONG> recall<br/>", "Ford recall"),
+        # Not formatting: searched for as written.
+        ("<script>alert(1)</script>", "<script>alert(1)</script>"),
+        ("x < 5 and y > 3 &c", "x < 5 and y > 3 &c"),
+    ],
+)
+def test_plain_query_drops_what_pasting_from_a_page_brings(pasted, plain):
+    assert plain_query(pasted) == plain
 
 
 @pytest.mark.parametrize(
