@@ -74,7 +74,7 @@ class SentenceReranker:
 
     name = "sentences"
 
-    def __init__(self, embedder: Embedder, rrf_k: int = 60, budget: int = 16):
+    def __init__(self, embedder: Embedder, rrf_k: int = 60, budget: int = 8):
         self._embedder = embedder
         self._rrf_k = rrf_k
         self._budget = budget
@@ -119,7 +119,7 @@ class CrossEncoderReranker:
         return fuse_rankings(hits, scores[:, -1].tolist(), self._rrf_k)
 
 
-def make_reranker(spec: str, embedder: Embedder, rrf_k: int = 60, budget: int = 16) -> Reranker | None:
+def make_reranker(spec: str, embedder: Embedder, rrf_k: int = 60, budget: int = 8) -> Reranker | None:
     """``none``, ``sentences`` (offline default) or ``cross-encoder:<name or path>``."""
     spec = spec.strip()
     if spec in ("", "none", "off"):

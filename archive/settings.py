@@ -122,7 +122,7 @@ class Settings(BaseSettings):
     )
     rerank_depth: int = Field(default=20, ge=2, description="How many fused candidates the reranker reorders.")
     rerank_sentences: int = Field(
-        default=16, ge=1,
+        default=8, ge=1,
         description="Sentences the `sentences` reranker embeds per query, in all (each candidate's best first; "
         "the cost of reranking grows with it).",
     )
