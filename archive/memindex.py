@@ -181,6 +181,7 @@ class MemoryIndex:
         self._state: _State | None = None
         self._lock = threading.Lock()
         self._unsaved = 0
+        self._compacting = False
 
     # ---- reading -------------------------------------------------------------------------------
 
@@ -199,12 +200,33 @@ class MemoryIndex:
                 self._state = state = self._refresh(state, generation)
             elif state.headlines is None and self._headline_vectors_of is not None:
                 self._state = state = self._with_headlines(state, None, ())
-            if (len(state) - int(state.alive.sum())) * DEAD_SHARE > len(state):
-                self._state = state = _compacted(state)
-                self._unsaved += len(state) + 1  # the snapshot is rewritten without them
+            if _needs_compaction(state) and not self._compacting:
+                # Off the query path: this search and those until it is done scan the dead rows too.
+                self._compacting = True
+                _COMPACTOR.submit(self._compact, state)
             if self._unsaved > max(1000, len(state) // 10):
                 self._save(state)
             return state
+
+    def _compact(self, state: _State) -> None:
+        """Swap in ``state`` without its dead rows, unless a refresh replaced it meanwhile (then the next
+        ``current()`` starts again from the newer state)."""
+        try:
+            compacted = _compacted(state)
+        except Exception:  # noqa: BLE001 - searching the uncompacted index is still right
+            log.exception("could not compact the in-memory index")
+            compacted = None
+        with self._lock:
+            self._compacting = False
+            if compacted is not None and self._state is state:
+                self._state = compacted
+                self._unsaved += len(compacted) + 1  # the snapshot is rewritten without them
+                if self._unsaved > max(1000, len(compacted) // 10):
+                    self._save(compacted)
+
+    def wait_for_compaction(self) -> None:
+        """Return once a compaction started by ``current()`` has finished (tests, and before exiting)."""
+        _COMPACTOR.submit(lambda: None).result()
 
     def mask(
         self,
@@ -452,10 +474,17 @@ class MemoryIndex:
             tmp.unlink(missing_ok=True)
 
     def save(self) -> None:
-        """Bring the index up to date and write its snapshot (after an ingest, for the next process)."""
-        state = self.current()
+        """Bring the index up to date and write its snapshot (after an ingest, for the next process).
+
+        Dead rows are dropped here and now: an ingest pays for it, not the next search.
+        """
+        self.current()
         with self._lock:
-            if self._unsaved:
+            state = self._state
+            if state is not None and _needs_compaction(state):
+                self._state = state = _compacted(state)
+                self._unsaved += len(state) + 1
+            if state is not None and self._unsaved:
                 self._save(state)
 
     def _load(self) -> _State | None:
@@ -483,6 +512,13 @@ class MemoryIndex:
 
 
 DEAD_SHARE = 10  # rows of replaced or deleted chunks are dropped once they are a tenth of the index
+
+
+_COMPACTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="memindex-compact")
+
+
+def _needs_compaction(state: _State) -> bool:
+    return (len(state) - int(state.alive.sum())) * DEAD_SHARE > len(state)
 
 
 def _compacted(state: _State) -> _State:

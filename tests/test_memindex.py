@@ -278,6 +278,9 @@ def test_dead_rows_are_dropped_and_rankings_equal_a_fresh_index(kw, tmp_path):
         kw.add(_rows("a", version, ["Russia suffers 30,000 soldier losses monthly, Rutte said.", "NATO stays."],
                      title="Rutte warns NATO"))
         kw.delete_stale("a", version)
+    served = memory.current()  # compaction starts off the query path; this search scans the dead rows
+    assert len(served) > int(served.alive.sum()) == 6
+    memory.wait_for_compaction()
     state = memory.current()
     assert len(state) == int(state.alive.sum()) == 6
     fresh = _memory(kw, tmp_path / "fresh.npz", Vectors())
@@ -292,4 +295,29 @@ def test_dead_rows_are_dropped_and_rankings_equal_a_fresh_index(kw, tmp_path):
     vector = Vectors().vector("b:v1:0")
     same(memory.nearest(state, vector, 6, memory.mask(state)), fresh.nearest(again, vector, 6, fresh.mask(again)))
     memory.save()  # the snapshot is rewritten without them
+    assert len(_memory(kw, tmp_path / "m.npz", Vectors()).current()) == 6
+
+
+def test_a_compaction_of_a_state_that_was_refreshed_meanwhile_is_dropped(kw, tmp_path):
+    memory = _memory(kw, tmp_path / "m.npz", Vectors())
+    memory.current()
+    for version in ("v2", "v3"):
+        kw.add(_rows("a", version, ["Russia suffers 30,000 soldier losses monthly.", "NATO stays."], title="Rutte"))
+        kw.delete_stale("a", version)
+    memory.wait_for_compaction()
+    old = memory.current()
+    kw.add(_rows("c", "v1", ["A new story about Zurich floods arrives."], title="Zurich"))
+    newer = memory.current()  # refreshed: the new row is in
+    memory._compact(old)  # a compaction of the older state finishing late must not drop the new row
+    assert memory.current() is newer
+    assert any(c.startswith("c:") for c in memory.current().chunk_id)
+
+
+def test_save_drops_dead_rows_at_once(kw, tmp_path):
+    memory = _memory(kw, tmp_path / "m.npz", Vectors())
+    memory.current()
+    for version in ("v2", "v3"):
+        kw.add(_rows("a", version, ["Russia suffers 30,000 soldier losses monthly.", "NATO stays."], title="Rutte"))
+        kw.delete_stale("a", version)
+    memory.save()  # an ingest's last step: no search pays for the compaction afterwards
     assert len(_memory(kw, tmp_path / "m.npz", Vectors()).current()) == 6
