@@ -407,6 +407,20 @@ class KeywordIndex:
                 out.append(ChunkMatch(Chunk(aid, int(idx), body, int(start), int(stop)), score, h))
         return out
 
+    def first_chunks(self, article_ids: Sequence[str]) -> dict[str, ChunkMatch]:
+        """Each article's first chunk (of its latest written version), score 0."""
+        found: dict[str, ChunkMatch] = {}
+        for part, marks in _in_parts(article_ids):
+            with self._lock:
+                rows = self._db.execute(
+                    f"SELECT article_id, body, idx, start, stop, hash FROM chunk_rows WHERE idx = 0 "
+                    f"AND article_id IN ({marks}) ORDER BY id",
+                    part,
+                ).fetchall()
+            for aid, body, idx, start, stop, h in rows:  # a later row (a newer version) wins
+                found[aid] = ChunkMatch(Chunk(aid, int(idx), body, int(start), int(stop)), 0.0, h)
+        return found
+
     def count(self) -> int:
         with self._lock:
             return self._db.execute("SELECT count(*) FROM chunk_rows").fetchone()[0]

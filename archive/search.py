@@ -20,7 +20,7 @@ from archive.rerank import Reranker
 from archive.settings import Settings
 from archive.store import ChromaStore
 from archive.types import Filters
-from archive.types import Article, Chunk, Facets, SearchHit
+from archive.types import Article, Chunk, ChunkMatch, Facets, SearchHit
 
 
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="keyword-search")
@@ -93,13 +93,41 @@ def hybrid_search(
         (vectors_future, settings.article_weight), (texts_future, settings.article_keyword_weight),
         (headlines_future, settings.headline_weight),
     )]
+    # The best headlines also nominate candidates: a headline that matches this well is evidence enough
+    # to compete, even for an article none of whose passages is among the best chunks.
+    nominated = (
+        [] if parsed.phrases or not settings.headline_candidates
+        else nominations(store, whole[2][0][: settings.headline_candidates])
+    )
     if settings.fusion == "score":
-        hits = fuse_scores(store, rankings, depth, whole, stories)
+        hits = fuse_scores(store, rankings, depth, whole, stories, (nominated, settings.headline_weight))
     else:
-        hits = fuse(store, rankings, settings.rrf_k, depth, [([a for a, _ in r], w) for r, w in whole], stories)
+        hits = fuse(store, rankings, settings.rrf_k, depth, [([a for a, _ in r], w) for r, w in whole], stories,
+                    (nominated, settings.headline_weight))
     if reranker is not None:
         hits = reranker.rerank(query, hits)[:k]
     return with_highlights(hits, query)
+
+
+def nominations(store: ChromaStore, headlines: list[tuple[str, float]]) -> list[ChunkMatch]:
+    """The articles of the best headlines as matches of their first passage, scored by the headline's similarity."""
+    first = store.first_chunks([a for a, _ in headlines])
+    return [replace(first[a], score=score) for a, score in headlines if a in first]
+
+
+def _nominate(
+    chunks: dict[tuple[str, str, int], _Candidate],
+    article_scores: dict[str, float],
+    matches: list[ChunkMatch],
+    values: list[float],
+) -> None:
+    """Add each nominated article's value; an article no chunk ranking found enters with its first passage."""
+    for match, value in zip(matches, values):
+        article_id = match.chunk.article_id
+        if article_id not in article_scores:
+            key = (article_id, match.content_hash, match.chunk.index)
+            chunks.setdefault(key, _Candidate(match.chunk, match.content_hash))
+        article_scores[article_id] = article_scores.get(article_id, 0.0) + value
 
 
 def _narrow(current: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:
@@ -114,6 +142,7 @@ def fuse(
     k: int,
     whole_articles: list[tuple[list[str], float]] = (),
     stories: bool = True,
+    nominated: tuple[list[ChunkMatch], float] = ((), 0.0),
 ) -> list[SearchHit]:
     """Reciprocal rank fusion at the article level; each article's passage is its best fused chunk.
 
@@ -134,6 +163,8 @@ def fuse(
                 seen.append(match.chunk.article_id)
         for rank, article_id in enumerate(seen):
             article_scores[article_id] = article_scores.get(article_id, 0.0) + weight / (rrf_k + rank + 1)
+    matches, weight = nominated
+    _nominate(chunks, article_scores, list(matches), [weight / (rrf_k + rank + 1) for rank in range(len(matches))])
     for ids, weight in whole_articles:
         for rank, article_id in enumerate(ids):
             if article_id in article_scores:
@@ -148,8 +179,13 @@ def fuse_scores(
     k: int,
     whole_articles: list[tuple[list[tuple[str, float]], float]] = (),
     stories: bool = True,
+    nominated: tuple[list[ChunkMatch], float] = ((), 0.0),
 ) -> list[SearchHit]:
-    """Relative score fusion at the article level: each ranking's scores scaled to [0, 1], weighted, summed."""
+    """Relative score fusion at the article level: each ranking's scores scaled to [0, 1], weighted, summed.
+
+    ``nominated`` (matches of the best headlines' articles, and a weight) adds its scaled scores too, and
+    brings in the articles no chunk ranking found; ``whole_articles`` only rescore what is found.
+    """
     chunks: dict[tuple[str, str, int], _Candidate] = {}
     article_scores: dict[str, float] = {}
     for ranking, weight in rankings:
@@ -162,6 +198,8 @@ def fuse_scores(
             best[match.chunk.article_id] = max(best.get(match.chunk.article_id, 0.0), value)
         for article_id, value in best.items():
             article_scores[article_id] = article_scores.get(article_id, 0.0) + value
+    matches, weight = nominated
+    _nominate(chunks, article_scores, list(matches), [weight * s for s in _scaled([m.score for m in matches])])
     for scored, weight in whole_articles:
         for (article_id, _), scaled in zip(scored, _scaled([s for _, s in scored])):
             if article_id in article_scores:

@@ -149,6 +149,12 @@ class Settings(BaseSettings):
         description="Weight of the headline ranking (each article's title, or first sentence when it has none, "
         "embedded on its own), which rescores the articles the chunk rankings found; 0 turns it off.",
     )
+    headline_candidates: int = Field(
+        default=10, ge=0,
+        description="How many of the best headlines also rank candidates of their own (weight `headline_weight`, "
+        "scaled over these): an article whose headline matches the query this well competes even when none of its "
+        "passages is among the best chunks (shown with its first passage then); 0 turns it off.",
+    )
     entities: bool = Field(
         default=True,
         description="Find the people, organisations and places each article names at ingest (spaCy), for "

@@ -399,6 +399,10 @@ class ChromaStore:
                 return self.keywords.matches(self.memory.bm25(state, query.words, n, keep))
         return self.keywords.search(query, n, f.sources, _ts_range(f), f.article_ids)
 
+    def first_chunks(self, article_ids: Sequence[str]) -> dict[str, ChunkMatch]:
+        """Each article's first chunk, by id (score 0): the passage shown for an article no chunk ranking found."""
+        return self.keywords.first_chunks(list(dict.fromkeys(article_ids)))
+
     def keyword_articles(self, query: ParsedQuery, n: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """(id, BM25) of the ``n`` whole articles that best match the query's words, passing ``filters``.
 

@@ -63,6 +63,25 @@ def test_whole_article_ranking_only_rescores_articles_found(fusion):
 
 
 @pytest.mark.parametrize("fusion", ["rrf", "score"])
+def test_the_best_headlines_nominate_articles_no_chunk_ranking_found(fusion):
+    """``x``'s only passage is page furniture: no chunk ranking finds it, but its headline is the best
+    match. It competes, shown with its first passage; the articles found keep their passages."""
+    dense = [m("a", 2, 0.9), m("b", 0, 0.6), m("c", 0, 0.5)]
+    keyword = [m("a", 2, 9.0), m("c", 0, 8.0), m("d", 0, 1.0)]
+    headlines = [m("x", 0, 0.8), m("b", 0, 0.7), m("c", 0, 0.2)]
+    hits = _fuse(fusion, Store(), [(dense, 1.0), (keyword, 1.0)], 5, nominated=(headlines, 1.0))
+    assert "x" in _ids(hits)
+    x = hits[_ids(hits).index("x")]
+    assert x.chunk.index == 0 and x.chunk.text == "x passage 0"
+    assert hits[_ids(hits).index("a")].chunk.index == 2, "a nomination never changes a found article's passage"
+    without = _fuse(fusion, Store(), [(dense, 1.0), (keyword, 1.0)], 5)
+    assert "x" not in _ids(without)
+    assert _ids(without).index("c") < _ids(without).index("b")
+    if fusion == "score":  # scaled: a 1+1, b 0.25+0.83 (its headline lifts it over c), x 1, c 0.875, d 0
+        assert _ids(hits) == ["a", "b", "x", "c", "d"]
+
+
+@pytest.mark.parametrize("fusion", ["rrf", "score"])
 def test_a_story_is_one_hit_with_its_other_reports(fusion):
     store = Store({"b": "s1", "b2": "s1"})
     dense = [m("b", 0, 0.9), m("b2", 0, 0.88), m("c", 0, 0.5)]
@@ -85,7 +104,7 @@ def test_empty_rankings_give_no_hits():
     assert fuse(Store(), [([], 1.0)], 60, 5) == []
 
 
-def _fuse(fusion, store, rankings, k, whole=(), stories=True):
+def _fuse(fusion, store, rankings, k, whole=(), stories=True, nominated=((), 0.0)):
     if fusion == "rrf":
-        return fuse(store, rankings, 60, k, [([a for a, _ in w], weight) for w, weight in whole], stories)
-    return fuse_scores(store, rankings, k, list(whole), stories)
+        return fuse(store, rankings, 60, k, [([a for a, _ in w], weight) for w, weight in whole], stories, nominated)
+    return fuse_scores(store, rankings, k, list(whole), stories, nominated)

@@ -91,6 +91,14 @@ def test_filters(index):
     assert {h.chunk.article_id for h in index.search(q, 5, article_ids=["c"])} == {"c"}
 
 
+def test_first_chunks_are_those_of_the_latest_version(index):
+    index.add(_rows("a", "v2", ["Ceasefire talks resumed.", "They failed."]))  # written, old rows not yet swept
+    first = index.first_chunks(["a", "b", "missing"])
+    assert set(first) == {"a", "b"}
+    assert (first["a"].chunk.text, first["a"].content_hash, first["a"].chunk.index) == ("Ceasefire talks resumed.", "v2", 0)
+    assert first["b"].chunk.text == "A coalition of the willing met in Paris."
+
+
 def test_new_version_replaces_old_rows(index):
     index.add(_rows("a", "v2", ["Ceasefire talks resumed."]))
     index.delete_stale("a", "v2")
