@@ -210,10 +210,7 @@ class Ingestor:
         another article (or a copy of one), and listing it here would show a source that does not say
         this; origins not read again stay, as nothing says they changed.
         """
-        for article_id in sorted(self._replaced):
-            article = self.store.get_articles([article_id], with_text=False).get(article_id)
-            if article is None:
-                continue
+        for article_id, article in self.store.get_articles(sorted(self._replaced), with_text=False).items():
             kept = [o for o in article.origins if self._holder.get(o, article_id) == article_id]
             if kept and len(kept) < len(article.origins):
                 self.store.set_origins(article_id, kept)
