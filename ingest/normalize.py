@@ -86,7 +86,7 @@ def title_from_url(url: str) -> str:
     as 'g7') are dropped, as are a trailing date and trailing section codes without vowels ('-nr-vpx').
     '' when the URL has no readable slug.
     """
-    parsed = urlparse(url) if url else None
+    parsed = _parsed_url(url)
     if parsed is None or (parsed.fragment and not parsed.fragment.startswith(":~:")):
         return ""  # '#h_6ab0…' points at one post of a page (a live blog): the slug names the page
     segments = [s for s in parsed.path.split("/") if s]
@@ -188,8 +188,20 @@ def _parse_datetime(value: str) -> datetime | None:
 
 def source_from_url(url: str) -> str:
     """The publisher's domain, without 'www.' (e.g. 'cnn.com')."""
-    host = urlparse(url).hostname or "" if url else ""
+    parsed = _parsed_url(url)
+    try:
+        host = (parsed.hostname or "") if parsed else ""
+    except ValueError:  # a malformed port or host
+        host = ""
     return host.removeprefix("www.")
+
+
+def _parsed_url(url: str):
+    """The parsed URL, or None when there is none or it cannot be parsed ('http://[bad')."""
+    try:
+        return urlparse(url) if url else None
+    except ValueError:
+        return None
 
 
 def find_byline(text: str) -> str:

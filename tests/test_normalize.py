@@ -133,6 +133,13 @@ def test_a_dateline_is_not_a_headline():
     assert slugged.title == "Senate gun bill"
 
 
+def test_a_malformed_url_gives_no_title_or_source_and_no_error():
+    raw = RawDocument(text="Senators agreed on a gun bill. It passed.", origin="/x/a.jsonl#1", record_id="1",
+                      hints={"url": "http://[bad-host/senate-gun-bill"})
+    article = normalize(raw)
+    assert (article.title, article.source, article.url) == ("Senators agreed on a gun bill", "", "http://[bad-host/senate-gun-bill")
+
+
 def test_normalize_uses_hints_and_url_source():
     raw = RawDocument(
         text="Body text here.",
