@@ -193,6 +193,16 @@ class KeywordIndex:
             if self._db.execute("SELECT 1 FROM chunk_rows LIMIT 1").fetchone() is None:
                 # A new (or empty) archive records paragraphs from its first write: nothing to backfill.
                 self._db.execute("INSERT OR IGNORE INTO index_state (key, value) VALUES ('paragraphs', 1)")
+                self._db.execute("INSERT OR IGNORE INTO index_state (key, value) VALUES ('copies', 1)")
+
+    def has_flag(self, key: str) -> bool:
+        """Whether a one-time backfill named ``key`` was done for this archive."""
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM index_state WHERE key = ?", (key,)).fetchone() is not None
+
+    def set_flag(self, key: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR IGNORE INTO index_state (key, value) VALUES (?, 1)", (key,))
 
     def add(
         self,

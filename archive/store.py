@@ -474,6 +474,7 @@ class ChromaStore:
         origins = json.loads(meta.get("origins") or "[]")
         if origin not in origins:
             meta["origins"] = json.dumps(origins + [origin])
+            meta["has_copies"] = True
             self.articles.update(ids=[article_id], metadatas=[meta])
             self.keywords.touch([article_id])
 
@@ -481,9 +482,29 @@ class ChromaStore:
         """Replace an article's list of origins (the first becomes its primary origin)."""
         res = self.articles.get(ids=[article_id], include=["metadatas"])
         if res["ids"] and origins:
-            meta = dict(res["metadatas"][0], origin=origins[0], origins=json.dumps(list(origins)))
+            meta = dict(res["metadatas"][0], origin=origins[0], origins=json.dumps(list(origins)),
+                        has_copies=len(origins) > 1)
             self.articles.update(ids=[article_id], metadatas=[meta])
             self.keywords.touch([article_id])
+
+    def articles_with_copies(self) -> list[Article]:
+        """Articles recorded under more than one origin (the same content found in several places).
+
+        Archives from before the ``has_copies`` marker get it first, once.
+        """
+        if not self.keywords.has_flag("copies"):
+            for article in self.iter_articles():
+                if len(article.origins) > 1:
+                    self.set_origins(article.id, article.origins)
+            self.keywords.set_flag("copies")
+        found: list[Article] = []
+        offset = 0
+        while True:
+            res = self.articles.get(where={"has_copies": True}, include=["metadatas"], limit=1000, offset=offset)
+            found += [_article_from(aid, meta, "") for aid, meta in zip(res["ids"], res["metadatas"])]
+            if len(res["ids"]) < 1000:
+                return found
+            offset += 1000
 
     def delete_articles(self, ids: Sequence[str]) -> None:
         """Remove articles and all their chunks (chunks first, so no chunk outlives its article)."""
@@ -624,7 +645,9 @@ def _entity_rows(articles) -> list[tuple[str, str, str, str]]:
 
 def _article_meta(article: Article, n_chunks: int) -> dict[str, Any]:
     meta: dict[str, Any] = {name: getattr(article, name) for name in _ARTICLE_FIELDS}
-    meta["origins"] = json.dumps(list(article.origins or (article.origin,)))
+    origins = list(article.origins or (article.origin,))
+    meta["origins"] = json.dumps(origins)
+    meta["has_copies"] = len(origins) > 1  # findable: an ingest checks such articles' other origins
     meta["entities"] = json.dumps([list(e) for e in article.entities])
     meta["n_chunks"] = n_chunks
     ts = timestamp(article.published_at)

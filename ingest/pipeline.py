@@ -204,13 +204,18 @@ class Ingestor:
         return keep
 
     def _drop_moved_origins(self) -> None:
-        """An updated article no longer lists origins whose content this run found elsewhere.
+        """An article no longer lists origins whose content this run found elsewhere.
 
-        Its other origins held its old content. One read again this run with different content is now
-        another article (or a copy of one), and listing it here would show a source that does not say
-        this; origins not read again stay, as nothing says they changed.
+        A copy read again with different content is now another article (or a copy of one), and listing
+        it here would show a source that does not say this; this happens when the copy changed, or when
+        the article did and its copies held its old content. Origins not read again stay, as nothing
+        says they changed.
         """
-        for article_id, article in self.store.get_articles(sorted(self._replaced), with_text=False).items():
+        if not self._holder:
+            return
+        candidates = {a.id: a for a in self.store.articles_with_copies()}
+        candidates.update(self.store.get_articles(sorted(self._replaced), with_text=False))
+        for article_id, article in candidates.items():
             kept = [o for o in article.origins if self._holder.get(o, article_id) == article_id]
             if kept and len(kept) < len(article.origins):
                 self.store.set_origins(article_id, kept)

@@ -6,6 +6,7 @@ must survive bad input, and the invariants that must hold after any crash or con
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -87,7 +88,7 @@ def consistency_problems(archive: Archive, search_for: str | None = None) -> lis
 
     Every chunk belongs to a stored article and to its current version; every article has exactly
     chunks 0..n-1; no content is stored twice; the keyword index holds exactly the chunks Chroma holds,
-    and entity and paragraph rows only for stored versions; every article has one headline vector and no other exists; every article's vectors left out the current site furniture; chunk spans point into the article text; no write journal
+    and entity and paragraph rows only for stored versions; the copies marker matches the origins; every article has one headline vector and no other exists; every article's vectors left out the current site furniture; chunk spans point into the article text; no write journal
     is left; search answers.
     """
     store = archive.store
@@ -112,6 +113,10 @@ def consistency_problems(archive: Archive, search_for: str | None = None) -> lis
         indexes = sorted(by_article.get(aid, []))
         if indexes != list(range(int(meta["n_chunks"]))) or not indexes:
             problems.append(f"article {aid} states {meta['n_chunks']} chunks, has chunk indexes {indexes[:20]}")
+    for aid, meta in articles.items():
+        copies = len(json.loads(meta.get("origins") or "[]")) > 1
+        if "has_copies" in meta and meta["has_copies"] != copies:
+            problems.append(f"article {aid} is marked has_copies={meta['has_copies']} with {meta.get('origins')}")
     hashes = Counter(m["content_hash"] for m in article_metas)
     problems += [f"content {h[:12]} is stored {n} times" for h, n in hashes.items() if n > 1]
     keyword_ids = Counter(cid for cid, _, _ in keyword_rows(archive))

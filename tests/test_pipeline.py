@@ -89,6 +89,39 @@ def test_an_updated_article_drops_copies_that_became_articles_of_their_own(fake_
     assert [o.rsplit("#", 1)[1] for o in fake_archive.article("b").origins] == ["b"]
 
 
+def test_a_copy_that_changed_is_no_longer_an_origin_of_the_article_it_copied(fake_archive, sample_copy):
+    copy = sample_copy / "copy_of_004.txt"
+    copy.write_bytes((sample_copy / "004_d6acca71867ffea4.txt").read_bytes())
+    fake_archive.ingest([str(sample_copy)])
+    aid = sample_id(fake_archive, "004")
+    assert len(fake_archive.article(aid).origins) == 2
+    copy.write_text("An unrelated story\n\nThe copy now tells another story entirely.", encoding="utf-8")
+    report = fake_archive.ingest([str(sample_copy)])
+    assert (report.added, report.updated) == (1, 0)
+    assert [Path(o).name for o in fake_archive.article(aid).origins] == ["004_d6acca71867ffea4.txt"]
+    other = next(a for a in fake_archive.articles() if Path(a.origin).name == "copy_of_004.txt")
+    assert other.id != aid and [Path(o).name for o in other.origins] == ["copy_of_004.txt"]
+
+
+def test_an_archive_from_before_the_copies_marker_gets_it_once(fake_archive, sample_copy):
+    copy = sample_copy / "copy_of_004.txt"
+    copy.write_bytes((sample_copy / "004_d6acca71867ffea4.txt").read_bytes())
+    fake_archive.ingest([str(sample_copy)])
+    aid = sample_id(fake_archive, "004")
+    store = fake_archive.store
+    # As an older version wrote it: no marker on the article, no record that the marker was backfilled.
+    store.articles.update(ids=[aid], metadatas=[{"has_copies": None}])  # None deletes a metadata key
+    assert "has_copies" not in store.articles.get(ids=[aid], include=["metadatas"])["metadatas"][0]
+    with store.keywords._lock:
+        store.keywords._db.execute("DELETE FROM index_state WHERE key = 'copies'")
+    assert store.articles_with_copies() and store.keywords.has_flag("copies")  # backfilled on first use
+    assert store.articles.get(ids=[aid], include=["metadatas"])["metadatas"][0]["has_copies"] is True
+    copy.write_text("An unrelated story\n\nThe copy now tells another story entirely.", encoding="utf-8")
+    fake_archive.ingest([str(sample_copy)])
+    assert [Path(o).name for o in fake_archive.article(aid).origins] == ["004_d6acca71867ffea4.txt"]
+    assert store.articles_with_copies() == []
+
+
 def test_prune_removes_articles_whose_files_are_gone(fake_archive, sample_copy):
     fake_archive.ingest([str(sample_copy)])
     (sample_copy / "003_12d7a953f25de888.txt").unlink()
