@@ -120,6 +120,37 @@ def _same_story(headline: str, slug_title: str) -> bool:
     return any(w[:5] in stems for w in _TITLE_WORD.findall(headline.lower()))
 
 
+_MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
+_URL_DATES = (
+    re.compile(r"/((?:19|20)\d\d)/(\d\d?)/(\d\d?)(?:/|$)"),  # /2022/06/15/
+    re.compile(r"/((?:19|20)\d\d)/([a-z]{3})/(\d\d?)(?:/|$)"),  # /2022/aug/04/
+    re.compile(r"[/_-]((?:19|20)\d\d)-(\d\d)-(\d\d)(?:[/_.-]|$)"),  # -2022-08-04/ or /2022-08-04/
+    re.compile(r"/((?:19|20)\d\d)(\d\d)(\d\d)(?:/|$)"),  # /20220804/
+)
+
+
+def date_from_url(url: str) -> str:
+    """The publication date a news URL states in its path ('/2022/06/15/...' -> '2022-06-15'), or ''.
+
+    Used only when the input gives no date: news sites put the day of publication in the path, and
+    without a date an article escapes every date filter.
+    """
+    parsed = _parsed_url(url)
+    path = parsed.path.lower() if parsed else ""
+    for pattern in _URL_DATES:
+        match = pattern.search(path)
+        if not match:
+            continue
+        year, month, day = match.groups()
+        month_number = _MONTHS.get(month, 0) if month.isalpha() else int(month)
+        try:
+            return datetime(int(year), month_number, int(day)).date().isoformat()
+        except ValueError:
+            continue
+    return ""
+
+
 def _slug_word(word: str) -> bool:
     """A word of a slug, not an id: letters, a short number, or a short mix ('covid19', 'g7')."""
     if word.isalpha():
@@ -259,7 +290,7 @@ def normalize(raw: RawDocument, defaults: dict[str, str] | None = None, max_char
         source=hints.get("source", "").strip() or source_from_url(url),
         url=url,
         author=hints.get("author", "").strip() or find_byline(body),
-        published_at=parse_date(hints.get("published_at", "")),
+        published_at=parse_date(hints.get("published_at", "")) or date_from_url(url),
         ingested_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         origins=(valid_unicode(raw.origin),),
     )

@@ -15,6 +15,7 @@ from ingest.normalize import (
     source_from_url,
     split_title,
     title_from_url,
+    date_from_url,
 )
 from tests.conftest import SAMPLE
 
@@ -131,6 +132,32 @@ def test_a_dateline_is_not_a_headline():
     slugged = normalize(RawDocument(text=raw.text, origin="/x/b.txt",
                                     hints={"url": "https://www.cnn.com/2022/06/12/politics/senate-gun-bill/index.html"}))
     assert slugged.title == "Senate gun bill"
+
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("https://www.cnn.com/2022/06/15/business/ford-recall/index.html", "2022-06-15"),
+        ("https://www.theguardian.com/world/2022/aug/04/china-taiwan", "2022-08-04"),
+        ("https://www.reuters.com/world/europe/russia-warns-nato-2022-08-04/", "2022-08-04"),
+        ("https://example.com/news/20220804/story.html", "2022-08-04"),
+        ("https://www.cnn.com/2022/7/6/politics/x", "2022-07-06"),
+        # Not dates: an impossible day, ids, a bare year, no URL.
+        ("https://www.cnn.com/2022/02/30/x", ""),
+        ("https://www.bbc.co.uk/news/world-europe-60506682", ""),
+        ("https://example.com/2022/review", ""),
+        ("", ""),
+    ],
+)
+def test_date_from_url(url, expected):
+    assert date_from_url(url) == expected
+
+
+def test_a_stated_date_wins_over_the_url_and_the_url_fills_a_missing_one():
+    url = "https://www.cnn.com/2022/06/15/business/ford-recall/index.html"
+    stated = normalize(RawDocument(text="Body.", origin="/x/a.txt", hints={"url": url, "published_at": "2022-06-16"}))
+    missing = normalize(RawDocument(text="Body.", origin="/x/b.txt", hints={"url": url}))
+    assert (stated.published_at, missing.published_at) == ("2022-06-16", "2022-06-15")
 
 
 def test_a_malformed_url_gives_no_title_or_source_and_no_error():
