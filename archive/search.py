@@ -89,15 +89,15 @@ def hybrid_search(
     rankings = [(dense, settings.dense_weight), (keyword, settings.keyword_weight)]
     # Whole-article rankings (mean chunk vector; BM25 over title and full text; the headline's vector)
     # rescore the articles the chunk rankings found.
+    headlines = headlines_future.result() if headlines_future is not None else []
     whole = [(f.result() if f is not None else [], w) for f, w in (
         (vectors_future, settings.article_weight), (texts_future, settings.article_keyword_weight),
-        (headlines_future, settings.headline_weight),
-    )]
+    )] + [(headlines, settings.headline_weight)]
     # The best headlines also nominate candidates: a headline that matches this well is evidence enough
     # to compete, even for an article none of whose passages is among the best chunks.
     nominated = (
         [] if parsed.phrases or not settings.headline_candidates
-        else nominations(store, whole[2][0][: settings.headline_candidates])
+        else nominations(store, headlines[: settings.headline_candidates])
     )
     if settings.fusion == "score":
         hits = fuse_scores(store, rankings, depth, whole, stories, (nominated, settings.headline_weight))
