@@ -9,6 +9,7 @@ stale chunks), queried in milliseconds and never rebuilt per query.
 
 from __future__ import annotations
 
+import html
 import re
 import sqlite3
 import threading
@@ -67,8 +68,6 @@ def plain_query(text: str) -> str:
 
     Only formatting tags are removed, so a search for a literal '<script>' still searches for it.
     """
-    import html
-
     text = _FORMATTING_TAG.sub("", text)
     text = _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
     return " ".join(text.split())
@@ -204,6 +203,10 @@ class KeywordIndex:
         with self._lock:
             self._db.execute("INSERT OR IGNORE INTO index_state (key, value) VALUES (?, 1)", (key,))
 
+    def clear_flag(self, key: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM index_state WHERE key = ?", (key,))
+
     def add(
         self,
         rows: Sequence[tuple[str, str, Chunk, str, str, int | None]],
@@ -294,22 +297,15 @@ class KeywordIndex:
         """Drop the paragraph record (a keyword file rebuilt from Chroma cannot know it)."""
         with self._lock:
             self._db.execute("DELETE FROM paragraph_rows")
-            self._db.execute("DELETE FROM index_state WHERE key = 'paragraphs'")
+        self.clear_flag("paragraphs")
 
-    def has_paragraphs(self) -> bool:
-        """Whether paragraph rows were ever recorded (an archive from before them has none)."""
-        with self._lock:
-            return self._db.execute("SELECT value FROM index_state WHERE key = 'paragraphs'").fetchone() is not None
-
-    def backfill_paragraphs(self, paragraphs: Sequence[tuple[str, str, str, bool]], done: bool = False) -> None:
+    def backfill_paragraphs(self, paragraphs: Sequence[tuple[str, str, str, bool]]) -> None:
         """Record paragraph rows of articles stored before they existed (rows already there are kept)."""
         with self._lock:
             self._db.executemany(
                 "INSERT OR IGNORE INTO paragraph_rows (article_id, hash, para, excluded) VALUES (?, ?, ?, ?)",
                 [(aid, h, key, int(excluded)) for aid, h, key, excluded in paragraphs],
             )
-            if done:
-                self._db.execute("INSERT OR IGNORE INTO index_state (key, value) VALUES ('paragraphs', 1)")
 
     def articles_naming(self, names: Sequence[str]) -> list[str]:
         """Ids of articles with an entity row for every name (case and spacing folded)."""

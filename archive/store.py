@@ -173,12 +173,12 @@ class ChromaStore:
 
         An archive from before paragraph rows existed gets them first (nothing was left out then).
         """
-        if not self.keywords.has_paragraphs():
+        if not self.keywords.has_flag("paragraphs"):
             ids = self._all_ids(self.articles)
             for part in _parts(ids, 500):
                 articles = self.get_articles(part)
                 self.keywords.backfill_paragraphs(_paragraph_rows((a, ()) for a in articles.values()))
-            self.keywords.backfill_paragraphs((), done=True)
+            self.keywords.set_flag("paragraphs")
         return self.keywords.misfurnished(min_articles)
 
     def left_out(self, article_ids: Sequence[str]) -> dict[str, set[str]]:

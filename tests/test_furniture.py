@@ -186,7 +186,7 @@ def test_a_rebuilt_keyword_file_records_the_furniture_again(tmp_path):
     for suffix in ("", "-wal", "-shm"):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
     reopened = Archive(settings, embedder=HashingEmbedder())
-    assert not reopened.store.keywords.has_paragraphs()
+    assert not reopened.store.keywords.has_flag("paragraphs")
     report = reopened.ingest([str(folder)])
     assert report.unchanged == 4 and reopened.store.misfurnished(3) == []
     for aid in by_title(reopened).values():
