@@ -105,8 +105,10 @@ class ChromaStore:
         self.keywords = KeywordIndex(settings.dir / f"{index_name}.keywords.sqlite")
         if self.keywords.count() == 0 and self.chunks.count() > 0:
             self._rebuild_keywords()
-            # What the chunk vectors left out is not known here: the next ingest records it again.
+            # What the chunk vectors left out is not known here: the next ingest records it again. Nor
+            # whether Chroma's articles carry the copies marker: the next check backfills it if not.
             self.keywords.forget_paragraphs()
+            self.keywords.clear_flag("copies")
         self.memory = MemoryIndex(
             settings.dir / f"{index_name}.memory.npz", self.keywords.generation, self.keywords.live_rows,
             self.keywords.new_rows, self.vectors_of, self.headline_vectors_of,

@@ -122,6 +122,20 @@ def test_an_archive_from_before_the_copies_marker_gets_it_once(fake_archive, sam
     assert store.articles_with_copies() == []
 
 
+def test_a_rebuilt_keyword_file_does_not_take_the_copies_marker_for_granted(settings, sample_copy):
+    copy = sample_copy / "copy_of_004.txt"
+    copy.write_bytes((sample_copy / "004_d6acca71867ffea4.txt").read_bytes())
+    archive = Archive(settings, embedder=HashingEmbedder())
+    archive.ingest([str(sample_copy)])
+    aid = sample_id(archive, "004")
+    archive.store.articles.update(ids=[aid], metadatas=[{"has_copies": None}])  # written before the marker
+    archive.store.keywords.close()
+    for path in settings.dir.glob("*.keywords.sqlite*"):
+        path.unlink()
+    reopened = Archive(settings, embedder=HashingEmbedder())  # keyword file rebuilt from Chroma
+    assert [a.id for a in reopened.store.articles_with_copies()] == [aid]
+
+
 def test_prune_removes_articles_whose_files_are_gone(fake_archive, sample_copy):
     fake_archive.ingest([str(sample_copy)])
     (sample_copy / "003_12d7a953f25de888.txt").unlink()
