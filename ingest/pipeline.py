@@ -231,6 +231,7 @@ class Ingestor:
             return []
         self._stored_dups = [(item, of) for item, of in self._stored_dups if of != owner]
         origins = {item.article.origin for item in revived}
+        self._holder.update((item.article.origin, item.article.id) for item in revived)  # their own now
         self._extra_origins = [(of, o) for of, o in self._extra_origins if not (of == owner and o in origins)]
         report.duplicates = [(o, of) for o, of in report.duplicates if not (of == owner and o in origins)]
         report.duplicate -= len(revived)

@@ -136,6 +136,27 @@ def test_a_rebuilt_keyword_file_does_not_take_the_copies_marker_for_granted(sett
     assert [a.id for a in reopened.store.articles_with_copies()] == [aid]
 
 
+def test_a_copy_stored_after_all_is_not_left_among_the_updated_articles_origins(fake_archive, tmp_path):
+    # The copy is read (and matched to the stored article) a batch before that article's update, so it
+    # is stored as an article of its own after all; the updated article must not list it either.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    story = "Owner story\n\nThe first version of the story, told in full."
+    (folder / "z_owner.txt").write_text(story, encoding="utf-8")
+    fake_archive.ingest([str(folder / "z_owner.txt")])
+    (folder / "a_copy.txt").write_text(story, encoding="utf-8")
+    for i in range(70):  # more than one batch of 64 between the copy and the article it copies
+        (folder / f"m{i:03d}.txt").write_text(f"Filler {i}\n\nA filler story number {i}.", encoding="utf-8")
+    fake_archive.ingest([str(folder)])
+    owner = next(a for a in fake_archive.articles() if Path(a.origin).name == "z_owner.txt")
+    assert sorted(Path(o).name for o in owner.origins) == ["a_copy.txt", "z_owner.txt"]
+    (folder / "z_owner.txt").write_text("Owner story\n\nThe second version says something else.", encoding="utf-8")
+    fake_archive.ingest([str(folder)])
+    assert [Path(o).name for o in fake_archive.article(owner.id).origins] == ["z_owner.txt"]
+    copy = [a for a in fake_archive.articles() if Path(a.origin).name == "a_copy.txt"]
+    assert len(copy) == 1 and [Path(o).name for o in copy[0].origins] == ["a_copy.txt"]
+
+
 def test_prune_removes_articles_whose_files_are_gone(fake_archive, sample_copy):
     fake_archive.ingest([str(sample_copy)])
     (sample_copy / "003_12d7a953f25de888.txt").unlink()
