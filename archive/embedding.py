@@ -142,13 +142,16 @@ class SentenceTransformerEmbedder:
             return None
         if self._onnx is not None:
             return self._onnx
-        from archive.onnxquery import OnnxQueryEncoder, OnnxUnavailable
+        from archive.onnxquery import PROBES, OnnxQueryEncoder, OnnxUnavailable
 
         model = self._load()
+        reference = self.embed_documents(list(PROBES))  # what the documents are embedded with, this precision
         with self._lock:
             if self._onnx is None:
                 try:
-                    self._onnx = OnnxQueryEncoder(model, self._model_cache or default_model_cache())
+                    self._onnx = OnnxQueryEncoder(
+                        model, self._model_cache or default_model_cache(), reference, self.precision
+                    )
                 except OnnxUnavailable as e:
                     if self.query_encoder == "onnx":
                         raise ConfigError(f"query_encoder=onnx: {e}") from e

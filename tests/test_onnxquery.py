@@ -1,4 +1,8 @@
-"""The ONNX query path: same vectors as PyTorch, exported once, and PyTorch whenever it cannot serve."""
+"""The ONNX query path: same vectors as PyTorch, exported once, and PyTorch whenever it cannot serve.
+
+ONNX runs in fp32. Vectors are compared like with like: against PyTorch forced to fp32 (whatever this
+CPU would pick), and, for the self-check, against what the documents are embedded with, bf16 included.
+"""
 
 from __future__ import annotations
 
@@ -22,11 +26,16 @@ TEXTS = [
 ]
 
 
-def embedder(real_embedder, tmp_path, mode: str = "auto") -> SentenceTransformerEmbedder:
+def embedder(real_embedder, tmp_path, mode: str = "auto", precision: str = "fp32") -> SentenceTransformerEmbedder:
     """A fresh embedder sharing the already loaded model, caching its export under tmp_path."""
-    e = SentenceTransformerEmbedder(BUNDLED_MODEL, query_encoder=mode, model_cache=tmp_path / "models")
+    e = SentenceTransformerEmbedder(BUNDLED_MODEL, query_encoder=mode, model_cache=tmp_path / "models",
+                                    precision=precision)
     e._model, e.dim = real_embedder._load(), real_embedder.dim
     return e
+
+
+def fp32_documents(real_embedder, tmp_path, texts: list[str]) -> np.ndarray:
+    return embedder(real_embedder, tmp_path, "torch", "fp32").embed_documents(texts)
 
 
 def test_onnx_queries_match_pytorch(real_embedder, tmp_path):
@@ -62,15 +71,15 @@ def test_damaged_cache_is_exported_again(real_embedder, tmp_path):
     vector = e.embed_query("coalition of the willing")
     assert isinstance(e._onnx, onnxquery.OnnxQueryEncoder)
     assert cached.stat().st_size > 1_000_000
-    assert float(vector @ real_embedder.embed_documents(["coalition of the willing"])[0]) > 0.99999
+    assert float(vector @ fp32_documents(real_embedder, tmp_path, ["coalition of the willing"])[0]) > 0.99999
 
 
 def test_auto_falls_back_to_pytorch_when_vectors_disagree(real_embedder, tmp_path, monkeypatch):
-    monkeypatch.setattr(onnxquery, "TOLERANCE", 0.0)  # no export can be exactly equal in every float
+    monkeypatch.setattr(onnxquery, "TOLERANCE", {"fp32": -1.0, "bf16": -1.0})  # closer than identical: never
     e = embedder(real_embedder, tmp_path)
     vector = e.embed_query("Zelensky")
     assert e._onnx is False
-    assert np.allclose(vector, real_embedder.embed_documents(["Zelensky"])[0], atol=1e-6)
+    assert np.allclose(vector, fp32_documents(real_embedder, tmp_path, ["Zelensky"])[0], atol=1e-6)
     with pytest.raises(ConfigError, match="differ from PyTorch"):
         embedder(real_embedder, tmp_path, "onnx").embed_query("Zelensky")
 
@@ -97,6 +106,35 @@ def test_short_texts_in_batches_match_pytorch(real_embedder, tmp_path):
     fast = embedder(real_embedder, tmp_path, "onnx")
     texts = [t[:300] for t in TEXTS] * 5 + ["x"]  # mixed lengths: batches are padded and put back in order
     got = fast.embed_queries(texts)
-    want = real_embedder.embed_documents(texts)
+    want = fp32_documents(real_embedder, tmp_path, texts)
     assert got.shape == want.shape and np.abs(got - want).max() < 1e-5
     assert fast.embed_queries([]).shape[0] == 0
+
+
+def test_bf16_documents_are_met_by_onnx_queries_within_the_bf16_tolerance(real_embedder, tmp_path):
+    """bfloat16 autocast (forced, so this runs on any CPU) moves document vectors; ONNX queries still meet them."""
+    e = embedder(real_embedder, tmp_path, "onnx", "bf16")
+    queries = np.stack([e.embed_query(t) for t in TEXTS])
+    documents = e.embed_documents(TEXTS)
+    assert isinstance(e._onnx, onnxquery.OnnxQueryEncoder)
+    assert (1.0 - (queries * documents).sum(axis=1)).max() <= onnxquery.TOLERANCE["bf16"]
+
+
+def test_self_check_compares_against_the_document_encoder_not_fp32(real_embedder, tmp_path, monkeypatch):
+    """Documents embedded by an encoder the ONNX graph does not reproduce: ONNX must not serve queries,
+    although it equals fp32 PyTorch exactly."""
+    e = embedder(real_embedder, tmp_path, "auto", "fp32")
+    original = e.embed_documents
+    rng = np.random.default_rng(0)
+
+    def drifted(texts):
+        vectors = original(texts) + rng.normal(0, 0.01, (len(texts), e.dim)).astype(np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    monkeypatch.setattr(e, "embed_documents", drifted)
+    e.embed_query("Zelensky")
+    assert e._onnx is False
+    strict = embedder(real_embedder, tmp_path, "onnx", "fp32")
+    monkeypatch.setattr(strict, "embed_documents", drifted)
+    with pytest.raises(ConfigError, match=r"differ from PyTorch's \(fp32"):
+        strict.embed_query("Zelensky")
