@@ -20,6 +20,8 @@ from tests.conftest import sample_id
 ROOT = Path(__file__).resolve().parent.parent
 SOLDIERS = "How many soldiers does Russia lose each month according to Rutte?"
 SOLDIERS_SENTENCE = "Russia suffers approximately 20,000 soldier losses monthly"
+SOLDIERS_FULL_SENTENCE = ("Rutte highlighted the significant human cost of the conflict, pointing to estimates "
+                          "suggesting Russia suffers approximately 20,000 soldier losses monthly.")
 PASSAGE_004 = (
     "Rutte highlighted the significant human cost of the conflict, pointing to estimates suggesting Russia "
     "suffers approximately 20,000 soldier losses monthly. This figure, he implied, underscores the need for "
@@ -90,6 +92,13 @@ def test_nli_verifier_plumbing_and_hard_checks(real_embedder):
      ("How large is the fund Germany approved to boost military spending?", False), ("Why?", True),
      ("What is the “coalition of the willing”?", False)],  # quoted words are the question's words
 )
+def assert_cites_exactly(text: str, start: int, end: int, quote: str, sentence: str) -> None:
+    """The citation is the whole sentence, character for character: its span found independently in the text."""
+    assert text.count(sentence) == 1
+    want = text.index(sentence)
+    assert (start, end, quote) == (want, want + len(sentence), sentence)
+
+
 def test_follow_up_detection(question, follow_up):
     assert is_follow_up(question) is follow_up
 
@@ -103,6 +112,7 @@ def test_extractive_answer_cites_004_sentence(sample_archive):
     assert citation.article_id == sample_id(sample_archive, "004")
     article = sample_archive.article(citation.article_id)
     assert article.text[citation.start:citation.end] == citation.quote  # the exact passage, by span
+    assert_cites_exactly(article.text, citation.start, citation.end, citation.quote, SOLDIERS_FULL_SENTENCE)
     assert citation.supported and answer.text.startswith(first.text) and "[1]" in answer.text
     numbers = [s.n for s in answer.sources]
     assert numbers == list(range(1, len(numbers) + 1))
@@ -348,7 +358,9 @@ def test_ask_and_lookup_cli_json(sample_archive):
     assert data["refused"] is False and "[1]" in data["answer"]
     first = data["citations"][0]
     assert {"n", "article_id", "title", "origin", "start", "end", "quote", "supported"} <= set(first)
-    assert first["article_id"] == sample_id(sample_archive, "004") and "20,000" in first["quote"]
+    assert first["article_id"] == sample_id(sample_archive, "004")
+    article = sample_archive.article(first["article_id"])
+    assert_cites_exactly(article.text, first["start"], first["end"], first["quote"], SOLDIERS_FULL_SENTENCE)
     done = _run("lookup", "NATO remains here", "--json", archive=sample_archive)
     match = json.loads(done.stdout)["matches"][0]
     assert match["exact"] and match["speaker"].endswith("Rutte")
