@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench llm clean
+.PHONY: setup browser run test bench llm clean
 
 setup: $(STAMP)
 
@@ -20,8 +20,23 @@ run: setup
 	$(PY) -m archive seed
 	$(PY) -m streamlit run app.py --server.address 127.0.0.1
 
-test: setup
+test: setup browser
 	$(PY) -m pytest
+
+# Debian's chromium for the browser test (Playwright drives it; no browser download of its own). In CI a
+# machine that cannot install it fails here, with the reason, instead of skipping the test.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser test"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	elif [ -n "$$CI" ]; then \
+		echo "error: $(CHROMIUM) is missing and cannot be installed (needs root and apt-get)"; exit 1; \
+	else \
+		echo "note: $(CHROMIUM) is missing (installing it needs root and apt-get): the browser test will skip"; \
+	fi
 
 # Optional: llama.cpp for `ARCHIVE_ANSWERER=llamacpp:<file.gguf>` (compiles 7-10 min; flags avoid AMX crashes
 # on VMs that advertise it) and the small SmolLM2 GGUF the tests use.

@@ -20,6 +20,21 @@ SAMPLE = ROOT / "data" / "sample"
 SHARED = ROOT.parent / "shared"
 
 
+# Tests that need a browser or a `chroma run` server may skip on a developer's machine that lacks one,
+# never in CI (``CI`` set): there a skip would hide that the claim was not checked.
+MUST_RUN_IN_CI = ("browser", "server")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("CI") and any(item.get_closest_marker(m) for m in MUST_RUN_IN_CI):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where it must run: {reason}"
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(dir=tmp_path / "archive")
