@@ -236,10 +236,13 @@ def test_generated_answer_is_parsed_verified_and_renumbered(sample_archive):
     kinds = [kind for kind, _ in events]
     assert kinds[0] == "sources" and "token" in kinds and kinds[-1] == "answer"
     answer = events[-1][1]
-    assert not answer.refused and answer.text.endswith("[1].") or answer.text.endswith("[1]")
+    assert not answer.refused
+    assert answer.text == "Rutte pointed to estimates that Russia suffers 20,000 soldier losses monthly.[1]"
     citation = answer.citations[0]
     assert citation.n == 1 and citation.supported
-    assert citation.article_id == sample_id(sample_archive, "004") and "20,000" in citation.quote
+    assert citation.article_id == sample_id(sample_archive, "004")
+    article = sample_archive.article(citation.article_id)
+    assert_cites_exactly(article.text, citation.start, citation.end, citation.quote, SOLDIERS_FULL_SENTENCE)
     # sources reach the model as delimited data, with the question after them
     system, user = chat.prompts[0]
     retrieved = sample_archive.search(SOLDIERS, sample_archive.settings.answer_sources, stories=False)

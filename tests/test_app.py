@@ -176,6 +176,7 @@ def test_article_text_is_escaped():
     shown = escape_markdown("<script>alert(1)</script> **bold** [x](javascript:y)")
     assert "<script>" not in shown and "\\<script\\>" in shown
     assert "\\*\\*bold\\*\\*" in shown
+    assert "\\[x\\]\\(javascript:y\\)" in shown and "](" not in shown  # no link can form
 
 
 @pytest.mark.parametrize(
@@ -286,15 +287,18 @@ def test_read_only_mode_opens_add_for_the_admin_password_only(fresh, monkeypatch
     assert {m.label: m.value for m in at.metric}["added"] == "1"
 
 
-def test_a_warm_page_renders_in_under_3_seconds(app):
-    import time
+def test_warm_reruns_of_every_page_reuse_the_one_archive(app):
+    """Reruns are cheap because the archive (and its model) is opened once per server process.
+    How fast a warm page is belongs in bench/load.py, not here."""
+    from webui.resources import get_archive
 
     app.run()
+    opened = get_archive()
     for page in PAGES:
-        app.switch_page(page).run()  # warm: caches filled
-        started = time.perf_counter()
+        app.switch_page(page).run()
         app.run()
-        assert time.perf_counter() - started < 3, page
+        assert not app.exception, page
+        assert get_archive() is opened, page
 
 
 def test_importing_the_app_modules_loads_no_model_or_database():

@@ -6,7 +6,9 @@ The lock is ``Archive._write_lock`` (an OS file lock on ``<archive>/ingest.lock`
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import random
 import subprocess
 import threading
@@ -103,6 +105,27 @@ class BlockingEmbedder(HashingEmbedder):
         return super().embed_documents(texts)
 
 
+@contextlib.contextmanager
+def lock_attempt_failed(thread_name: str):
+    """An event set when the named thread has found the ingest lock held (filelock says so at debug level)."""
+    event = threading.Event()
+
+    class Seen(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.threadName == thread_name and "not acquired" in record.getMessage():
+                event.set()
+
+    logger, handler = logging.getLogger("filelock"), Seen()
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        yield event
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 def test_threads_with_separate_archive_objects_wait_or_refuse(tmp_path, corpora):
     first, second = corpora
     folder = tmp_path / "archive"
@@ -123,10 +146,11 @@ def test_threads_with_separate_archive_objects_wait_or_refuse(tmp_path, corpora)
     with pytest.raises(ArchiveBusyError, match=r"another ingest is writing to .*; try again when it ends"):
         impatient.ingest([str(second)])
     patient = Archive(Settings(dir=folder, lock_timeout_s=60), embedder=HashingEmbedder())
-    two = threading.Thread(target=ingest, args=("two", patient, second))
-    two.start()
-    time.sleep(0.5)
-    assert "two" not in results, "the patient ingest waits while the lock is held"
+    two = threading.Thread(target=ingest, args=("two", patient, second), name="patient-ingest")
+    with lock_attempt_failed("patient-ingest") as waited:
+        two.start()
+        assert waited.wait(60), "the patient ingest tried the held lock"
+    assert two.is_alive() and "two" not in results, "the patient ingest waits while the lock is held"
     blocking.release.set()
     one.join(120)
     two.join(120)

@@ -8,7 +8,6 @@ import os
 import random
 import re
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -546,16 +545,13 @@ def test_gzip_bomb_is_bounded(tmp_path):
     path = tmp_path / "bomb.jsonl.gz"
     path.write_bytes(gzip.compress(line.encode() * (20 * 1024 * 1024 // len(line)), compresslevel=1))
     assert path.stat().st_size < 1024 * 1024
-    started = time.monotonic()
     items = read_all(path, Settings(max_decompressed_mb=1))
-    elapsed = time.monotonic() - started
     docs, failures = docs_and_failures(items)
     assert len(docs) * len(line) <= 1024 * 1024  # nothing past the limit was handed out
     assert len(docs) > 100  # what came before the limit is still usable
     assert [(f.path, f.reason) for f in failures] == [
         (str(path), "decompressed data is over the 1 MB limit (ARCHIVE_MAX_DECOMPRESSED_MB); stopped reading")
     ]
-    assert elapsed < 5
 
 
 def test_gzip_bomb_without_newlines_and_json_gz_bomb(tmp_path):
