@@ -362,7 +362,8 @@ def test_an_archive_without_headlines_gets_them_at_the_next_ingest(fake_archive,
     store.headlines.delete(ids=ids[:3])
     assert len(store.articles_missing_headlines()) == 3
     state = store._in_memory()
-    assert state is not None and int(state.has_headline.sum()) in (3, 5)
+    # the vectors were deleted behind the store's back: the in-memory index still holds what it had read
+    assert state is not None and int(state.has_headline.sum()) == 5
     again = fake_archive.ingest([str(sample_copy)])
     assert again.chunks_embedded == 0 and again.unchanged == 5
     assert store.articles_missing_headlines() == [] and set(store.headline_vectors_of(ids)) == set(ids)
