@@ -86,12 +86,6 @@ def test_nli_verifier_plumbing_and_hard_checks(real_embedder):
     assert PASSAGE_004[verdict.span[0]:verdict.span[1]].strip()
 
 
-@pytest.mark.parametrize(
-    ("question", "follow_up"),
-    [("And what did Putin say about him?", True), ("What about Germany?", True),
-     ("How large is the fund Germany approved to boost military spending?", False), ("Why?", True),
-     ("What is the “coalition of the willing”?", False)],  # quoted words are the question's words
-)
 def assert_cites_exactly(text: str, start: int, end: int, quote: str, sentence: str) -> None:
     """The citation is the whole sentence, character for character: its span found independently in the text."""
     assert text.count(sentence) == 1
@@ -99,6 +93,12 @@ def assert_cites_exactly(text: str, start: int, end: int, quote: str, sentence: 
     assert (start, end, quote) == (want, want + len(sentence), sentence)
 
 
+@pytest.mark.parametrize(
+    ("question", "follow_up"),
+    [("And what did Putin say about him?", True), ("What about Germany?", True),
+     ("How large is the fund Germany approved to boost military spending?", False), ("Why?", True),
+     ("What is the “coalition of the willing”?", False)],  # quoted words are the question's words
+)
 def test_follow_up_detection(question, follow_up):
     assert is_follow_up(question) is follow_up
 
