@@ -35,6 +35,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     search.add_argument("--until", default="", help="published on or before this date (YYYY-MM-DD)")
     search.add_argument("--entity", action="append", default=[],
                         help="only articles naming this person, organisation or place (repeatable: all must match)")
+    add_time_options(search)
     search.add_argument("--facets", action="store_true", help="also print counts per source, month and entity")
     search.add_argument("--json", action="store_true", help="print one JSON object with a `hits` list")
     add_archive_dir(search)
@@ -43,18 +44,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ask.add_argument("--source", action="append", default=[], help="only this publisher (repeatable)")
     ask.add_argument("--since", default="", help="published on or after this date (YYYY-MM-DD)")
     ask.add_argument("--until", default="", help="published on or before this date (YYYY-MM-DD)")
+    add_time_options(ask)
     ask.add_argument("--json", action="store_true", help="print one JSON object: answer, refused, citations")
     add_archive_dir(ask)
     lookup = commands.add_parser("lookup", help="which articles contain a phrase, and who said it")
     lookup.add_argument("phrase")
     lookup.add_argument("-k", type=int, default=10, help="most places to list (default 10)")
     lookup.add_argument("--exact", action="store_true", help="exact matches only (no approximate ones)")
+    lookup.add_argument("--as-of", default="", help="consult the archive as of this date (YYYY-MM-DD; default today)")
     lookup.add_argument("--json", action="store_true", help="print one JSON object with a `matches` list")
     add_archive_dir(lookup)
     ev = commands.add_parser("eval", help="score search (or answers) on questions with known source articles")
     ev.add_argument("questions", help="JSONL with `question` and `gold_doc_ids` (optional `choices`, `question_date`)")
     ev.add_argument("--with-choices", action="store_true", help="append each question's answer choices to it")
     ev.add_argument("--window-days", type=int, default=0, help="only articles published N days before question_date")
+    ev.add_argument("--as-of-question-date", action="store_true",
+                    help="search each question as of its question_date (time words resolve against it; later articles "
+                    "are left out)")
     ev.add_argument("--answers", action="store_true", help="score grounded answers instead of the ranking")
     ev.add_argument("--unanswerable", action="store_true",
                     help="with --answers: every question should be refused (those answered by the archive are left out)")
@@ -70,6 +76,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     stats.add_argument("--json", action="store_true")
     add_archive_dir(stats)
     return parser.parse_args(argv)
+
+
+def add_time_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as-of", default="",
+                        help="consult the archive as of this date (YYYY-MM-DD; default today): time words such as "
+                        "'this week' resolve against it, and articles published after it are left out")
+    parser.add_argument("--no-time-words", action="store_true",
+                        help="take 'this week', 'on Monday', 'in June' as plain words, not as a date window")
+
+
+def time_words_from(args: argparse.Namespace) -> bool | None:
+    return False if getattr(args, "no_time_words", False) else None
+
+
+def window_dict(timed) -> dict | None:
+    w = timed.window
+    return None if w is None else {"start": w.start, "end": w.end, "phrase": w.phrase}
 
 
 def filters_from(args: argparse.Namespace):
@@ -89,10 +112,13 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     filters = filters_from(args)
     archive = Archive(settings_from(args))
-    hits = archive.search(args.query, k=args.k, filters=filters)
-    facets = archive.facets(args.query, filters) if args.facets else None
+    timed = archive.interpret(args.query, filters, args.as_of, time_words_from(args))
+    hits = archive.search(args.query, k=args.k, filters=filters, as_of=args.as_of, time_words=time_words_from(args))
+    facets = archive.facets_of(archive.search(args.query, 100, filters, as_of=args.as_of,
+                                              time_words=time_words_from(args))) if args.facets else None
     if args.json:
-        data = {"query": args.query, "hits": [h.to_dict() for h in hits]}
+        data = {"query": args.query, "as_of": timed.as_of.isoformat(), "window": window_dict(timed),
+                "query_words": timed.text, "hits": [h.to_dict() for h in hits]}
         if facets is not None:
             data["facets"] = facets.to_dict()
         print_json(data)
@@ -103,6 +129,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         for kind, names in facets.entities.items():
             print(f"{kind + ':':8} " + ", ".join(f"{k} {v}" for k, v in list(names.items())[:10]))
         print()
+    if timed.window is not None:
+        print(f"searching {timed.window.label()} (\"{timed.window.phrase}\", as of {timed.as_of.isoformat()}); "
+              "--no-time-words searches all dates\n")
     if not hits:
         print("no matching articles")
     for rank, hit in enumerate(hits, 1):
@@ -125,12 +154,18 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     archive = Archive(settings_from(args))
     filters = filters_from(args)
+    if getattr(args, "no_time_words", False):
+        archive = Archive(archive.settings.model_copy(update={"time_words": False}), embedder=archive.embedder)
+    timed = archive.interpret(args.question, filters, args.as_of)
     if args.json:
-        print_json(archive.ask(args.question, filters=filters).to_dict())
+        data = archive.ask(args.question, filters=filters, as_of=args.as_of).to_dict()
+        print_json(data | {"as_of": timed.as_of.isoformat(), "window": window_dict(timed)})
         return 0
+    if timed.window is not None:
+        print(f"searching {timed.window.label()} (\"{timed.window.phrase}\", as of {timed.as_of.isoformat()})\n")
     answer = None
     streamed = False
-    for kind, value in archive.ask_stream(args.question, filters=filters):
+    for kind, value in archive.ask_stream(args.question, filters=filters, as_of=args.as_of):
         if kind == "token":  # generative backends: show the draft as it is written
             streamed = True
             print(value, end="", flush=True)
@@ -161,7 +196,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_lookup(args: argparse.Namespace) -> int:
     from archive import Archive
 
-    matches = Archive(settings_from(args)).lookup(args.phrase, k=args.k, approximate=not args.exact)
+    matches = Archive(settings_from(args)).lookup(args.phrase, k=args.k, approximate=not args.exact, as_of=args.as_of)
     if args.json:
         print_json({"phrase": args.phrase, "matches": [m.to_dict() for m in matches]})
         return 0
@@ -207,9 +242,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         texts = [a.text for a in archive.store.get_articles([x.id for x in archive.articles()]).values()] \
             if args.unanswerable else []
         metrics = evaluate_answers(
-            lambda q, f: archive.ask(q, filters=f),
+            lambda q, f, as_of=None: archive.ask(q, filters=f, as_of=as_of),
             lambda doc_id: getattr(archive.article(doc_id), "text", ""),
-            questions, args.window_days, args.unanswerable, texts,
+            questions, args.window_days, args.unanswerable, texts, args.as_of_question_date,
         )
         metrics["backend"] = archive.answerer.name
         if args.json:
@@ -217,7 +252,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         else:
             print("  ".join(f"{name} {value}" for name, value in metrics.items()))
         return 0
-    metrics = evaluate(lambda q, k, f: archive.ranked_ids(q, k, f), questions, args.with_choices, args.window_days)
+    metrics = evaluate(lambda q, k, f, as_of=None: archive.ranked_ids(q, k, f, as_of=as_of), questions,
+                       args.with_choices, args.window_days, args.as_of_question_date)
     if args.json:
         print_json(metrics)
     else:

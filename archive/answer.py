@@ -364,20 +364,25 @@ class Answerer:
         self.chat = chat
         self.name = chat.name if chat is not None else "extractive"
 
-    def ask(self, question: str, history: Sequence[Answer] = (), filters: Filters | None = None) -> Answer:
+    def ask(self, question: str, history: Sequence[Answer] = (), filters: Filters | None = None, as_of=None) -> Answer:
         answer = None
-        for kind, value in self.stream(question, history, filters):
+        for kind, value in self.stream(question, history, filters, as_of):
             if kind == "answer":
                 answer = value
         assert answer is not None
         return answer
 
-    def stream(self, question: str, history: Sequence[Answer] = (), filters: Filters | None = None) -> Iterator[Event]:
+    def stream(
+        self, question: str, history: Sequence[Answer] = (), filters: Filters | None = None, as_of=None
+    ) -> Iterator[Event]:
+        """``as_of``: the date the archive is consulted as of; time words resolve against it, as in search."""
         started = time.perf_counter()
         question = plain_query(question)
-        standalone = self._standalone(question, history)
+        timed = self.archive.interpret(self._standalone(question, history), filters, as_of)
+        standalone = timed.text  # "this week" is when, not what: sentences are scored on the rest
         # Every report of a story may answer: another outlet's rewrite can hold the sentence the first lacks.
-        hits = self.archive.search(standalone, self.settings.answer_sources, filters, stories=False)
+        hits = self.archive.search(standalone, self.settings.answer_sources, timed.filters, stories=False,
+                                   as_of=timed.as_of, time_words=False)
         full = self.archive.store.get_articles([h.article.id for h in hits])  # verification needs the text
         hits = [replace(h, article=full.get(h.article.id, h.article)) for h in hits]
         candidates = score_candidates(standalone, hits, self.archive.embedder)

@@ -13,6 +13,9 @@ from archive.settings import PROJECT_ROOT, Settings
 from archive.types import Article, ArchiveStats, Chunk, Facets, Filters, IngestReport, SearchHit
 
 if TYPE_CHECKING:
+    from datetime import date
+
+    from archive.timewords import TimedQuery
     from archive.answer import Answer, Answerer, Event
     from archive.lookup import LookupHit
     from archive.rerank import Reranker
@@ -75,11 +78,35 @@ class Archive:
                 self.store.save_memory_index()  # the next search (or process) starts from an up-to-date snapshot
             return report
 
-    def search(self, query: str, k: int = 10, filters: Filters | None = None, stories: bool = True) -> list[SearchHit]:
-        """The ``k`` best articles for a query, each with its best passage; ``stories``: one hit per story."""
+    def interpret(
+        self, query: str, filters: Filters | None = None, as_of: "str | date | None" = None, time_words: bool | None = None
+    ) -> "TimedQuery":
+        """The query as search runs it: time words ("this week", "on Monday", "in June") resolved against
+        the as-of date (today when not given) into a window of publication dates, and left out of its words.
+        A given as-of date also leaves out articles published after it; undated articles stay."""
+        from archive.keyword import plain_query
+        from archive.timewords import parse_as_of, timed_query
+
+        use_words = self.settings.time_words if time_words is None else time_words
+        return timed_query(plain_query(query), filters, parse_as_of(as_of), as_of not in (None, ""), use_words)
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        filters: Filters | None = None,
+        stories: bool = True,
+        as_of: "str | date | None" = None,
+        time_words: bool | None = None,
+    ) -> list[SearchHit]:
+        """The ``k`` best articles for a query, each with its best passage; ``stories``: one hit per story.
+        ``as_of``: the date the archive is consulted as of (see ``interpret``); ``time_words=False`` takes
+        "this week" as two more words."""
         from archive.search import hybrid_search
 
-        return hybrid_search(self.store, self.embedder, self.settings, query, k, filters, self.reranker, stories)
+        timed = self.interpret(query, filters, as_of, time_words)
+        return hybrid_search(self.store, self.embedder, self.settings, timed.text, k, timed.filters, self.reranker,
+                             stories, as_of=timed.as_of)
 
     @property
     def reranker(self) -> "Reranker | None":
@@ -104,23 +131,32 @@ class Archive:
             self._answerer = Answerer(self, verifier, make_chat(self.settings))
         return self._answerer
 
-    def ask(self, question: str, history: "Sequence[Answer]" = (), filters: Filters | None = None) -> "Answer":
-        """A grounded answer whose every sentence cites a numbered passage, or a refusal."""
-        return self.answerer.ask(question, history, filters)
+    def ask(
+        self, question: str, history: "Sequence[Answer]" = (), filters: Filters | None = None,
+        as_of: "str | date | None" = None,
+    ) -> "Answer":
+        """A grounded answer whose every sentence cites a numbered passage, or a refusal (time words as in search)."""
+        return self.answerer.ask(question, history, filters, as_of)
 
     def ask_stream(
-        self, question: str, history: "Sequence[Answer]" = (), filters: Filters | None = None
+        self, question: str, history: "Sequence[Answer]" = (), filters: Filters | None = None,
+        as_of: "str | date | None" = None,
     ) -> "Iterator[Event]":
         """The answer as events: ("sources", [...]), ("token", text)... and finally ("answer", Answer)."""
-        return self.answerer.stream(question, history, filters)
+        return self.answerer.stream(question, history, filters, as_of)
 
     def lookup(
-        self, phrase: str, k: int = 10, filters: Filters | None = None, approximate: bool = True
+        self, phrase: str, k: int = 10, filters: Filters | None = None, approximate: bool = True,
+        as_of: "str | date | None" = None,
     ) -> "list[LookupHit]":
-        """Where a phrase occurs, exactly or approximately, with who the article says said it."""
+        """Where a phrase occurs, exactly or approximately, with who the article says said it (time words as
+        in search: "20,000 soldiers last week")."""
         from archive.lookup import lookup
 
-        return lookup(self, phrase, k, filters, approximate)
+        timed = self.interpret(phrase, filters, as_of)
+        if timed.text == phrase.strip():  # the phrase is a date ("December 19"): look it up as written
+            timed = self.interpret(phrase, filters, as_of, time_words=False)
+        return lookup(self, timed.text, k, timed.filters, approximate)
 
     def facets(self, query: str, filters: Filters | None = None, depth: int = 100) -> Facets:
         """Counts per source, month and named entity over the ``depth`` best matches of a query."""
@@ -135,10 +171,12 @@ class Archive:
         ids = [a.id for h in hits for a in (h.article, *h.also)]
         return replace(facet_counts(hits), entities=self.store.entity_counts(ids))
 
-    def ranked_ids(self, query: str, k: int = 10, filters: Filters | None = None) -> list[str]:
+    def ranked_ids(
+        self, query: str, k: int = 10, filters: Filters | None = None, as_of: "str | date | None" = None
+    ) -> list[str]:
         """Article ids in rank order, each hit followed by the other reports of its story."""
         ids: list[str] = []
-        for hit in self.search(query, k, filters):
+        for hit in self.search(query, k, filters, as_of=as_of):
             ids += [hit.article.id, *(a.id for a in hit.also)]
         return ids[:k]
 

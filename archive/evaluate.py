@@ -92,13 +92,16 @@ def evaluate(
     questions: Sequence[Question],
     with_choices: bool = False,
     window_days: int = 0,
+    as_of_question_date: bool = False,
 ) -> dict[str, Any]:
-    """Run every question through ``search`` (returning ranked article ids) and average the metrics."""
+    """Run every question through ``search`` (returning ranked article ids) and average the metrics.
+    ``as_of_question_date``: each question is searched as of the day it was asked (``search``'s ``as_of``)."""
     totals: dict[str, float] = {}
     latencies = []
     for q in questions:
         start = time.perf_counter()
-        ranked = search(query_text(q, with_choices), 10, window_filters(q, window_days))
+        extra = {"as_of": q.asked_on or None} if as_of_question_date else {}
+        ranked = search(query_text(q, with_choices), 10, window_filters(q, window_days), **extra)
         latencies.append((time.perf_counter() - start) * 1000)
         for name, value in score_ranking(ranked, q.gold).items():
             totals[name] = totals.get(name, 0.0) + value
@@ -130,8 +133,10 @@ def evaluate_answers(
     window_days: int = 0,
     unanswerable: bool = False,
     archive_texts: Sequence[str] = (),
+    as_of_question_date: bool = False,
 ) -> dict[str, Any]:
-    """Score grounded answers (``ask`` returns an ``archive.answer.Answer``).
+    """Score grounded answers (``ask`` returns an ``archive.answer.Answer``; with ``as_of_question_date``
+    it is also given ``as_of``, the day the question was asked).
 
     Answerable mode (the default): of the questions whose answer text appears in a gold article,
     the share whose answer cites a passage containing it (``answer_cited``), and the stricter share
@@ -156,7 +161,8 @@ def evaluate_answers(
         elif not key or not any(key in normalize(article_text(g)) for g in q.gold):
             continue
         start = time.perf_counter()
-        answer = ask(q.question, window_filters(q, window_days))
+        extra = {"as_of": q.asked_on or None} if as_of_question_date else {}
+        answer = ask(q.question, window_filters(q, window_days), **extra)
         latencies.append((time.perf_counter() - start) * 1000)
         counted += 1
         refused += answer.refused

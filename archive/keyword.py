@@ -438,8 +438,10 @@ class KeywordIndex:
         sources: Sequence[str] = (),
         ts_range: tuple[int | None, int | None] = (None, None),
         article_ids: Sequence[str] = (),
+        window: tuple[int | None, int | None] = (None, None),
     ) -> list[ChunkMatch]:
-        """The ``n`` best chunks by BM25 (body weighted over title) that pass the filters."""
+        """The ``n`` best chunks by BM25 (body weighted over title) that pass the filters (``window``: dated
+        rows outside it are left out, undated kept)."""
         expression = query.fts()
         if not expression:
             return []
@@ -461,6 +463,10 @@ class KeywordIndex:
         if high is not None:
             sql.append("AND r.published_ts <= ?")
             args.append(high)
+        low, high = window
+        if low is not None or high is not None:
+            sql.append("AND (r.published_ts IS NULL OR (r.published_ts >= ? AND r.published_ts <= ?))")
+            args += [low if low is not None else -(2**62), high if high is not None else 2**62]
         sql.append("ORDER BY bm25(chunk_fts, 1.0, 0.3) LIMIT ?")
         args.append(n)
         with self._lock:

@@ -234,8 +234,9 @@ class MemoryIndex:
         sources: Sequence[str] = (),
         ts_range: tuple[int | None, int | None] = (None, None),
         article_ids: Sequence[str] = (),
+        window: tuple[int | None, int | None] = (None, None),
     ) -> np.ndarray:
-        """Rows that exist and pass the filters."""
+        """Rows that exist and pass the filters (``window``: dated rows outside it are left out, undated kept)."""
         keep = state.alive.copy()
         if sources:
             wanted = [state.source_index[s] for s in sources if s in state.source_index]
@@ -250,6 +251,14 @@ class MemoryIndex:
                 keep &= state.ts >= low
             if high is not None:
                 keep &= state.ts <= high
+        low, high = window
+        if low is not None or high is not None:
+            inside = np.ones(len(keep), dtype=bool)
+            if low is not None:
+                inside &= state.ts >= low
+            if high is not None:
+                inside &= state.ts <= high
+            keep &= inside | (state.ts == MISSING_TS)
         return keep
 
     def nearest(self, state: _State, vector: np.ndarray, n: int, keep: np.ndarray) -> list[tuple[int, float]]:

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import date, datetime, timezone
 
 from archive.embedding import Embedder
 from archive.highlight import matching_sentences
 from archive.keyword import contains_phrase, parse_query, plain_query
 from archive.rerank import Reranker
 from archive.settings import Settings
-from archive.store import ChromaStore
+from archive.store import ChromaStore, timestamp
 from archive.types import Filters
 from archive.types import Article, Chunk, ChunkMatch, Facets, SearchHit
 
@@ -43,11 +44,13 @@ def hybrid_search(
     filters: Filters | None,
     reranker: Reranker | None = None,
     stories: bool = True,
+    as_of: date | None = None,
 ) -> list[SearchHit]:
     """The ``k`` best articles for ``query``, each with its best passage first.
 
     With ``stories`` (the default) another outlet's report of a story already shown joins that hit's
-    ``also`` instead of taking a place of its own; without, every article is a hit of its own.
+    ``also`` instead of taking a place of its own; without, every article is a hit of its own. With
+    ``as_of``, articles published shortly before it gain a little (``recency_weight``).
     """
     query = plain_query(query)
     if not query or k <= 0:
@@ -99,14 +102,34 @@ def hybrid_search(
         [] if parsed.phrases or not settings.headline_candidates
         else nominations(store, headlines[: settings.headline_candidates])
     )
+    found = {m.chunk.article_id for ranking, _ in rankings for m in ranking} | {m.chunk.article_id for m in nominated}
+    boosts = recency_boosts(store, found, as_of, settings) if as_of is not None and settings.recency_weight else {}
     if settings.fusion == "score":
-        hits = fuse_scores(store, rankings, depth, whole, stories, (nominated, settings.headline_weight))
+        hits = fuse_scores(store, rankings, depth, whole, stories, (nominated, settings.headline_weight), boosts)
     else:
         hits = fuse(store, rankings, settings.rrf_k, depth, [([a for a, _ in r], w) for r, w in whole], stories,
-                    (nominated, settings.headline_weight))
+                    (nominated, settings.headline_weight), boosts)
     if reranker is not None:
         hits = reranker.rerank(query, hits)[:k]
     return with_highlights(hits, query)
+
+
+def recency_boosts(store: ChromaStore, article_ids: set[str], as_of: date, settings: Settings) -> dict[str, float]:
+    """What each found article gains for being recent: ``recency_weight`` for one published on the as-of day,
+    halving every ``recency_half_life_days`` before it. Undated articles and later ones (which an as-of
+    filter leaves out) gain nothing. Absolute, not scaled over the candidates, so an archive of old news
+    searched today is ranked as without it."""
+    if not article_ids:
+        return {}
+    day = datetime(as_of.year, as_of.month, as_of.day, tzinfo=timezone.utc).timestamp() + 86400
+    boosts = {}
+    for article_id, article in store.get_articles(sorted(article_ids), with_text=False).items():
+        ts = timestamp(article.published_at)
+        if ts is None or ts >= day:
+            continue
+        age_days = (day - ts) / 86400
+        boosts[article_id] = settings.recency_weight * 0.5 ** (age_days / settings.recency_half_life_days)
+    return boosts
 
 
 def nominations(store: ChromaStore, headlines: list[tuple[str, float]]) -> list[ChunkMatch]:
@@ -143,6 +166,7 @@ def fuse(
     whole_articles: list[tuple[list[str], float]] = (),
     stories: bool = True,
     nominated: tuple[list[ChunkMatch], float] = ((), 0.0),
+    boosts: dict[str, float] | None = None,
 ) -> list[SearchHit]:
     """Reciprocal rank fusion at the article level; each article's passage is its best fused chunk.
 
@@ -169,6 +193,7 @@ def fuse(
         for rank, article_id in enumerate(ids):
             if article_id in article_scores:
                 article_scores[article_id] += weight / (rrf_k + rank + 1)
+    _boost(article_scores, {a: v / (rrf_k + 1) for a, v in (boosts or {}).items()})  # on the scale of a first rank
     ranked = sorted(chunks.values(), key=lambda c: (article_scores[c.chunk.article_id], c.score), reverse=True)
     return group_by_article(store, ranked, k, article_scores, stories)
 
@@ -180,6 +205,7 @@ def fuse_scores(
     whole_articles: list[tuple[list[tuple[str, float]], float]] = (),
     stories: bool = True,
     nominated: tuple[list[ChunkMatch], float] = ((), 0.0),
+    boosts: dict[str, float] | None = None,
 ) -> list[SearchHit]:
     """Relative score fusion at the article level: each ranking's scores scaled to [0, 1], weighted, summed.
 
@@ -204,8 +230,16 @@ def fuse_scores(
         for (article_id, _), scaled in zip(scored, _scaled([s for _, s in scored])):
             if article_id in article_scores:
                 article_scores[article_id] += weight * scaled
+    _boost(article_scores, boosts)
     ranked = sorted(chunks.values(), key=lambda c: (article_scores[c.chunk.article_id], c.score), reverse=True)
     return group_by_article(store, ranked, k, article_scores, stories)
+
+
+def _boost(article_scores: dict[str, float], boosts: dict[str, float] | None) -> None:
+    """Add what each found article gains outside the rankings (recency)."""
+    for article_id, value in (boosts or {}).items():
+        if article_id in article_scores:
+            article_scores[article_id] += value
 
 
 def with_highlights(hits: list[SearchHit], query: str) -> list[SearchHit]:

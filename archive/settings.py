@@ -149,6 +149,19 @@ class Settings(BaseSettings):
         description="Weight of the headline ranking (each article's title, or first sentence when it has none, "
         "embedded on its own), which rescores the articles the chunk rankings found; 0 turns it off.",
     )
+    recency_weight: float = Field(
+        default=0.0, ge=0,
+        description="What an article published on the as-of date gains in the fusion (halving every "
+        "`recency_half_life_days` before it; undated articles gain nothing); 0 turns recency off.",
+    )
+    recency_half_life_days: float = Field(
+        default=7.0, gt=0, description="Days over which the recency gain halves.",
+    )
+    time_words: bool = Field(
+        default=True,
+        description="Read time words in queries (\"this week\", \"on Monday\", \"in June\", \"since March\", \"June 12\") "
+        "as a window of publication dates before the as-of date, and leave them out of the query's words.",
+    )
     headline_candidates: int = Field(
         default=10, ge=0,
         description="How many of the best headlines also rank candidates of their own (weight `headline_weight`, "

@@ -123,6 +123,10 @@ class ChromaStore:
             self._chunk_count = self.chunks.count()
         return self.memory.current() if self._chunk_count <= limit else None
 
+    def _mask(self, state, f: Filters):
+        """The in-memory rows that pass ``f``."""
+        return self.memory.mask(state, f.sources, _ts_range(f), f.article_ids, window=_window(f))
+
     def vectors_of(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors by chunk id (those Chroma no longer holds are absent)."""
         return self._stored_vectors(self.chunks, chunk_ids)
@@ -281,18 +285,21 @@ class ChromaStore:
         state = self._in_memory()
         if state is not None:
             f = filters or Filters()
-            keep = self.memory.mask(state, f.sources, _ts_range(f), f.article_ids)
+            keep = self._mask(state, f)
             return self.keywords.matches(self.memory.nearest(state, vector, n, keep))
+        window = _window(filters or Filters())
         try:
             res = self.chunks.query(
                 query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
-                n_results=min(n, total),
+                n_results=min(n * _overfetch(window), total),
                 where=_where(filters),
                 include=["metadatas", "distances"],
             )
         except Exception as e:
             raise StoreError(f"vector query failed: {e}") from e
-        ids, metas, distances = res["ids"][0], res["metadatas"][0], res["distances"][0]
+        kept = [(c, m, d) for c, m, d in zip(res["ids"][0], res["metadatas"][0], res["distances"][0])
+                if _in_window(m, window)][:n]
+        ids, metas, distances = [c for c, _, _ in kept], [m for _, m, _ in kept], [d for _, _, d in kept]
         texts = self.keywords.texts(ids)
         missing = {m["article_id"] for cid, m in zip(ids, metas) if cid not in texts}
         articles = self.get_articles(list(missing)) if missing else {}
@@ -316,17 +323,24 @@ class ChromaStore:
         f = filters or Filters()
         state = self._in_memory()
         if state is not None:
-            rows = self.memory.mask(state, f.sources, _ts_range(f), f.article_ids)
+            rows = self._mask(state, f)
             return self.memory.nearest_articles(state, vector, n, rows)
-        where = _where(replace(f, article_ids=())) if not f.is_empty() else None
+        return self._query_whole(self.articles, vector, n, total, f)
+
+    def _query_whole(self, collection, vector: np.ndarray, n: int, total: int, f: Filters) -> list[tuple[str, float]]:
+        """(id, cosine) from a collection of one vector per article (mean chunk vectors, headlines)."""
+        window = _window(f)
         try:
-            res = self.articles.query(
-                query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()], n_results=min(n, total),
-                where=where, ids=list(f.article_ids) or None, include=["distances"],
+            res = collection.query(
+                query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
+                n_results=min(n * _overfetch(window), total),
+                where=_where(replace(f, article_ids=())), ids=list(f.article_ids) or None,
+                include=["distances", "metadatas"],
             )
         except Exception:  # noqa: BLE001 - an optional signal: search goes on without it
             return []
-        return [(aid, 1.0 - float(d)) for aid, d in zip(res["ids"][0], res["distances"][0])]
+        return [(aid, 1.0 - float(d)) for aid, d, m in zip(res["ids"][0], res["distances"][0], res["metadatas"][0])
+                if _in_window(m, window)][:n]
 
 
     def query_headlines(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[str, float]]:
@@ -334,20 +348,12 @@ class ChromaStore:
         f = filters or Filters()
         state = self._in_memory()
         if state is not None:
-            rows = self.memory.mask(state, f.sources, _ts_range(f), f.article_ids)
+            rows = self._mask(state, f)
             return self.memory.nearest_headlines(state, vector, n, rows)
         total = self.headlines.count()
         if total == 0:
             return []
-        try:
-            res = self.headlines.query(
-                query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()], n_results=min(n, total),
-                where=_where(replace(f, article_ids=())) if not f.is_empty() else None,
-                ids=list(f.article_ids) or None, include=["distances"],
-            )
-        except Exception:  # noqa: BLE001 - an optional signal: search goes on without it
-            return []
-        return [(aid, 1.0 - float(d)) for aid, d in zip(res["ids"][0], res["distances"][0])]
+        return self._query_whole(self.headlines, vector, n, total, f)
 
     def similar_articles(self, vector: np.ndarray, n: int, min_similarity: float) -> list[tuple[Article, float]]:
         """Articles (with text) whose mean chunk vector is nearest to ``vector``, most similar first."""
@@ -397,9 +403,9 @@ class ChromaStore:
         if not query.phrases:  # phrases need FTS5's positions; free words are scored in memory
             state = self._in_memory()
             if state is not None:
-                keep = self.memory.mask(state, f.sources, _ts_range(f), f.article_ids)
+                keep = self._mask(state, f)
                 return self.keywords.matches(self.memory.bm25(state, query.words, n, keep))
-        return self.keywords.search(query, n, f.sources, _ts_range(f), f.article_ids)
+        return self.keywords.search(query, n, f.sources, _ts_range(f), f.article_ids, window=_window(f))
 
     def first_chunks(self, article_ids: Sequence[str]) -> dict[str, ChunkMatch]:
         """Each article's first chunk, by id (score 0): the passage shown for an article no chunk ranking found."""
@@ -414,7 +420,7 @@ class ChromaStore:
         if state is None or not query.words:
             return []
         f = filters or Filters()
-        keep = self.memory.mask(state, f.sources, _ts_range(f), f.article_ids)
+        keep = self._mask(state, f)
         return self.memory.article_bm25(state, query.words, n, keep)
 
     # ---- writing -------------------------------------------------------------------------------
@@ -676,6 +682,23 @@ def _article_from(article_id: str, meta: dict[str, Any], text: str) -> Article:
 
 def _ts_range(f: Filters) -> tuple[int | None, int | None]:
     return timestamp(f.date_from), timestamp(f.date_to, end_of_day=True)
+
+
+def _window(f: Filters) -> tuple[int | None, int | None]:
+    """The inferred window's bounds: dated articles outside it are left out, undated ones kept."""
+    return timestamp(f.window_from), timestamp(f.window_to, end_of_day=True)
+
+
+def _in_window(meta: dict[str, Any] | None, window: tuple[int | None, int | None]) -> bool:
+    """Chroma cannot match a missing key, so the inferred window is applied to its results here."""
+    ts = (meta or {}).get("published_ts")
+    low, high = window
+    return ts is None or (low is None or ts >= low) and (high is None or ts <= high)
+
+
+def _overfetch(window: tuple[int | None, int | None]) -> int:
+    """How many more results to ask Chroma for when the window is applied after it answers."""
+    return 1 if window == (None, None) else 4
 
 
 def _where(filters: Filters | None) -> dict[str, Any] | None:

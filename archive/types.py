@@ -76,15 +76,20 @@ class Filters:
     article_ids: tuple[str, ...] = ()
     story: str = ""
     entities: tuple[str, ...] = ()  # names every matching article must name ("Mark Rutte", "Berlin")
+    # A window inferred from the as-of date and the query's time words ("this week"): dated articles outside
+    # it are left out; unlike date_from/date_to, undated articles pass (they may well be from that week).
+    window_from: str = ""
+    window_to: str = ""
 
     def __post_init__(self) -> None:
-        for name in ("date_from", "date_to"):
+        for name in ("date_from", "date_to", "window_from", "window_to"):
             value = getattr(self, name)
             if value and not _is_iso_date(value):
                 raise QueryError(f"{name} expects an ISO date such as 2022-06-30, got {value!r}")
 
     def is_empty(self) -> bool:
-        return not (self.sources or self.date_from or self.date_to or self.article_ids or self.story or self.entities)
+        return not (self.sources or self.date_from or self.date_to or self.article_ids or self.story or self.entities
+                    or self.window_from or self.window_to)
 
 
 def _is_iso_date(value: str) -> bool:

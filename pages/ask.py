@@ -7,6 +7,7 @@ import logging
 import streamlit as st
 
 from archive.errors import ArchiveError
+from webui.asof import as_of_control
 from webui.links import LIBRARY, article_href, article_params
 from webui.resources import escape_markdown, get_archive
 
@@ -25,6 +26,7 @@ except ArchiveError as e:
 turns = st.session_state.setdefault(TURNS, [])
 
 st.sidebar.caption(f"Answer backend: **{escape_markdown(backend)}**")
+as_of = as_of_control()
 
 st.caption(
     f"Answers come only from the archive: every sentence cites a numbered passage, and a question the "
@@ -99,7 +101,7 @@ def stream_answer(question: str, history: list):
     final: dict = {}
 
     def tokens():
-        for kind, value in archive.ask_stream(question, history):
+        for kind, value in archive.ask_stream(question, history, as_of=as_of):
             if kind == "token":
                 yield value
             elif kind == "answer":
@@ -126,6 +128,10 @@ if question:
     with st.chat_message("user"):
         st.markdown(escape_markdown(question))
     with st.chat_message("assistant"):
+        timed = archive.interpret(question, None, as_of)
+        if timed.window is not None:
+            st.caption(f"Searching {timed.window.label()} (“{escape_markdown(timed.window.phrase)}”, as of "
+                       f"{timed.as_of.isoformat()}).")
         try:
             answer = stream_answer(question, list(turns))
         except ArchiveError as e:

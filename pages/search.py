@@ -8,6 +8,7 @@ import streamlit as st
 from archive.errors import ArchiveError
 from archive.highlight import marked_html
 from archive.types import Filters
+from webui.asof import ALL_DATES, AS_OF, as_of_control, time_words_on, window_notice
 from webui.links import LIBRARY, article_href, article_params
 from webui.resources import escape_markdown, get_archive, get_stats
 
@@ -46,13 +47,16 @@ with st.sidebar:
     )
     entities = [e.strip() for e in entity_text.split(",") if e.strip()]
     k = st.slider("Results", 1, 50, int(params.get("k", 10)) if params.get("k", "10").isdigit() else 10)
+as_of = as_of_control()
+time_words = time_words_on()
 
 query = st.text_input(
     "Query", value=params.get("q", ""), placeholder='e.g. How many soldiers does Russia lose each month?  or  "NATO remains here"'
 )
 story = params.get("story", "")
 state = {"q": query, "k": str(k), "source": sources, "since": since.isoformat() if since else "",
-         "until": until.isoformat() if until else "", "story": story, "entity": entities}
+         "until": until.isoformat() if until else "", "story": story, "entity": entities, AS_OF: as_of,
+         ALL_DATES: "" if time_words else "1"}
 params.from_dict({key: value for key, value in state.items() if value})
 
 if story:
@@ -64,10 +68,12 @@ if story:
 if query.strip():
     try:
         filters = Filters(tuple(sources), state["since"], state["until"], story=story, entities=tuple(entities))
-        matches = archive.search(query, k=max(k, FACET_DEPTH), filters=filters)
+        timed = archive.interpret(query, filters, as_of, time_words)
+        matches = archive.search(query, k=max(k, FACET_DEPTH), filters=filters, as_of=as_of, time_words=time_words)
     except ArchiveError as e:
         st.error(f"Search failed: {e}")
         st.stop()
+    window_notice(timed, time_words)
     hits, facets = matches[:k], archive.facets_of(matches)
     named = facets.entities
     if facets.articles:

@@ -325,3 +325,22 @@ def test_the_add_page_says_when_stored_articles_were_embedded_again(fresh, monke
     next(b for b in at.button if b.label == "Add to archive").click().run()
     assert not at.exception
     assert any(c.value.startswith("1 stored article(s) embedded again") for c in at.caption)
+
+
+def test_time_words_show_their_window_which_one_click_removes(app):
+    app.query_params["as_of"] = "2025-12-24"
+    app.run()
+    query = next(t for t in app.text_input if t.key != "names")
+    query.set_value("What did Putin say about Rutte this week?").run()
+    assert not app.exception
+    notice = next(i.value for i in app.info if i.value.startswith("Searching"))
+    assert notice == "Searching 2025-12-17 to 2025-12-24 (“this week”, as of 2025-12-24)."
+    assert app.query_params["as_of"] == "2025-12-24"
+    assert _page_links(app), "undated articles are searched within the window"
+    next(b for b in app.button if b.label == "Search all dates").click().run()
+    assert not any(i.value.startswith("Searching") for i in app.info)
+    assert app.query_params["all_dates"] == "1"
+    assert any(c.value == "Time words are searched as plain words." for c in app.caption)
+    next(b for b in app.button if b.label == "Read them as dates").click().run()
+    assert "all_dates" not in app.query_params
+    assert any(i.value.startswith("Searching 2025-12-17") for i in app.info)
