@@ -287,18 +287,11 @@ class ChromaStore:
             f = filters or Filters()
             keep = self._mask(state, f)
             return self.keywords.matches(self.memory.nearest(state, vector, n, keep))
-        window = _window(filters or Filters())
+        f = filters or Filters()
         try:
-            res = self.chunks.query(
-                query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
-                n_results=min(n * _overfetch(window), total),
-                where=_where(filters),
-                include=["metadatas", "distances"],
-            )
+            kept = _nearest(self.chunks, vector, n, total, _where(f), None, _window(f))
         except Exception as e:
             raise StoreError(f"vector query failed: {e}") from e
-        kept = [(c, m, d) for c, m, d in zip(res["ids"][0], res["metadatas"][0], res["distances"][0])
-                if _in_window(m, window)][:n]
         ids, metas, distances = [c for c, _, _ in kept], [m for _, m, _ in kept], [d for _, _, d in kept]
         texts = self.keywords.texts(ids)
         missing = {m["article_id"] for cid, m in zip(ids, metas) if cid not in texts}
@@ -329,18 +322,12 @@ class ChromaStore:
 
     def _query_whole(self, collection, vector: np.ndarray, n: int, total: int, f: Filters) -> list[tuple[str, float]]:
         """(id, cosine) from a collection of one vector per article (mean chunk vectors, headlines)."""
-        window = _window(f)
         try:
-            res = collection.query(
-                query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
-                n_results=min(n * _overfetch(window), total),
-                where=_where(replace(f, article_ids=())), ids=list(f.article_ids) or None,
-                include=["distances", "metadatas"],
-            )
+            found = _nearest(collection, vector, n, total, _where(replace(f, article_ids=())),
+                             list(f.article_ids) or None, _window(f))
         except Exception:  # noqa: BLE001 - an optional signal: search goes on without it
             return []
-        return [(aid, 1.0 - float(d)) for aid, d, m in zip(res["ids"][0], res["distances"][0], res["metadatas"][0])
-                if _in_window(m, window)][:n]
+        return [(aid, 1.0 - float(d)) for aid, _, d in found]
 
 
     def query_headlines(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[str, float]]:
@@ -689,16 +676,25 @@ def _window(f: Filters) -> tuple[int | None, int | None]:
     return timestamp(f.window_from), timestamp(f.window_to, end_of_day=True)
 
 
-def _in_window(meta: dict[str, Any] | None, window: tuple[int | None, int | None]) -> bool:
-    """Chroma cannot match a missing key, so the inferred window is applied to its results here."""
-    ts = (meta or {}).get("published_ts")
+def _nearest(collection, vector: np.ndarray, n: int, total: int, where, ids, window) -> list[tuple[str, dict, float]]:
+    """(id, metadata, distance) of the ``n`` nearest rows passing ``where``, ``ids`` and the inferred window.
+
+    Chroma cannot match a missing key, so a window takes two queries: the dated rows inside it (Chroma
+    filters them, exactly), and the nearest rows at all, of which the undated ones are kept."""
+    def nearest(clause, count: int) -> list[tuple[str, dict, float]]:
+        res = collection.query(query_embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
+                               n_results=min(count, total), where=clause, ids=ids, include=["metadatas", "distances"])
+        return list(zip(res["ids"][0], [m or {} for m in res["metadatas"][0]], res["distances"][0]))
+
     low, high = window
-    return ts is None or (low is None or ts >= low) and (high is None or ts <= high)
-
-
-def _overfetch(window: tuple[int | None, int | None]) -> int:
-    """How many more results to ask Chroma for when the window is applied after it answers."""
-    return 1 if window == (None, None) else 4
+    if low is None and high is None:
+        return nearest(where, n)
+    bounds = ([{"published_ts": {"$gte": low}}] if low is not None else []) + (
+        [{"published_ts": {"$lte": high}}] if high is not None else [])
+    clauses = ([where] if where else []) + bounds
+    dated = nearest(clauses[0] if len(clauses) == 1 else {"$and": clauses}, n)
+    undated = [row for row in nearest(where, n) if "published_ts" not in row[1]]
+    return sorted(dated + undated, key=lambda row: row[2])[:n]
 
 
 def _where(filters: Filters | None) -> dict[str, Any] | None:

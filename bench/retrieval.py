@@ -5,8 +5,13 @@
 
 The 7,504 pool articles are ingested once into archives kept under bench/.cache (or
 $ARCHIVE_BENCH_CACHE) and reused; ours is resumable (ingest is incremental), so an interrupted build
-continues where it stopped. The 99 dev questions run in three settings: the question alone; the
-question followed by its choices; the question alone restricted to the 14 days before question_date.
+continues where it stopped. The 99 dev questions run in four settings: the question alone; the
+question followed by its choices; the question alone restricted to the 14 days before question_date;
+and the question alone searched as of its question_date (ours resolves its time words, "this week",
+against that day and leaves out later articles; the baselines, which read no time words, only leave
+out later articles).
+
+    python bench/retrieval.py --no-latency      # skip the latency table (it builds a 900-article archive)
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import REALTIMEQA, ROOT, machine, pool_records, write_section  # noqa: E402
 
 CACHE = Path(os.environ.get("ARCHIVE_BENCH_CACHE", ROOT / "bench" / ".cache"))
-SETTINGS_RUN = (("question", False, 0), ("question + choices", True, 0), ("question, 14-day window", False, 14))
+SETTINGS_RUN = (("question", False, 0, False), ("question + choices", True, 0, False),
+                ("question, 14-day window", False, 14, False), ("question, as of question date", False, 0, True))
 
 Search = Callable[[str, int, "object | None"], list[str]]
 
@@ -59,7 +65,7 @@ def our_archive(limit: int | None = None, reranker: str = "none", embedder=None)
 
 
 def ours(archive) -> Search:
-    return lambda q, k, f: archive.ranked_ids(q, k, f)
+    return lambda q, k, f, as_of=None: archive.ranked_ids(q, k, f, as_of=as_of)
 
 
 def bm25_alone() -> Search:
@@ -73,13 +79,16 @@ def bm25_alone() -> Search:
     retriever.index(bm25s.tokenize([f"{r.get('title') or ''}\n{r.get('text') or ''}" for r in records],
                                    stopwords="en", show_progress=False), show_progress=False)
 
-    def search(query: str, k: int, filters) -> list[str]:
+    def search(query: str, k: int, filters, as_of: str | None = None) -> list[str]:
         tokens = bm25s.tokenize([query], stopwords="en", show_progress=False)
-        docs, _ = retriever.retrieve(tokens, k=len(ids) if filters else k, show_progress=False)
+        docs, _ = retriever.retrieve(tokens, k=len(ids) if filters or as_of else k, show_progress=False)
         ranked = [int(i) for i in docs[0]]
         if filters:
             lo, hi = date.fromisoformat(filters.date_from), date.fromisoformat(filters.date_to)
             ranked = [i for i in ranked if dates[i] and lo <= dates[i] <= hi]
+        if as_of:
+            known = date.fromisoformat(as_of)
+            ranked = [i for i in ranked if not dates[i] or dates[i] <= known]
         return [ids[i] for i in ranked[:k]]
 
     return search
@@ -121,11 +130,13 @@ def langchain_store(build: bool):
 
 
 def langchain(store) -> Search:
-    def search(query: str, k: int, filters) -> list[str]:
+    def search(query: str, k: int, filters, as_of: str | None = None) -> list[str]:
         where = None
         if filters:
             where = {"$and": [{"ts": {"$gte": _ts(date.fromisoformat(filters.date_from))}},
                               {"ts": {"$lte": _ts(date.fromisoformat(filters.date_to)) + 86399}}]}
+        elif as_of:  # undated chunks carry ts -1, so they stay in
+            where = {"ts": {"$lte": _ts(date.fromisoformat(as_of)) + 86399}}
         ids: list[str] = []
         for doc in store.similarity_search(query, k=k * 5, filter=where):
             if doc.metadata["doc_id"] not in ids:
@@ -152,10 +163,10 @@ def run(systems: dict[str, Search], questions) -> dict[str, dict[str, dict]]:
     results: dict[str, dict[str, dict]] = {}
     for name, search in systems.items():
         search("warm up", 1, None)
-        for label, with_choices, window in SETTINGS_RUN:
+        for label, with_choices, window, as_of in SETTINGS_RUN:
             if "rerank" in name and label == "question + choices":
                 continue  # a long query with four answers in it is not what the reranker's sentences are for
-            metrics = evaluate(search, questions, with_choices, window)
+            metrics = evaluate(search, questions, with_choices, window, as_of)
             results.setdefault(label, {})[name] = metrics
             print(f"{label:28s} {name:22s} " + "  ".join(f"{m} {v}" for m, v in metrics.items()), flush=True)
     return results
@@ -190,6 +201,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--build-langchain", action="store_true", help="build LangChain's archive if missing")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--no-latency", action="store_true", help="skip the latency table")
     args = parser.parse_args()
     from archive.evaluate import load_questions
 
@@ -205,12 +217,13 @@ def main() -> None:
     if lc is not None:
         systems["LangChain default"] = langchain(lc)
     results = run(systems, questions)
-    latency = latency_table(archive, questions)
+    latency = "(not measured in this run: --no-latency)" if args.no_latency else latency_table(archive, questions)
     stats = archive.stats()
     text = "\n".join([
         "## Retrieval on RealTime QA dev (issue 3)",
         "",
-        f"Command: `python bench/retrieval.py{' --build-langchain' if args.build_langchain else ''}` "
+        f"Command: `python bench/retrieval.py{' --build-langchain' if args.build_langchain else ''}"
+        f"{' --no-latency' if args.no_latency else ''}` "
         f"({len(questions)} dev questions; pool of {stats.articles} articles, {stats.chunks} chunks in our index; "
         f"{machine()}). "
         "Recall@k: share of questions with a gold article in the first k results.",
