@@ -21,6 +21,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop(proc: subprocess.Popen, timeout: float = 20) -> None:
+    """Ask a server to stop; kill it if it has not within ``timeout`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 @contextlib.contextmanager
 def chroma_run(data: Path, timeout: float = 60) -> Iterator[str]:
     """A real `chroma run` over ``data`` on 127.0.0.1; yields its URL once its heartbeat answers."""
@@ -47,9 +56,5 @@ def chroma_run(data: Path, timeout: float = 60) -> Iterator[str]:
                 time.sleep(0.2)  # polling a server's readiness: the wait ends on its answer, not on time
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.close()

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, SAMPLE
+from tests.servers import free_port, stop
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -53,12 +53,6 @@ def _ensure_chromium() -> None:
         pytest.skip(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium (needs root and apt-get)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _wait_healthy(url: str, server: subprocess.Popen, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -87,7 +81,7 @@ def server(tmp_path_factory):
     env.pop("ARCHIVE_READ_ONLY", None)
     subprocess.run([sys.executable, "-m", "ingest", str(SAMPLE), str(root / "xss")], env=env, cwd=ROOT,
                    check=True, capture_output=True, timeout=300)
-    port = _free_port()
+    port = free_port()
     log = open(root / "streamlit.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1", "--server.port",
@@ -99,11 +93,7 @@ def server(tmp_path_factory):
         _wait_healthy(url, proc)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.close()
 
 
