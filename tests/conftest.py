@@ -57,6 +57,27 @@ def real_embedder():
 
 
 @pytest.fixture
+def cli(capsys, monkeypatch, real_embedder):
+    """``python -m archive`` (or, with ``ingest`` first, ``python -m ingest``) run in this process with the
+    model already loaded: (exit status, stdout). For tests of what a command prints; each CLI also has
+    tests in a real subprocess, which pay for loading the model every time."""
+    import archive.__main__
+    import ingest.__main__
+
+    monkeypatch.setattr("archive.core.make_embedder", lambda settings: real_embedder)
+
+    def run(*args: str) -> tuple[int, str]:
+        capsys.readouterr()
+        if args and args[0] == "ingest":
+            code = ingest.__main__.main(list(args[1:]))
+        else:
+            code = archive.__main__.main(list(args))
+        return code, capsys.readouterr().out
+
+    return run
+
+
+@pytest.fixture
 def sample_copy(tmp_path: Path) -> Path:
     """A private copy of the sample articles that a test may change."""
     target = tmp_path / "sample"

@@ -354,7 +354,7 @@ def _run(*args: str, archive: Archive) -> subprocess.CompletedProcess:
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
-def test_ask_and_lookup_cli_json(sample_archive):
+def test_ask_and_lookup_cli_json(sample_archive, cli):
     done = _run("ask", SOLDIERS, "--json", archive=sample_archive)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
@@ -364,24 +364,26 @@ def test_ask_and_lookup_cli_json(sample_archive):
     assert first["article_id"] == sample_id(sample_archive, "004")
     article = sample_archive.article(first["article_id"])
     assert_cites_exactly(article.text, first["start"], first["end"], first["quote"], SOLDIERS_FULL_SENTENCE)
-    done = _run("lookup", "NATO remains here", "--json", archive=sample_archive)
-    match = json.loads(done.stdout)["matches"][0]
+    code, out = cli("lookup", "NATO remains here", "--json", "--archive-dir", str(sample_archive.settings.dir))
+    assert code == 0
+    match = json.loads(out)["matches"][0]
     assert match["exact"] and match["speaker"].endswith("Rutte")
 
 
-def test_eval_answers_on_tiny_files(sample_archive, tmp_path):
+def test_eval_answers_on_tiny_files(sample_archive, tmp_path, cli):
     a004 = sample_id(sample_archive, "004")
     answerable = tmp_path / "answerable.jsonl"
     answerable.write_text(json.dumps({"question": SOLDIERS, "gold_doc_ids": [a004], "answer_text": "20,000"}) + "\n")
-    done = _run("eval", "--answers", str(answerable), "--json", archive=sample_archive)
-    assert done.returncode == 0, done.stderr
-    metrics = json.loads(done.stdout)
+    where = ("--archive-dir", str(sample_archive.settings.dir))
+    code, out = cli("eval", "--answers", str(answerable), "--json", *where)
+    assert code == 0
+    metrics = json.loads(out)
     assert metrics["n"] == 1 and metrics["answer_cited"] == 1.0 and metrics["misquotes"] == 0
     unanswerable = tmp_path / "unanswerable.jsonl"
     unanswerable.write_text(
         json.dumps({"question": "What is the population of Brussels?", "gold_doc_ids": [], "answer_text": "1.2 million"})
         + "\n" + json.dumps({"question": SOLDIERS, "gold_doc_ids": [], "answer_text": "20,000"}) + "\n"
     )
-    done = _run("eval", "--answers", "--unanswerable", str(unanswerable), "--json", archive=sample_archive)
-    metrics = json.loads(done.stdout)
+    code, out = cli("eval", "--answers", "--unanswerable", str(unanswerable), "--json", *where)
+    metrics = json.loads(out)
     assert metrics["n"] == 1 and metrics["refusal_rate"] == 1.0  # the soldiers question is answerable: left out

@@ -72,8 +72,10 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
-def test_cli_ingest_search_stats_json(tmp_path, sample_copy):
+def test_cli_ingest_search_stats_json(tmp_path, sample_copy, cli, monkeypatch):
+    """The first ingest and search run as real subprocesses; the rest in this process (the same CLI code)."""
     env = {**os.environ, "ARCHIVE_DIR": str(tmp_path / "cli-archive")}
+    monkeypatch.setenv("ARCHIVE_DIR", env["ARCHIVE_DIR"])
     (sample_copy / "empty.txt").write_text("", encoding="utf-8")
     first = _run(["-m", "ingest", str(sample_copy), "--json"], env)
     assert first.returncode == 1, "a failed input makes the exit status non-zero"
@@ -81,22 +83,22 @@ def test_cli_ingest_search_stats_json(tmp_path, sample_copy):
     assert report["added"] == 5 and report["chunks_embedded"] > 5
     assert [Path(f["path"]).name for f in report["failed"]] == ["empty.txt"]
     (sample_copy / "empty.txt").unlink()
-    second = _run(["-m", "ingest", str(sample_copy), "--json"], env)
-    assert second.returncode == 0 and json.loads(second.stdout)["chunks_embedded"] == 0
+    code, out = cli("ingest", str(sample_copy), "--json")
+    assert code == 0 and json.loads(out)["chunks_embedded"] == 0, "nothing embedded again"
     found = _run(["-m", "archive", "search", "How many soldiers does Russia lose each month?", "-k", "3", "--json"], env)
     assert found.returncode == 0, found.stderr
     hits = json.loads(found.stdout)["hits"]
     assert Path(hits[0]["origin"]).name.startswith("004")
     assert set(hits[0]) >= {"article_id", "title", "source", "published_at", "origin", "score", "passage", "start", "end"}
     assert "20,000" in hits[0]["passage"]
-    text = _run(["-m", "archive", "search", "Berlin speech", "-k", "1"], env)
-    assert text.returncode == 0, text.stderr
-    lines = text.stdout.splitlines()
+    code, out = cli("search", "Berlin speech", "-k", "1")
+    assert code == 0
+    lines = out.splitlines()
     first = next(i for i, line in enumerate(lines) if line.startswith("1. "))
     assert lines[first].startswith("1. NATO Secretary General Mark Rutte warned during a speech in Berlin")
     assert re.fullmatch(r"   \S*002_f1eefb7e175393c8\.txt  chars \d+-\d+", lines[first + 2]), lines[first : first + 3]
-    stats = _run(["-m", "archive", "stats", "--json"], env)
-    assert json.loads(stats.stdout)["articles"] == 5
+    code, out = cli("stats", "--json")
+    assert code == 0 and json.loads(out)["articles"] == 5
 
 
 def test_cli_reports_errors_in_one_line(tmp_path):
