@@ -91,8 +91,9 @@ def time_words_from(args: argparse.Namespace) -> bool | None:
 
 
 def window_dict(timed) -> dict | None:
-    w = timed.window
-    return None if w is None else {"start": w.start, "end": w.end, "phrase": w.phrase}
+    """The window the query's time words select, or one they named but no article is dated in (unused)."""
+    w = timed.window or timed.unused
+    return None if w is None else {"start": w.start, "end": w.end, "phrase": w.phrase, "applied": timed.window is not None}
 
 
 def filters_from(args: argparse.Namespace):
@@ -132,6 +133,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     if timed.window is not None:
         print(f"searching {timed.window.label()} (\"{timed.window.phrase}\", as of {timed.as_of.isoformat()}); "
               "--no-time-words searches all dates\n")
+    elif timed.unused is not None:
+        print(f"no article is dated {timed.unused.label()} (\"{timed.unused.phrase}\", as of "
+              f"{timed.as_of.isoformat()}): searching all dates\n")
     if not hits:
         print("no matching articles")
     for rank, hit in enumerate(hits, 1):

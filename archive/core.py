@@ -83,12 +83,22 @@ class Archive:
     ) -> "TimedQuery":
         """The query as search runs it: time words ("this week", "on Monday", "in June") resolved against
         the as-of date (today when not given) into a window of publication dates, and left out of its words.
-        A given as-of date also leaves out articles published after it; undated articles stay."""
+        A given as-of date also leaves out articles published after it; undated articles stay. A window in
+        which no stored article is dated is not applied (``unused`` names it)."""
+        from dataclasses import replace
+
         from archive.keyword import plain_query
         from archive.timewords import parse_as_of, timed_query
 
         use_words = self.settings.time_words if time_words is None else time_words
-        return timed_query(plain_query(query), filters, parse_as_of(as_of), as_of not in (None, ""), use_words)
+        plain, when, explicit = plain_query(query), parse_as_of(as_of), as_of not in (None, "")
+        timed = timed_query(plain, filters, when, explicit, use_words)
+        w = timed.window
+        if w is not None and not self.store.any_dated_between(w.start, w.end):
+            # No article is dated then (an archive of older news asked about "this week"): search all
+            # dates with the words as written, and say so, rather than find nothing but undated articles.
+            timed = replace(timed_query(plain, filters, when, explicit, False), unused=w)
+        return timed
 
     def search(
         self,

@@ -150,9 +150,10 @@ class Settings(BaseSettings):
         "embedded on its own), which rescores the articles the chunk rankings found; 0 turns it off.",
     )
     recency_weight: float = Field(
-        default=0.0, ge=0,
+        default=1.0, ge=0,
         description="What an article published on the as-of date gains in the fusion (halving every "
-        "`recency_half_life_days` before it; undated articles gain nothing); 0 turns recency off.",
+        "`recency_half_life_days` before it; undated articles gain nothing); 0 turns recency off. Chosen on "
+        "folds of the benchmark's questions (bench/recency.py), at most the weight of one ranking signal.",
     )
     recency_half_life_days: float = Field(
         default=7.0, gt=0, description="Days over which the recency gain halves.",

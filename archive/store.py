@@ -27,7 +27,7 @@ from archive.embedding import mean_vector
 from archive.errors import StoreError
 from archive.furniture import paragraph_keys
 from archive.keyword import KeywordIndex, ParsedQuery
-from archive.memindex import MemoryIndex
+from archive.memindex import MISSING_TS, MemoryIndex
 from archive.settings import Settings
 from archive.types import Article, Chunk, ChunkMatch, Filters
 
@@ -329,6 +329,25 @@ class ChromaStore:
             return []
         return [(aid, 1.0 - float(d)) for aid, _, d in found]
 
+
+    def any_dated_between(self, date_from: str, date_to: str) -> bool:
+        """Whether any stored article is dated within the two ISO dates (inclusive; "" is open)."""
+        low, high = timestamp(date_from), timestamp(date_to, end_of_day=True)
+        state = self._in_memory()
+        if state is not None:
+            inside = (state.ts != MISSING_TS) & state.alive
+            if low is not None:
+                inside &= state.ts >= low
+            if high is not None:
+                inside &= state.ts <= high
+            return bool(inside.any())
+        bounds = ([{"published_ts": {"$gte": low}}] if low is not None else []) + (
+            [{"published_ts": {"$lte": high}}] if high is not None else [])
+        where = bounds[0] if len(bounds) == 1 else {"$and": bounds} if bounds else {"published_ts": {"$gte": -(2**62)}}
+        try:
+            return bool(self.articles.get(where=where, limit=1, include=[])["ids"])
+        except Exception as e:
+            raise StoreError(f"could not read publication dates: {e}") from e
 
     def query_headlines(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """(id, cosine) of the ``n`` articles whose headline vector is nearest to ``vector``, passing ``filters``."""

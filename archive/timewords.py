@@ -183,6 +183,8 @@ _RULES = [
 ]
 _COMPILED = [(re.compile(pattern, re.IGNORECASE), rule) for pattern, rule in _RULES]
 _QUOTED = re.compile(r'"[^"]*"|“[^”]*”')
+# "up 5% from a year ago", "higher than last month": a baseline of comparison, not when the news appeared.
+_COMPARISON = re.compile(r"\b(?:compared\s+(?:to|with)|than|from|over|versus|vs\.?|against)\s+$", re.IGNORECASE)
 
 
 def resolve(query: str, as_of: date) -> tuple[str, Window | None]:
@@ -195,6 +197,8 @@ def resolve(query: str, as_of: date) -> tuple[str, Window | None]:
         for match in pattern.finditer(query):
             if any(s < match.end() and match.start() < e for s, e in quoted):
                 continue  # a quoted phrase is matched as written: '"this week in history"'
+            if _COMPARISON.search(query[: match.start()]):
+                continue
             dates = rule(match, as_of)
             bounds = _clip(*dates, as_of) if dates else None
             if bounds is None:
@@ -228,6 +232,7 @@ class TimedQuery:
     filters: "Filters | None"
     window: Window | None
     as_of: date
+    unused: Window | None = None  # a window the time words named that no stored article is dated in
 
 
 def timed_query(query: str, filters: "Filters | None", as_of: date, explicit: bool, time_words: bool) -> TimedQuery:

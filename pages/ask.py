@@ -132,6 +132,9 @@ if question:
         if timed.window is not None:
             st.caption(f"Searching {timed.window.label()} (“{escape_markdown(timed.window.phrase)}”, as of "
                        f"{timed.as_of.isoformat()}).")
+        elif timed.unused is not None:
+            st.caption(f"No article is dated {timed.unused.label()} (“{escape_markdown(timed.unused.phrase)}”): "
+                       "searching all dates.")
         try:
             answer = stream_answer(question, list(turns))
         except ArchiveError as e:

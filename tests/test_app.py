@@ -327,20 +327,51 @@ def test_the_add_page_says_when_stored_articles_were_embedded_again(fresh, monke
     assert any(c.value.startswith("1 stored article(s) embedded again") for c in at.caption)
 
 
-def test_time_words_show_their_window_which_one_click_removes(app):
+DATED = [{"id": "ferry-cuts", "title": "Ferry operators cut winter timetables", "source": "Harbour Gazette",
+          "published_at": "2025-12-22", "text": "Ferry operators cut their winter timetables on Monday, citing fuel "
+          "costs and fewer passengers on the island routes."}]
+
+
+def test_time_words_show_their_window_which_one_click_removes(fresh, tmp_path):
+    import json
+
+    from webui.resources import get_archive
+
+    at = fresh()
+    at.query_params["as_of"] = "2025-12-24"
+    at.run()
+    (tmp_path / "dated.jsonl").write_text(json.dumps(DATED[0]), encoding="utf-8")
+    assert get_archive().ingest([str(tmp_path / "dated.jsonl")]).added == 1
+    next(t for t in at.text_input if t.key != "names").set_value("Why were ferry timetables cut this week?").run()
+    assert not at.exception
+    notice = next(i.value for i in at.info if i.value.startswith("Searching"))
+    assert notice == "Searching 2025-12-17 to 2025-12-24 (“this week”, as of 2025-12-24)."
+    assert at.query_params["as_of"] == "2025-12-24"
+    assert _query(_page_links(at)[0])["article"] == "ferry-cuts"
+    next(b for b in at.button if b.label == "Search all dates").click().run()
+    assert not any(i.value.startswith("Searching") for i in at.info)
+    assert at.query_params["all_dates"] == "1"
+    assert any(c.value == "Time words are searched as plain words." for c in at.caption)
+    next(b for b in at.button if b.label == "Read them as dates").click().run()
+    assert "all_dates" not in at.query_params
+    assert any(i.value.startswith("Searching 2025-12-17") for i in at.info)
+
+
+def test_a_window_no_article_is_dated_in_is_not_applied_and_the_page_says_so(app):
     app.query_params["as_of"] = "2025-12-24"
     app.run()
-    query = next(t for t in app.text_input if t.key != "names")
-    query.set_value("What did Putin say about Rutte this week?").run()
+    next(t for t in app.text_input if t.key != "names").set_value("What did Putin say about Rutte this week?").run()
     assert not app.exception
-    notice = next(i.value for i in app.info if i.value.startswith("Searching"))
-    assert notice == "Searching 2025-12-17 to 2025-12-24 (“this week”, as of 2025-12-24)."
-    assert app.query_params["as_of"] == "2025-12-24"
-    assert _page_links(app), "undated articles are searched within the window"
-    next(b for b in app.button if b.label == "Search all dates").click().run()
-    assert not any(i.value.startswith("Searching") for i in app.info)
-    assert app.query_params["all_dates"] == "1"
-    assert any(c.value == "Time words are searched as plain words." for c in app.caption)
-    next(b for b in app.button if b.label == "Read them as dates").click().run()
-    assert "all_dates" not in app.query_params
-    assert any(i.value.startswith("Searching 2025-12-17") for i in app.info)
+    assert any(i.value == "No article is dated 2025-12-17 to 2025-12-24 (“this week”, as of 2025-12-24): "
+               "searching all dates." for i in app.info)
+    assert _page_links(app), "the undated sample articles are searched"
+
+
+def test_the_ask_page_resolves_time_words_against_the_as_of_date_in_the_url(app):
+    app.query_params["as_of"] = "2025-12-24"
+    app.run()
+    _ask(app, "How many soldiers does Russia lose each month according to Rutte this week?")
+    assert any(c.value == "No article is dated 2025-12-17 to 2025-12-24 (“this week”): searching all dates."
+               for c in app.caption)
+    answer = next(m.value for m in app.markdown if "20,000 soldier losses monthly" in m.value)
+    assert "(library?article=004_" in answer

@@ -60,6 +60,9 @@ GOLDEN = [
     ("What will NATO do in 2029?", FRI, None, None),  # the future: not when anything was published
     ('"this week in history"', FRI, None, None),  # a quoted phrase is matched as written
     ("recently", FRI, None, None),
+    ("Which city saw the biggest rise in rents compared to a year ago?", FRI, None, None),  # a baseline
+    ("Prices are higher than last month", FRI, None, None),
+    ("up 5% from last year", FRI, None, None),
 ]
 
 
@@ -159,19 +162,30 @@ def test_interpret_reports_the_window_and_the_words_left(recalls):
 
 
 @pytest.mark.slow
-def test_cli_json_carries_the_as_of_date_and_the_window(sample_archive, capsys):
-    from archive.__main__ import main
-
+def test_cli_json_carries_the_as_of_date_and_the_window(sample_archive, cli):
     where = ["--archive-dir", str(sample_archive.settings.dir)]
-    assert main(["search", "What did Putin say about Rutte this week?", "--as-of", "2025-12-24", "--json", *where]) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert data["as_of"] == "2025-12-24" and data["query_words"] == "What did Putin say about Rutte?"
-    assert data["window"] == {"start": "2025-12-17", "end": "2025-12-24", "phrase": "this week"}
-    assert data["hits"], "the undated sample articles are searched within the window"
-    assert main(["search", "Putin Rutte this week", "--as-of", "2025-12-24", "--no-time-words", "--json", *where]) == 0
-    data = json.loads(capsys.readouterr().out)
+    code, out = cli("search", "What did Putin say about Rutte this week?", "--as-of", "2025-12-24", "--json", *where)
+    data = json.loads(out)
+    assert code == 0 and data["as_of"] == "2025-12-24"
+    # the sample is undated: no article is dated that week, so the window is named but not applied
+    assert data["window"] == {"start": "2025-12-17", "end": "2025-12-24", "phrase": "this week", "applied": False}
+    assert data["query_words"] == "What did Putin say about Rutte this week?" and data["hits"]
+    code, out = cli("search", "Putin Rutte this week", "--as-of", "2025-12-24", "--no-time-words", "--json", *where)
+    data = json.loads(out)
     assert data["window"] is None and data["query_words"] == "Putin Rutte this week"
-    assert main(["ask", "How many soldiers does Russia lose each month according to Rutte?", "--as-of",
-                 "2025-12-24", "--json", *where]) == 0
-    data = json.loads(capsys.readouterr().out)
+    code, out = cli("ask", "How many soldiers does Russia lose each month according to Rutte?", "--as-of",
+                    "2025-12-24", "--json", *where)
+    data = json.loads(out)
     assert data["as_of"] == "2025-12-24" and data["window"] is None and not data["refused"]
+
+
+def test_a_window_in_which_an_article_is_dated_is_applied_in_json(recalls, tmp_path):
+    """The JSON fields for an applied window, through the same helper the CLI prints."""
+    from archive.__main__ import window_dict
+
+    timed = recalls.interpret("Ford recall this week", as_of="2022-06-17")
+    assert window_dict(timed) == {"start": "2022-06-10", "end": "2022-06-17", "phrase": "this week", "applied": True}
+    unused = recalls.interpret("Ford recall this week", as_of="2024-06-17")
+    assert unused.window is None and unused.unused == Window("2024-06-10", "2024-06-17", "this week")
+    assert unused.text == "Ford recall this week"
+    assert window_dict(unused)["applied"] is False

@@ -46,6 +46,10 @@ def window_notice(timed, time_words: bool) -> None:
         if right.button("Search all dates", key="all_dates_button"):
             params[ALL_DATES] = "1"
             st.rerun()
+    elif timed.unused is not None:
+        w = timed.unused
+        st.info(f"No article is dated {w.label()} (“{escape_markdown(w.phrase)}”, as of {timed.as_of.isoformat()}): "
+                "searching all dates.", icon=":material/event_busy:")
     elif not time_words:
         left, right = st.columns([4, 1])
         left.caption("Time words are searched as plain words.")
