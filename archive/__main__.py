@@ -60,7 +60,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ev.add_argument("--window-days", type=int, default=0, help="only articles published N days before question_date")
     ev.add_argument("--as-of-question-date", action="store_true",
                     help="search each question as of its question_date (time words resolve against it; later articles "
-                    "are left out)")
+                    "are left out); without it, time words are read as plain words")
     ev.add_argument("--answers", action="store_true", help="score grounded answers instead of the ranking")
     ev.add_argument("--unanswerable", action="store_true",
                     help="with --answers: every question should be refused (those answered by the archive are left out)")
@@ -245,6 +245,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         texts = [a.text for a in archive.store.get_articles([x.id for x in archive.articles()]).values()] \
             if args.unanswerable else []
+        if not args.as_of_question_date:  # as for the ranking: time words only as of the question's date
+            archive = Archive(archive.settings.model_copy(update={"time_words": False}), embedder=archive.embedder)
         metrics = evaluate_answers(
             lambda q, f, as_of=None: archive.ask(q, filters=f, as_of=as_of),
             lambda doc_id: getattr(archive.article(doc_id), "text", ""),
@@ -256,8 +258,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         else:
             print("  ".join(f"{name} {value}" for name, value in metrics.items()))
         return 0
-    metrics = evaluate(lambda q, k, f, as_of=None: archive.ranked_ids(q, k, f, as_of=as_of), questions,
-                       args.with_choices, args.window_days, args.as_of_question_date)
+    # A question's "this week" is the week it was asked: time words are read only as of its question_date.
+    metrics = evaluate(lambda q, k, f, as_of=None: archive.ranked_ids(q, k, f, as_of=as_of, time_words=bool(as_of)),
+                       questions, args.with_choices, args.window_days, args.as_of_question_date)
     if args.json:
         print_json(metrics)
     else:

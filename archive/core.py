@@ -182,11 +182,12 @@ class Archive:
         return replace(facet_counts(hits), entities=self.store.entity_counts(ids))
 
     def ranked_ids(
-        self, query: str, k: int = 10, filters: Filters | None = None, as_of: "str | date | None" = None
+        self, query: str, k: int = 10, filters: Filters | None = None, as_of: "str | date | None" = None,
+        time_words: bool | None = None,
     ) -> list[str]:
         """Article ids in rank order, each hit followed by the other reports of its story."""
         ids: list[str] = []
-        for hit in self.search(query, k, filters, as_of=as_of):
+        for hit in self.search(query, k, filters, as_of=as_of, time_words=time_words):
             ids += [hit.article.id, *(a.id for a in hit.also)]
         return ids[:k]
 

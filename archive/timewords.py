@@ -34,7 +34,7 @@ COVERAGE_DAYS = 7  # a named day's window: the day and the week of coverage afte
 
 _MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _WEEKDAY = r"(?P<weekday>" + "|".join(WEEKDAYS) + r")"
-_NUMBER = r"(?P<n>\d{1,3}|" + "|".join(sorted(NUMBERS, key=len, reverse=True)) + r")"
+_NUMBER = r"(?<![\d,.])(?P<n>\d{1,3}|" + "|".join(sorted(NUMBERS, key=len, reverse=True)) + r")"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
 
@@ -103,8 +103,10 @@ def _weekday(m: re.Match, a: date) -> tuple[date, date]:
     return _day_window(a - timedelta(days=back))
 
 
-def _ago(m: re.Match, a: date) -> tuple[date, date]:
+def _ago(m: re.Match, a: date) -> tuple[date, date] | None:
     n, unit = _number(m["n"]), m["unit"].lower()
+    if n == 0 or unit.startswith("year") and n > 50:
+        return None  # "46,000 years ago" dates a fossil, not an article
     if unit.startswith("day"):
         return a - timedelta(days=n), a - timedelta(days=n)
     if unit.startswith("week"):

@@ -65,7 +65,8 @@ def our_archive(limit: int | None = None, reranker: str = "none", embedder=None)
 
 
 def ours(archive) -> Search:
-    return lambda q, k, f, as_of=None: archive.ranked_ids(q, k, f, as_of=as_of)
+    # time words are read as of the question's date, or not at all (as `python -m archive eval` does)
+    return lambda q, k, f, as_of=None: archive.ranked_ids(q, k, f, as_of=as_of, time_words=bool(as_of))
 
 
 def bm25_alone() -> Search:

@@ -63,6 +63,8 @@ GOLDEN = [
     ("Which city saw the biggest rise in rents compared to a year ago?", FRI, None, None),  # a baseline
     ("Prices are higher than last month", FRI, None, None),
     ("up 5% from last year", FRI, None, None),
+    ("an animal frozen 46,000 years ago", FRI, None, None),
+    ("a mammoth frozen 1000 years ago", FRI, None, None),
 ]
 
 
