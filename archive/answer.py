@@ -364,21 +364,26 @@ class Answerer:
         self.chat = chat
         self.name = chat.name if chat is not None else "extractive"
 
-    def ask(self, question: str, history: Sequence[Answer] = (), filters: Filters | None = None, as_of=None) -> Answer:
+    def ask(
+        self, question: str, history: Sequence[Answer] = (), filters: Filters | None = None, as_of=None,
+        time_words: bool | None = None,
+    ) -> Answer:
         answer = None
-        for kind, value in self.stream(question, history, filters, as_of):
+        for kind, value in self.stream(question, history, filters, as_of, time_words):
             if kind == "answer":
                 answer = value
         assert answer is not None
         return answer
 
     def stream(
-        self, question: str, history: Sequence[Answer] = (), filters: Filters | None = None, as_of=None
+        self, question: str, history: Sequence[Answer] = (), filters: Filters | None = None, as_of=None,
+        time_words: bool | None = None,
     ) -> Iterator[Event]:
-        """``as_of``: the date the archive is consulted as of; time words resolve against it, as in search."""
+        """``as_of``: the date the archive is consulted as of; time words resolve against it, as in search
+        (``time_words=False`` reads them as plain words)."""
         started = time.perf_counter()
         question = plain_query(question)
-        timed = self.archive.interpret(self._standalone(question, history), filters, as_of)
+        timed = self.archive.interpret(self._standalone(question, history), filters, as_of, time_words)
         standalone = timed.text  # "this week" is when, not what: sentences are scored on the rest
         # Every report of a story may answer: another outlet's rewrite can hold the sentence the first lacks.
         hits = self.archive.search(standalone, self.settings.answer_sources, timed.filters, stories=False,

@@ -143,17 +143,17 @@ class Archive:
 
     def ask(
         self, question: str, history: "Sequence[Answer]" = (), filters: Filters | None = None,
-        as_of: "str | date | None" = None,
+        as_of: "str | date | None" = None, time_words: bool | None = None,
     ) -> "Answer":
         """A grounded answer whose every sentence cites a numbered passage, or a refusal (time words as in search)."""
-        return self.answerer.ask(question, history, filters, as_of)
+        return self.answerer.ask(question, history, filters, as_of, time_words)
 
     def ask_stream(
         self, question: str, history: "Sequence[Answer]" = (), filters: Filters | None = None,
-        as_of: "str | date | None" = None,
+        as_of: "str | date | None" = None, time_words: bool | None = None,
     ) -> "Iterator[Event]":
         """The answer as events: ("sources", [...]), ("token", text)... and finally ("answer", Answer)."""
-        return self.answerer.stream(question, history, filters, as_of)
+        return self.answerer.stream(question, history, filters, as_of, time_words)
 
     def lookup(
         self, phrase: str, k: int = 10, filters: Filters | None = None, approximate: bool = True,

@@ -7,7 +7,7 @@ import logging
 import streamlit as st
 
 from archive.errors import ArchiveError
-from webui.asof import as_of_control
+from webui.asof import ALL_DATES, as_of_control, time_words_on
 from webui.links import LIBRARY, article_href, article_params
 from webui.resources import escape_markdown, get_archive
 
@@ -27,6 +27,8 @@ turns = st.session_state.setdefault(TURNS, [])
 
 st.sidebar.caption(f"Answer backend: **{escape_markdown(backend)}**")
 as_of = as_of_control()
+time_words = time_words_on()
+REASK = "ask_again_all_dates"  # session_state key: a question to ask again over all dates
 
 st.caption(
     f"Answers come only from the archive: every sentence cites a numbered passage, and a question the "
@@ -101,7 +103,7 @@ def stream_answer(question: str, history: list):
     final: dict = {}
 
     def tokens():
-        for kind, value in archive.ask_stream(question, history, as_of=as_of):
+        for kind, value in archive.ask_stream(question, history, as_of=as_of, time_words=time_words):
             if kind == "token":
                 yield value
             elif kind == "answer":
@@ -114,13 +116,30 @@ def stream_answer(question: str, history: list):
     return final["answer"]
 
 
+def window_caption(question: str, index: int) -> None:
+    """Which dates the question's time words selected, with a button that asks it again over all dates."""
+    timed = archive.interpret(question, None, as_of, time_words)
+    if timed.window is not None:
+        st.caption(f"Searching {timed.window.label()} (“{escape_markdown(timed.window.phrase)}”, as of "
+                   f"{timed.as_of.isoformat()}).")
+        if st.button("Ask again over all dates", key=f"reask_{index}"):
+            st.query_params[ALL_DATES] = "1"
+            st.session_state[REASK] = question
+            st.rerun()
+    elif timed.unused is not None:
+        st.caption(f"No article is dated {timed.unused.label()} (“{escape_markdown(timed.unused.phrase)}”): "
+                   "searching all dates.")
+
+
 for i, answer in enumerate(turns):
     with st.chat_message("user"):
         st.markdown(escape_markdown(answer.question))
     with st.chat_message("assistant"):
+        if i == len(turns) - 1:
+            window_caption(answer.question, i)
         show_answer(answer, i)
 
-question = st.chat_input("Ask a question about the archived news")
+question = st.chat_input("Ask a question about the archived news") or st.session_state.pop(REASK, None)
 if not turns and not question:
     st.info("Try: *How many soldiers does Russia lose each month according to Rutte?*", icon=":material/lightbulb:")
 
@@ -128,13 +147,7 @@ if question:
     with st.chat_message("user"):
         st.markdown(escape_markdown(question))
     with st.chat_message("assistant"):
-        timed = archive.interpret(question, None, as_of)
-        if timed.window is not None:
-            st.caption(f"Searching {timed.window.label()} (“{escape_markdown(timed.window.phrase)}”, as of "
-                       f"{timed.as_of.isoformat()}).")
-        elif timed.unused is not None:
-            st.caption(f"No article is dated {timed.unused.label()} (“{escape_markdown(timed.unused.phrase)}”): "
-                       "searching all dates.")
+        window_caption(question, len(turns))
         try:
             answer = stream_answer(question, list(turns))
         except ArchiveError as e:

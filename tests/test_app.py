@@ -375,3 +375,23 @@ def test_the_ask_page_resolves_time_words_against_the_as_of_date_in_the_url(app)
                for c in app.caption)
     answer = next(m.value for m in app.markdown if "20,000 soldier losses monthly" in m.value)
     assert "(library?article=004_" in answer
+
+
+def test_the_ask_page_asks_again_over_all_dates_in_one_click(fresh, tmp_path):
+    import json
+
+    from webui.resources import get_archive
+
+    at = fresh()
+    at.query_params["as_of"] = "2025-12-24"
+    at.run()
+    (tmp_path / "dated.jsonl").write_text(json.dumps(DATED[0]), encoding="utf-8")
+    assert get_archive().ingest([str(tmp_path / "dated.jsonl")]).added == 1
+    _ask(at, "Why were ferry timetables cut this week?")
+    assert any(c.value == "Searching 2025-12-17 to 2025-12-24 (“this week”, as of 2025-12-24)." for c in at.caption)
+    next(b for b in at.button if b.label == "Ask again over all dates").click().run()
+    assert not at.exception
+    assert at.query_params["all_dates"] == "1"
+    users = [m for m in at.chat_message if m.name == "user"]
+    assert len(users) == 2, "the question was asked a second time"
+    assert not any(c.value.startswith("Searching 2025-12-17") for c in at.chat_message[-1].caption)
