@@ -332,7 +332,8 @@ DATED = [{"id": "ferry-cuts", "title": "Ferry operators cut winter timetables", 
           "costs and fewer passengers on the island routes."}]
 
 
-def test_time_words_show_their_window_which_one_click_removes(fresh, tmp_path):
+def _with_dated_article(fresh, tmp_path) -> AppTest:
+    """The app as of 2025-12-24 over the sample plus one article dated that week."""
     import json
 
     from webui.resources import get_archive
@@ -342,6 +343,11 @@ def test_time_words_show_their_window_which_one_click_removes(fresh, tmp_path):
     at.run()
     (tmp_path / "dated.jsonl").write_text(json.dumps(DATED[0]), encoding="utf-8")
     assert get_archive().ingest([str(tmp_path / "dated.jsonl")]).added == 1
+    return at
+
+
+def test_time_words_show_their_window_which_one_click_removes(fresh, tmp_path):
+    at = _with_dated_article(fresh, tmp_path)
     next(t for t in at.text_input if t.key != "names").set_value("Why were ferry timetables cut this week?").run()
     assert not at.exception
     notice = next(i.value for i in at.info if i.value.startswith("Searching"))
@@ -378,15 +384,7 @@ def test_the_ask_page_resolves_time_words_against_the_as_of_date_in_the_url(app)
 
 
 def test_the_ask_page_asks_again_over_all_dates_in_one_click(fresh, tmp_path):
-    import json
-
-    from webui.resources import get_archive
-
-    at = fresh()
-    at.query_params["as_of"] = "2025-12-24"
-    at.run()
-    (tmp_path / "dated.jsonl").write_text(json.dumps(DATED[0]), encoding="utf-8")
-    assert get_archive().ingest([str(tmp_path / "dated.jsonl")]).added == 1
+    at = _with_dated_article(fresh, tmp_path)
     _ask(at, "Why were ferry timetables cut this week?")
     assert any(c.value == "Searching 2025-12-17 to 2025-12-24 (“this week”, as of 2025-12-24)." for c in at.caption)
     next(b for b in at.button if b.label == "Ask again over all dates").click().run()
