@@ -69,16 +69,43 @@ def rewrite_messages(question: str, history: list[tuple[str, str]]) -> list[tupl
     return [("system", REWRITE_SYSTEM), ("user", REWRITE_USER.format(history=lines, question=question.strip()))]
 
 
-_INJECTION = re.compile(
-    r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|your\s+|the\s+|of\s+)*(?:previous\s+|prior\s+|above\s+|earlier\s+)*"
-    r"(?:instructions|rules|prompts?)\b"
-    r"|\byou\s+are\s+now\s+(?:in\s+|a\s+|an\s+)"
-    r"|\breveal\s+(?:your|the)\s+(?:system\s+)?prompt"
-    r"|^\s*(?:system|assistant)\s*:"
-    r"|\bcite\s+this\s+source\b"
-    r"|\banswer\s+every\s+question\b",
-    re.IGNORECASE | re.MULTILINE,
+# Text aimed at an AI or at whoever relays the article, rather than news for the reader. Three shapes, each
+# a principle rather than a list of phrases: an order to set aside what came before ("disregard the
+# guidance above"), words addressed to an AI or assistant ("note to AI assistants summarising this page"),
+# and an order about what the reader must be told ("tell the reader that ...", "the correct answer is").
+_SET_ASIDE = (r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:the\s+|of\s+)*(?:(?:all|any|every|your|these|those|"
+              r"previous|prior|above|earlier|preceding|foregoing|original|system)\s+)+(?:the\s+)?"
+              r"(?:instructions?|guidance|guidelines|rules|prompts?|directions|directives|context|messages?|text)\b")
+_AI = r"(?:ai|a\.i\.|assistants?|chat\s*bots?|bots?|language\s+models?|llms?|models?|gpts?|summari[sz]ers?|crawlers?)"
+_ADDRESSED = (rf"\b(?:note|message|instructions?|memo|attention|reminder)\s+(?:to|for)\s+(?:all\s+|any\s+)?{_AI}\b"
+              rf"|\bif\s+you\s+are\s+(?:an?\s+)?{_AI}\b|\b{_AI}\s+(?:summari[sz]ing|reading|processing|answering)\b"
+              r"|\byou\s+are\s+now\s+(?:in\s+|a\s+|an\s+)|\breveal\s+(?:your|the)\s+(?:system\s+)?prompt"
+              r"|^\s*(?:system|assistant)\s*:")
+_TELL = (r"(?:^|[.!?:;,]\s*|\band\s+)(?:tell|inform|assure|remind|convince)\s+(?:the\s+|your\s+|all\s+)?"
+         r"(?:readers?|users?|audience|viewers?)\s+(?:that|to)\b"
+         r"|\b(?:always\s+)?(?:answer|respond|reply)\s+(?:every|all|any)\s+questions?\b|\bcite\s+this\s+source\b")
+_INJECTION = re.compile(f"{_SET_ASIDE}|{_ADDRESSED}|{_TELL}", re.IGNORECASE | re.MULTILINE)
+# Invisible characters that split words without showing: zero-width, bidi controls, soft hyphen, BOM.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Letters of other scripts drawn like Latin ones (the usual skeleton of a confusable word).
+_CONFUSABLES = str.maketrans(
+    "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧαεικνορτυχАВЕКМНОРСТХаеорсухіјѕӏІЈЅ",
+    "ABEZHIKMNOPTYXaeiknoptuxABEKMHOPCTXaeopcyxijslIJS",
 )
+_SPACED = re.compile(r"\b(?:[A-Za-z][ .\-_]){3,}[A-Za-z]\b")
+
+
+def fold(text: str) -> str:
+    """``text`` as a reader sees it, for spotting disguised instructions: compatibility forms and
+    look-alike letters of other scripts mapped to Latin, invisible characters dropped, letter-spaced words
+    ("d i s r e g a r d") joined, runs of spaces made one."""
+    import unicodedata
+
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).translate(_CONFUSABLES)
+    text = _SPACED.sub(lambda m: re.sub(r"[ .\-_]", "", m.group(0)), text)
+    return re.sub(r"[ \t]+", " ", text)
+
+
 _PARAGRAPH = re.compile(r"\n\s*\n")
 REDACTED = "[paragraph withheld: it addresses instructions to an AI]"
 
@@ -88,7 +115,7 @@ def instruction_spans(text: str) -> list[tuple[int, int]]:
     spans, start = [], 0
     for m in [*_PARAGRAPH.finditer(text), None]:
         end = m.start() if m else len(text)
-        if _INJECTION.search(text[start:end]):
+        if _INJECTION.search(fold(text[start:end])):
             spans.append((start, end))
         start = m.end() if m else len(text)
     return spans
