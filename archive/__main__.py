@@ -158,18 +158,17 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     archive = Archive(settings_from(args))
     filters = filters_from(args)
-    if getattr(args, "no_time_words", False):
-        archive = Archive(archive.settings.model_copy(update={"time_words": False}), embedder=archive.embedder)
-    timed = archive.interpret(args.question, filters, args.as_of)
+    words = time_words_from(args)
+    timed = archive.interpret(args.question, filters, args.as_of, words)
     if args.json:
-        data = archive.ask(args.question, filters=filters, as_of=args.as_of).to_dict()
+        data = archive.ask(args.question, filters=filters, as_of=args.as_of, time_words=words).to_dict()
         print_json(data | {"as_of": timed.as_of.isoformat(), "window": window_dict(timed)})
         return 0
     if timed.window is not None:
         print(f"searching {timed.window.label()} (\"{timed.window.phrase}\", as of {timed.as_of.isoformat()})\n")
     answer = None
     streamed = False
-    for kind, value in archive.ask_stream(args.question, filters=filters, as_of=args.as_of):
+    for kind, value in archive.ask_stream(args.question, filters=filters, as_of=args.as_of, time_words=words):
         if kind == "token":  # generative backends: show the draft as it is written
             streamed = True
             print(value, end="", flush=True)
@@ -245,10 +244,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         texts = [a.text for a in archive.store.get_articles([x.id for x in archive.articles()]).values()] \
             if args.unanswerable else []
-        if not args.as_of_question_date:  # as for the ranking: time words only as of the question's date
-            archive = Archive(archive.settings.model_copy(update={"time_words": False}), embedder=archive.embedder)
-        metrics = evaluate_answers(
-            lambda q, f, as_of=None: archive.ask(q, filters=f, as_of=as_of),
+        metrics = evaluate_answers(  # as for the ranking: time words only as of the question's date
+            lambda q, f, as_of=None: archive.ask(q, filters=f, as_of=as_of, time_words=bool(as_of)),
             lambda doc_id: getattr(archive.article(doc_id), "text", ""),
             questions, args.window_days, args.unanswerable, texts, args.as_of_question_date,
         )

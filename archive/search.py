@@ -102,8 +102,10 @@ def hybrid_search(
         [] if parsed.phrases or not settings.headline_candidates
         else nominations(store, headlines[: settings.headline_candidates])
     )
-    found = {m.chunk.article_id for ranking, _ in rankings for m in ranking} | {m.chunk.article_id for m in nominated}
-    boosts = recency_boosts(store, found, as_of, settings) if as_of is not None and settings.recency_weight else {}
+    boosts = {}
+    if as_of is not None and settings.recency_weight:
+        found = {m.chunk.article_id for ranking, _ in rankings for m in ranking} | {m.chunk.article_id for m in nominated}
+        boosts = recency_boosts(store, found, as_of, settings)
     if settings.fusion == "score":
         hits = fuse_scores(store, rankings, depth, whole, stories, (nominated, settings.headline_weight), boosts)
     else:

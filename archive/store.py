@@ -27,7 +27,7 @@ from archive.embedding import mean_vector
 from archive.errors import StoreError
 from archive.furniture import paragraph_keys
 from archive.keyword import KeywordIndex, ParsedQuery
-from archive.memindex import MISSING_TS, MemoryIndex
+from archive.memindex import MemoryIndex
 from archive.settings import Settings
 from archive.types import Article, Chunk, ChunkMatch, Filters
 
@@ -333,19 +333,13 @@ class ChromaStore:
     def any_dated_between(self, date_from: str, date_to: str) -> bool:
         """Whether any stored article is dated within the two ISO dates (inclusive; "" is open)."""
         low, high = timestamp(date_from), timestamp(date_to, end_of_day=True)
+        if low is None and high is None:
+            low = -(2**62)  # any date at all
         state = self._in_memory()
         if state is not None:
-            inside = (state.ts != MISSING_TS) & state.alive
-            if low is not None:
-                inside &= state.ts >= low
-            if high is not None:
-                inside &= state.ts <= high
-            return bool(inside.any())
-        bounds = ([{"published_ts": {"$gte": low}}] if low is not None else []) + (
-            [{"published_ts": {"$lte": high}}] if high is not None else [])
-        where = bounds[0] if len(bounds) == 1 else {"$and": bounds} if bounds else {"published_ts": {"$gte": -(2**62)}}
+            return bool(self.memory.mask(state, ts_range=(low, high)).any())
         try:
-            return bool(self.articles.get(where=where, limit=1, include=[])["ids"])
+            return bool(self.articles.get(where=_all_of(_ts_clauses(low, high)), limit=1, include=[])["ids"])
         except Exception as e:
             raise StoreError(f"could not read publication dates: {e}") from e
 
@@ -705,13 +699,9 @@ def _nearest(collection, vector: np.ndarray, n: int, total: int, where, ids, win
                                n_results=min(count, total), where=clause, ids=ids, include=["metadatas", "distances"])
         return list(zip(res["ids"][0], [m or {} for m in res["metadatas"][0]], res["distances"][0]))
 
-    low, high = window
-    if low is None and high is None:
+    if window == (None, None):
         return nearest(where, n)
-    bounds = ([{"published_ts": {"$gte": low}}] if low is not None else []) + (
-        [{"published_ts": {"$lte": high}}] if high is not None else [])
-    clauses = ([where] if where else []) + bounds
-    dated = nearest(clauses[0] if len(clauses) == 1 else {"$and": clauses}, n)
+    dated = nearest(_all_of(([where] if where else []) + _ts_clauses(*window)), n)
     undated = [row for row in nearest(where, n) if "published_ts" not in row[1]]
     return sorted(dated + undated, key=lambda row: row[2])[:n]
 
@@ -724,11 +714,18 @@ def _where(filters: Filters | None) -> dict[str, Any] | None:
         clauses.append({"source": {"$in": list(filters.sources)}})
     if filters.article_ids:
         clauses.append({"article_id": {"$in": list(filters.article_ids)}})
-    start, end = timestamp(filters.date_from), timestamp(filters.date_to, end_of_day=True)
-    if start is not None:
-        clauses.append({"published_ts": {"$gte": start}})
-    if end is not None:
-        clauses.append({"published_ts": {"$lte": end}})
+    clauses += _ts_clauses(*_ts_range(filters))
+    return _all_of(clauses)
+
+
+def _ts_clauses(low: int | None, high: int | None) -> list[dict[str, Any]]:
+    """Chroma clauses for a published timestamp range (either end open)."""
+    return ([{"published_ts": {"$gte": low}}] if low is not None else []) + (
+        [{"published_ts": {"$lte": high}}] if high is not None else [])
+
+
+def _all_of(clauses: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """One Chroma ``where`` requiring every clause (None for none)."""
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
