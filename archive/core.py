@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from archive.answer import Answer, Answerer, Event
     from archive.lookup import LookupHit
     from archive.rerank import Reranker
-    from archive.store import ChromaStore
+    from archive.storage import Store
 
 LOCK_FILE = "ingest.lock"
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
@@ -31,7 +31,7 @@ class Archive:
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None):
         self.settings = settings or Settings()
         self._embedder = embedder
-        self._store: ChromaStore | None = None
+        self._store: Store | None = None
         self._reranker: Reranker | None = None
         self._answerer: Answerer | None = None
 
@@ -42,11 +42,11 @@ class Archive:
         return self._embedder
 
     @property
-    def store(self) -> "ChromaStore":
+    def store(self) -> "Store":
         if self._store is None:
-            from archive.store import ChromaStore  # chromadb loads only when the store is used
+            from archive.storage import Store  # chromadb loads only when the store is used
 
-            self._store = ChromaStore(self.settings, self.settings.index_name(self.embedder.name))
+            self._store = Store(self.settings, self.settings.index_name(self.embedder.name))
         return self._store
 
     def ingest(
@@ -76,6 +76,8 @@ class Archive:
             )
             if report.added or report.updated or report.pruned:
                 self.store.save_memory_index()  # the next search (or process) starts from an up-to-date snapshot
+            if self.store.shared_server:
+                self.store.feed.trim()  # entries older than any host needs (one that fell further behind reconciles)
             return report
 
     def interpret(
@@ -229,7 +231,7 @@ class Archive:
 
     def stats(self) -> ArchiveStats:
         """How many articles and chunks, from which sources, over which dates."""
-        from archive.store import store_location
+        from archive.storage import store_location
 
         articles = self.articles()
         dates = sorted(a.published_at[:10] for a in articles if a.published_at)
@@ -258,7 +260,11 @@ class Archive:
                 f"another ingest is writing to {self.settings.dir} (lock {path}); try again when it ends"
             ) from e
         try:
-            yield
+            if self.settings.chroma_url:  # other hosts may write to the same server: one writer at a time
+                with self.store.lease.held(self.settings.lock_timeout_s):
+                    yield
+            else:
+                yield
         finally:
             lock.release()
 

@@ -112,6 +112,8 @@ CREATE INDEX IF NOT EXISTS paragraph_rows_left_out ON paragraph_rows (para) WHER
 CREATE TABLE IF NOT EXISTS index_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS article_changes (article_id TEXT PRIMARY KEY, generation INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS article_changes_generation ON article_changes (generation);
+CREATE TABLE IF NOT EXISTS feed_applied (entry_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS feed_applied_seq ON feed_applied (seq);
 INSERT OR IGNORE INTO index_state (key, value) VALUES ('generation', 0);
 CREATE TRIGGER IF NOT EXISTS chunk_rows_counted_in AFTER INSERT ON chunk_rows BEGIN
     UPDATE index_state SET value = value + 1 WHERE key = 'generation';
@@ -380,6 +382,53 @@ class KeywordIndex:
         with self._lock:
             rows = self._db.execute("SELECT article_id FROM article_changes WHERE generation > ?", (generation,))
             return [r[0] for r in rows.fetchall()]
+
+    # ---- following other hosts' writes (archive/storage/feed.py) --------------------------------------
+
+    def state(self, key: str) -> int | None:
+        """A number kept in the file (None when never set), e.g. the change feed's watermark."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM index_state WHERE key = ?", (key,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def set_state(self, key: str, value: int) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO index_state (key, value) VALUES (?, ?)", (key, value))
+
+    def unapplied(self, entry_ids: Sequence[str]) -> set[str]:
+        """Which of these change-feed entries this file has not applied yet."""
+        seen: set[str] = set()
+        with self._lock:
+            for part, marks in _in_parts(entry_ids):
+                seen.update(r[0] for r in self._db.execute(
+                    f"SELECT entry_id FROM feed_applied WHERE entry_id IN ({marks})", part).fetchall())
+        return set(entry_ids) - seen
+
+    def mark_applied(self, entries: Sequence[tuple[str, int]], watermark: int, forget_before: int) -> None:
+        """Record applied (entry id, seq) pairs and the new watermark; forget entries too old to be read again."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany("INSERT OR IGNORE INTO feed_applied (entry_id, seq) VALUES (?, ?)", entries)
+                self._db.execute("INSERT OR REPLACE INTO index_state (key, value) VALUES ('feed_seq', ?)", (watermark,))
+                self._db.execute("DELETE FROM feed_applied WHERE seq < ?", (forget_before,))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def versions(self) -> dict[str, set[str]]:
+        """article id -> the versions (short content hashes) this file holds rows of."""
+        out: dict[str, set[str]] = {}
+        with self._lock:
+            for aid, h in self._db.execute("SELECT DISTINCT article_id, hash FROM chunk_rows").fetchall():
+                out.setdefault(aid, set()).add(h)
+        return out
+
+    def has_version(self, article_id: str, version: str) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM chunk_rows WHERE article_id = ? AND hash = ? LIMIT 1",
+                                    (article_id, version)).fetchone() is not None
 
     def live_rows(self) -> dict[int, str]:
         """Row id -> chunk id of every chunk row."""

@@ -19,7 +19,7 @@ from archive.highlight import matching_sentences
 from archive.keyword import contains_phrase, parse_query, plain_query
 from archive.rerank import Reranker
 from archive.settings import Settings
-from archive.store import ChromaStore, timestamp
+from archive.storage import Store, timestamp
 from archive.types import Filters
 from archive.types import Article, Chunk, ChunkMatch, Facets, SearchHit
 
@@ -36,7 +36,7 @@ class _Candidate:
 
 
 def hybrid_search(
-    store: ChromaStore,
+    store: Store,
     embedder: Embedder,
     settings: Settings,
     query: str,
@@ -116,7 +116,7 @@ def hybrid_search(
     return with_highlights(hits, query)
 
 
-def recency_boosts(store: ChromaStore, article_ids: set[str], as_of: date, settings: Settings) -> dict[str, float]:
+def recency_boosts(store: Store, article_ids: set[str], as_of: date, settings: Settings) -> dict[str, float]:
     """What each found article gains for being recent: ``recency_weight`` for one published on the as-of day,
     halving every ``recency_half_life_days`` before it. Undated articles and later ones (which an as-of
     filter leaves out) gain nothing. Absolute, not scaled over the candidates, so an archive of old news
@@ -134,7 +134,7 @@ def recency_boosts(store: ChromaStore, article_ids: set[str], as_of: date, setti
     return boosts
 
 
-def nominations(store: ChromaStore, headlines: list[tuple[str, float]]) -> list[ChunkMatch]:
+def nominations(store: Store, headlines: list[tuple[str, float]]) -> list[ChunkMatch]:
     """The articles of the best headlines as matches of their first passage, scored by the headline's similarity."""
     first = store.first_chunks([a for a, _ in headlines])
     return [replace(first[a], score=score) for a, score in headlines if a in first]
@@ -161,7 +161,7 @@ def _narrow(current: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ..
 
 
 def fuse(
-    store: ChromaStore,
+    store: Store,
     rankings: list[tuple[list, float]],
     rrf_k: int,
     k: int,
@@ -201,7 +201,7 @@ def fuse(
 
 
 def fuse_scores(
-    store: ChromaStore,
+    store: Store,
     rankings: list[tuple[list, float]],
     k: int,
     whole_articles: list[tuple[list[tuple[str, float]], float]] = (),
@@ -259,7 +259,7 @@ def _scaled(scores: list[float]) -> list[float]:
 
 
 def group_by_article(
-    store: ChromaStore, ranked: list[_Candidate], k: int, article_scores: dict[str, float], stories: bool = True
+    store: Store, ranked: list[_Candidate], k: int, article_scores: dict[str, float], stories: bool = True
 ) -> list[SearchHit]:
     """Collapse ranked chunks into one hit per article; chunks of a stale version are skipped."""
     by_article: dict[str, list[_Candidate]] = {}

@@ -87,6 +87,11 @@ class Settings(BaseSettings):
         ge=0,
         description="How long an ingest waits for another ingest to finish before refusing (0: refuse at once).",
     )
+    follow_interval_s: float = Field(
+        default=1.0, ge=0,
+        description="On a shared Chroma server: how often this host checks the change feed for other hosts' writes "
+        "before a search (0: before every search). Embedded archives see other processes' writes at once.",
+    )
     search_candidates: int = Field(
         default=50, ge=1, description="Chunks fetched from each of the vector and keyword indexes per search."
     )

@@ -159,7 +159,7 @@ def archive_state(archive_dir: Path, real: bool) -> dict:
 
 def journal_path(archive_dir: Path, real: bool) -> Path:
     from archive.settings import BUNDLED_MODEL, Settings
-    from archive.store import JOURNAL
+    from archive.storage import JOURNAL
 
     name = Settings(dir=archive_dir).index_name(BUNDLED_MODEL if real else "hashing-test")
     return archive_dir / f"{name}.{JOURNAL}"

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from archive import Archive
-from archive.store import HASH_PREFIX, JOURNAL
+from archive.storage import HASH_PREFIX, JOURNAL
 
 PAGE = 5000
 

@@ -30,31 +30,36 @@ def stop(proc: subprocess.Popen, timeout: float = 20) -> None:
         proc.kill()
 
 
-@contextlib.contextmanager
-def chroma_run(data: Path, timeout: float = 60) -> Iterator[str]:
-    """A real `chroma run` over ``data`` on 127.0.0.1; yields its URL once its heartbeat answers."""
-    port = free_port()
+def start_chroma(data: Path, port: int) -> subprocess.Popen:
+    """Start a real `chroma run` over ``data`` on 127.0.0.1:``port`` and return once its heartbeat answers."""
     chroma = Path(sys.executable).with_name("chroma")
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-    log = open(data.parent / f"chroma-{port}.log", "w")
+    log = open(data.parent / f"chroma-{port}.log", "a")
     proc = subprocess.Popen(
         [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
         stdout=log, stderr=subprocess.STDOUT, env=env,
     )
-    url = f"http://127.0.0.1:{port}"
+    log.close()  # the server holds its own handle
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"chroma run exited with {proc.returncode}; see {log.name}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+            return proc
+        except OSError:
+            if time.monotonic() > deadline:
+                stop(proc)
+                pytest.fail(f"chroma run did not answer within 60 s; see {log.name}")
+            time.sleep(0.2)  # polling a server's readiness: the wait ends on its answer, not on time
+
+
+@contextlib.contextmanager
+def chroma_run(data: Path) -> Iterator[str]:
+    """A real `chroma run` over ``data`` on a free loopback port; yields its URL."""
+    port = free_port()
+    proc = start_chroma(data, port)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"chroma run exited with {proc.returncode}; see {log.name}")
-            try:
-                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"chroma run did not answer within {timeout:.0f} s; see {log.name}")
-                time.sleep(0.2)  # polling a server's readiness: the wait ends on its answer, not on time
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
         stop(proc)
-        log.close()

@@ -174,17 +174,42 @@ def test_a_failed_embedding_while_refurnishing_keeps_the_vectors_and_tries_again
     assert consistency_problems(failing) == []
 
 
-def test_a_rebuilt_keyword_file_records_the_furniture_again(tmp_path):
-    """The paragraph record lives in the keyword file; one rebuilt from Chroma learns it at the next ingest."""
+def _drop_keyword_file(archive: Archive) -> None:
+    path = archive.settings.dir / f"{archive.store.index_name}.keywords.sqlite"
+    archive.store.keywords.close()
+    for suffix in ("", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
+def test_a_rebuilt_keyword_file_knows_the_furniture_from_the_record(tmp_path):
+    """The paragraphs each article's vectors left out are kept in its record too, so a keyword file rebuilt
+    from Chroma (a lost file, a new host) knows them at once and nothing is embedded again."""
     settings = Settings(dir=tmp_path / "archive", furniture_min_articles=3)
     folder = tmp_path / "in"
     write_articles(folder, STORIES)
     archive = Archive(settings, embedder=HashingEmbedder())
     archive.ingest([str(folder)])
-    path = settings.dir / f"{archive.store.index_name}.keywords.sqlite"
-    archive.store.keywords.close()
-    for suffix in ("", "-wal", "-shm"):
-        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    ids = list(by_title(archive).values())
+    before = archive.store.left_out(ids)
+    assert any(before.values()), "the pitch was left out of some articles' vectors"
+    _drop_keyword_file(archive)
+    reopened = Archive(settings, embedder=HashingEmbedder())
+    assert reopened.store.keywords.has_flag("paragraphs") and reopened.store.left_out(ids) == before
+    report = reopened.ingest([str(folder)])
+    assert report.unchanged == 4 and report.refurnished == 0 and reopened.store.misfurnished(3) == []
+    assert consistency_problems(reopened) == []
+
+
+def test_a_keyword_file_rebuilt_from_older_records_learns_the_furniture_at_the_next_ingest(tmp_path):
+    """Records from before the left-out paragraphs were kept in them: the rebuilt file cannot know them."""
+    settings = Settings(dir=tmp_path / "archive", furniture_min_articles=3)
+    folder = tmp_path / "in"
+    write_articles(folder, STORIES)
+    archive = Archive(settings, embedder=HashingEmbedder())
+    archive.ingest([str(folder)])
+    ids = list(by_title(archive).values())
+    archive.store.articles.update(ids=ids, metadatas=[{"left_out": None}] * len(ids))  # None deletes the key
+    _drop_keyword_file(archive)
     reopened = Archive(settings, embedder=HashingEmbedder())
     assert not reopened.store.keywords.has_flag("paragraphs")
     report = reopened.ingest([str(folder)])

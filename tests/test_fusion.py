@@ -9,7 +9,7 @@ from archive.types import Article, Chunk, ChunkMatch
 
 
 class Store:
-    """Just enough of ChromaStore for grouping: articles by id (``b`` and ``b2`` are one story)."""
+    """Just enough of Store for grouping: articles by id (``b`` and ``b2`` are one story)."""
 
     def __init__(self, stories: dict[str, str] | None = None):
         self.stories = stories or {}

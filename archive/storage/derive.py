@@ -1,0 +1,118 @@
+"""Derived indexes brought up to date from the record: built when missing, synced per article, following the feed.
+
+The keyword file (and the in-memory index, which is built from it and from Chroma's vectors) is a
+cache of the record. ``resync`` makes it agree with the record for some articles; ``reconcile`` for
+all of them (a new host, a keyword file lost, or a host that fell behind the feed's horizon);
+``follow`` applies the change feed's new entries (archive/storage/feed.py). Each bumps the keyword
+file's generation with the articles it changed, so this host's in-memory index and article cache
+refresh on their next use.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from archive.storage.feed import margin, now_seq
+from archive.storage.records import (
+    chunk_from, entity_rows, keyword_row, left_out_of, paragraph_rows, parts, version,
+)
+
+if TYPE_CHECKING:
+    from archive.storage.store import Store
+
+_PART = 200
+_follow_locks: dict[int, threading.Lock] = {}
+
+
+def open_derived(store: Store) -> None:
+    """Build this host's keyword file from the record when it is empty; on a shared server, catch up."""
+    keywords = store.keywords
+    if keywords.count() == 0 and store.chunks.count() > 0:
+        start = now_seq()
+        reconcile(store)
+        keywords.clear_flag("copies")  # whether Chroma's articles carry the copies marker: the next check backfills it
+        keywords.set_state("feed_seq", start)
+    elif store.shared_server and keywords.state("feed_seq") is None:
+        start = now_seq()  # a keyword file from before the feed: compare everything once
+        reconcile(store)
+        keywords.set_state("feed_seq", start)
+    store._followed_at = time.monotonic()
+
+
+def follow(store: Store) -> int:
+    """Apply the change feed's entries this host has not applied (shared server only, at most once a
+    second); returns how many articles were brought up to date."""
+    every = store.settings.follow_interval_s  # a search costs one extra request at most this often
+    if not store.shared_server or time.monotonic() - getattr(store, "_followed_at", 0.0) < every:
+        return 0
+    lock = _follow_locks.setdefault(id(store), threading.Lock())
+    if not lock.acquire(blocking=False):
+        return 0  # another thread is following: this search reads what it has so far
+    try:
+        store._followed_at = time.monotonic()
+        return _follow(store)
+    finally:
+        lock.release()
+
+
+def _follow(store: Store) -> int:
+    keywords = store.keywords
+    mark = keywords.state("feed_seq") or 0
+    if mark < store.feed.horizon():  # entries this host never read were dropped: compare everything
+        start = now_seq()
+        n = reconcile(store)
+        keywords.set_state("feed_seq", start)
+        return n
+    entries = store.feed.since(margin(mark))
+    if not entries:
+        return 0
+    todo = keywords.unapplied([e.id for e in entries])
+    new = [e for e in entries if e.id in todo]
+    ids = [e.article_id for e in new if store.feed.token not in e.id]  # this store's own writes are in its file
+    for part in parts(list(dict.fromkeys(ids)), _PART):
+        resync(store, part)
+    watermark = max([mark] + [e.seq for e in entries])
+    keywords.mark_applied([(e.id, e.seq) for e in new], watermark, margin(watermark))
+    return len(ids)
+
+
+def resync(store: Store, article_ids: Sequence[str]) -> bool:
+    """Make the keyword file agree with the record for these articles; False when some record predates
+    the paragraph record (its left-out paragraphs are then unknown)."""
+    keywords = store.keywords
+    records = store.records(article_ids, ["metadatas", "documents"])
+    need = [aid for aid, (a, _) in records.items() if not keywords.has_version(aid, version(a))]
+    chunk_metas: dict[str, list[dict]] = {}
+    if need:
+        res = store.chunks.get(where={"article_id": {"$in": need}}, include=["metadatas"])
+        for meta in res["metadatas"]:
+            chunk_metas.setdefault(meta["article_id"], []).append(meta)
+    complete = True
+    for aid in need:
+        article, meta = records[aid]
+        current = [chunk_from(m, article.text) for m in chunk_metas.get(aid, []) if m["hash"] == version(article)]
+        left_out = left_out_of(meta)
+        complete &= left_out is not None
+        keywords.add([keyword_row(article, c) for c in current], entity_rows([article]),
+                     paragraph_rows([(article, left_out)]) if left_out is not None else ())
+    for aid in article_ids:
+        keywords.delete_stale(aid, version(records[aid][0]) if aid in records else "")
+    keywords.touch(article_ids)
+    return complete
+
+
+def reconcile(store: Store) -> int:
+    """Compare every article's current version in the record with this host's rows, and resync those that
+    differ (and remove the rows of articles the record no longer holds); returns how many were resynced."""
+    local = store.keywords.versions()
+    remote = {article.id: version(article) for article in store.iter_articles()}
+    todo = [aid for aid, v in remote.items() if local.get(aid) != {v}] + [aid for aid in local if aid not in remote]
+    complete = True
+    for part in parts(todo, _PART):
+        complete &= resync(store, part)
+    if not complete:
+        store.keywords.forget_paragraphs()  # what older records' vectors left out is not known: the next ingest records it
+    return len(todo)
