@@ -240,13 +240,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     questions = load_questions(Path(args.questions))
     archive.search("warm up", k=1)  # model load is not query latency
     if args.answers:
-        from archive.evaluate import evaluate_answers
+        from archive.evaluate import by_record_id, evaluate_answers
 
         texts = [a.text for a in archive.store.get_articles([x.id for x in archive.articles()]).values()] \
             if args.unanswerable else []
+        gold_ids = by_record_id(a.id for a in archive.articles())  # questions name records by their own ids
         metrics = evaluate_answers(  # as for the ranking: time words only as of the question's date
             lambda q, f, as_of=None: archive.ask(q, filters=f, as_of=as_of, time_words=bool(as_of)),
-            lambda doc_id: getattr(archive.article(doc_id), "text", ""),
+            lambda doc_id: getattr(archive.article(gold_ids.get(doc_id, doc_id)), "text", ""),
             questions, args.window_days, args.unanswerable, texts, args.as_of_question_date,
         )
         metrics["backend"] = archive.answerer.name

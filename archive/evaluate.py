@@ -3,15 +3,20 @@
 A question file is JSONL with ``question`` and ``gold_doc_ids`` (the RealTime QA form; ``choices`` and
 ``question_date`` are used when present). Metrics are document level: a question counts as recalled
 at k when any of its gold articles is among the first k hits.
+
+Gold ids are the records' own ids, while the archive scopes a record's article id by its feed
+('<feed>/<record id>', so that two feeds numbering their records alike do not collide): ranked article
+ids are mapped back to record ids (``record_id_of``) before they are compared.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,6 +24,9 @@ from typing import Any
 
 from archive.errors import InputError
 from archive.types import Filters
+
+# The feed part of a record's article id: the slug and short hash ingest gives the feed's file or URL.
+_FEED_PREFIX = re.compile(r"^[A-Za-z0-9_-]+-[0-9a-f]{8}/")
 
 
 @dataclass(frozen=True)
@@ -72,11 +80,32 @@ def window_filters(q: Question, days: int) -> Filters | None:
     return Filters(date_from=(asked - timedelta(days=days)).isoformat(), date_to=asked.isoformat())
 
 
+def record_id_of(article_id: str) -> str:
+    """The id a question file names an article by: a record's own id without its feed prefix.
+
+    Ids of files and URLs, and of records stored before ids were scoped by feed, have no such prefix and
+    are returned as they are.
+    """
+    return _FEED_PREFIX.sub("", article_id, count=1)
+
+
+def by_record_id(article_ids: Iterable[str]) -> dict[str, str]:
+    """Article id by the id a question file names it by (the first article wins when two feeds share a record id)."""
+    found: dict[str, str] = {}
+    for article_id in article_ids:
+        found.setdefault(record_id_of(article_id), article_id)
+    return found
+
+
 def score_ranking(ranked: Sequence[str], gold: Sequence[str]) -> dict[str, float]:
-    """Recall@1/5/10, MRR@10 and nDCG@10 of one ranked list of article ids."""
+    """Recall@1/5/10, MRR@10 and nDCG@10 of one ranked list of article ids, against gold record ids.
+
+    A gold article counts once, at its first rank, even when two feeds hold a record of that id.
+    """
     gold_set = set(gold)
-    first = next((i for i, doc in enumerate(ranked[:10]) if doc in gold_set), None)
-    dcg = sum(1 / math.log2(i + 2) for i, doc in enumerate(ranked[:10]) if doc in gold_set)
+    top = [record_id_of(doc) for doc in ranked[:10]]
+    first = next((i for i, doc in enumerate(top) if doc in gold_set), None)
+    dcg = sum(1 / math.log2(i + 2) for i, doc in enumerate(top) if doc in gold_set and doc not in top[:i])
     ideal = sum(1 / math.log2(i + 2) for i in range(min(len(gold_set), 10)))
     return {
         "recall@1": float(first is not None and first < 1),

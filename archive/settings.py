@@ -82,6 +82,11 @@ class Settings(BaseSettings):
         "admin unlocks it with the password in the app's secrets.",
     )
     url_timeout_s: float = Field(default=20.0, gt=0, description="Timeout when fetching a URL.")
+    url_deadline_s: float = Field(
+        default=60.0, gt=0,
+        description="Longest the whole fetch of one URL may take (connecting, redirects, headers and body), so a "
+        "server that sends slowly cannot hold an ingest; past it the URL fails and the ingest goes on.",
+    )
     lock_timeout_s: float = Field(
         default=0.0,
         ge=0,

@@ -54,7 +54,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from archive import Archive, Settings
-    from archive.evaluate import evaluate_answers, load_questions
+    from archive.evaluate import by_record_id, evaluate_answers, load_questions
     from bench.retrieval import our_archive
 
     questions = load_questions(REALTIMEQA / "dev.jsonl")
@@ -62,8 +62,9 @@ def main() -> None:
     pool.ask("warm up")  # model loads are not answer latency
 
     def run(archive, qs, **kw) -> dict:
+        gold_ids = by_record_id(a.id for a in archive.articles())  # questions name records by their own ids
         metrics = evaluate_answers(lambda q, f: archive.ask(q, filters=f),
-                                   lambda d: getattr(archive.article(d), "text", ""), qs, **kw)
+                                   lambda d: getattr(archive.article(gold_ids.get(d, d)), "text", ""), qs, **kw)
         metrics["backend"] = archive.answerer.name
         return metrics
 

@@ -250,14 +250,27 @@ def content_hash(title: str, text: str) -> str:
 
 
 def article_id_for(raw: RawDocument) -> str:
-    """A stable id: the record's own id, else a readable slug of the origin plus a short hash."""
+    """A stable id: '<feed>/<record id>' for a record, else the origin's own id (see ``origin_id``).
+
+    A record's id is only unique within its feed: two feeds both numbering from 1, or a record named
+    like a stored file's article, must not overwrite each other, so the feed's id scopes it.
+    """
     if raw.record_id:
-        return valid_unicode(raw.record_id.strip())
-    parsed = urlparse(raw.origin)
-    name = Path(parsed.path).name if parsed.scheme in ("http", "https") else Path(raw.origin).name
-    stem = name.split(".", 1)[0] or (parsed.hostname or "article")
+        record_id = raw.record_id.strip()
+        feed = raw.origin.removesuffix(f"#{raw.record_id}")
+        if feed == raw.origin:  # an origin not written as '<feed>#<id>': its part before '#' is the feed
+            feed = raw.origin.split("#", 1)[0]
+        return valid_unicode(f"{origin_id(feed)}/{record_id}")
+    return origin_id(raw.origin)
+
+
+def origin_id(origin: str) -> str:
+    """A readable slug of a file's or URL's name plus a short hash of the whole origin: stable per path."""
+    parsed = _parsed_url(origin)
+    name = Path(parsed.path).name if parsed and parsed.scheme in ("http", "https") else Path(origin).name
+    stem = name.split(".", 1)[0] or ((parsed.hostname if parsed else None) or "article")
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-")[:48] or "article"
-    return f"{slug}-{hashlib.sha1(raw.origin.encode('utf-8')).hexdigest()[:8]}"
+    return f"{slug}-{hashlib.sha1(valid_unicode(origin).encode('utf-8')).hexdigest()[:8]}"
 
 
 def normalize(raw: RawDocument, defaults: dict[str, str] | None = None, max_chars: int = 0) -> Article:

@@ -20,13 +20,14 @@ import numpy as np
 
 from archive.embedding import Embedder, mean_vector
 from archive.errors import ArchiveError, EmbeddingError, InputError
+from archive.evaluate import record_id_of
 from archive.furniture import paragraph_keys, without_furniture
 from archive.settings import Settings
 from archive.stories import assign_stories
 from archive.types import Article, Chunk, IngestFailure, IngestReport, RawDocument
 from ingest import sources
 from ingest.chunking import chunk_article, embedding_text, headline_text
-from ingest.normalize import normalize
+from ingest.normalize import normalize, valid_unicode
 from ingest.writer import BackgroundWriter, Embedded
 
 BATCH_CHUNKS = 256  # chunks embedded per model call across articles: big enough to keep the model busy
@@ -40,6 +41,28 @@ class _Pending:
     chunks: list[Chunk] = field(default_factory=list)
     is_update: bool = False
     furniture: frozenset[str] = frozenset()  # paragraph keys its chunks embed without
+
+
+@dataclass(frozen=True)
+class _FileState:
+    """What says a file changed: a file rewritten, truncated or replaced while it is read differs in one."""
+
+    device: int
+    inode: int
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class _Reads:
+    """What this run read, for --prune: the files it may judge, and every origin it saw."""
+
+    whole: set[str] = field(default_factory=set)  # files read to the end without error, unchanged meanwhile
+    skipped: dict[str, str] = field(default_factory=dict)  # files prune may not judge -> why
+    origins: set[str] = field(default_factory=set)  # articles read, and failed records that still named themselves
+
+    def skip(self, path: str, why: str) -> None:
+        self.skipped.setdefault(path, why)
 
 
 def origin_file(origin: str) -> str:
@@ -76,7 +99,7 @@ class Ingestor:
         origins, failures, report.skipped = sources.discover(paths)
         report.failed.extend(failures)
         defaults = {"source": source} if source else {}
-        read_ok: set[str] = set()
+        reads = _Reads()
         seen_ids: set[str] = set()
         bar = _progress_bar(origins, progress)
         pending: list[_Pending] = []
@@ -89,7 +112,7 @@ class Ingestor:
         self._stored_dups: list[tuple[_Pending, str]] = []  # duplicates of a stored article, and its id
         self._holder: dict[str, str] = {}  # each origin read this run -> the article holding its content
         try:
-            for article in self._articles(origins, defaults, report, read_ok):
+            for article in self._articles(origins, defaults, report, reads):
                 done += 1
                 bar.update(1)
                 if on_progress:
@@ -115,7 +138,7 @@ class Ingestor:
         self._drop_moved_origins()
         bar.close()
         if prune:
-            report.pruned = self._prune(paths, read_ok, seen_ids)
+            report.pruned = self._prune(paths, reads, report)
         # Paragraphs this run made furniture (or deletions made ordinary again) change what stored chunks embed.
         report.refurnished += self._refurnish()
         return report
@@ -123,27 +146,41 @@ class Ingestor:
     # ---- reading ---------------------------------------------------------------------------------
 
     def _articles(
-        self, origins: list[str], defaults: dict[str, str], report: IngestReport, read_ok: set[str]
+        self, origins: list[str], defaults: dict[str, str], report: IngestReport, reads: _Reads
     ) -> Iterator[Article]:
         for origin in origins:
-            complete = True  # every record of the origin was read: only then may --prune judge it
+            before = _file_state(origin)
             try:
                 for item in sources.read(origin, self.settings):
-                    if isinstance(item, IngestFailure):
-                        report.failed.append(item)
-                        complete = False
-                        continue
-                    article = self._normalize(item, defaults, report)
-                    if article is None:
-                        complete = False
-                    else:
+                    article = self._take(origin, item, defaults, report, reads)
+                    if article is not None:
                         yield article
-                if complete:
-                    read_ok.add(origin)
             except InputError as e:
                 report.failed.append(IngestFailure(origin, str(e)))
+                reads.skip(origin, f"its read failed ({e})")
+                continue
             except (OSError, ValueError, RecursionError) as e:  # a reader bug must not stop the run
                 report.failed.append(IngestFailure(origin, f"could not read: {type(e).__name__}: {e}"))
+                reads.skip(origin, f"its read failed ({type(e).__name__}: {e})")
+                continue
+            _finish_read(origin, before, reads)
+
+    def _take(self, origin: str, item: RawDocument | IngestFailure, defaults: dict[str, str], report: IngestReport,
+              reads: _Reads) -> Article | None:
+        """The article of one item a reader gave, or None for a failure; either way noted for --prune."""
+        if isinstance(item, sources.RecordFailure):  # one record failed; the rest of its file is read
+            report.failed.append(IngestFailure(item.path, item.reason))
+            if item.record_origin:
+                reads.origins.add(valid_unicode(item.record_origin))
+            else:
+                reads.skip(origin, f"{item.path} could not be read, and it may be any of its records")
+            return None
+        if isinstance(item, IngestFailure):  # the reader stopped part-way through the file
+            report.failed.append(item)
+            reads.skip(origin, f"its read stopped part-way ({item.reason})")
+            return None
+        reads.origins.add(valid_unicode(item.origin))  # a record that fails normalisation is still in its file
+        return self._normalize(item, defaults, report)
 
     def _normalize(self, raw: RawDocument, defaults: dict[str, str], report: IngestReport) -> Article | None:
         try:
@@ -157,9 +194,12 @@ class Ingestor:
     def _flush(self, pending: list[_Pending], report: IngestReport) -> None:
         if not pending:
             return
-        stored = self.store.get_articles([p.article.id for p in pending], with_text=False)
+        ids = [p.article.id for p in pending]
+        bare = [record_id_of(i) for i in ids]  # the ids records had before they were scoped by feed
+        stored = self.store.get_articles(list(dict.fromkeys(ids + bare)), with_text=False)
         fresh: list[_Pending] = []
         for item in pending:
+            self._adopt_legacy_id(item, stored)
             old = stored.get(item.article.id)
             if old is None:
                 fresh.append(item)
@@ -167,6 +207,9 @@ class Ingestor:
                 report.unchanged += 1
                 if item.article.origin not in old.origins:
                     self._extra_origins.append((old.id, item.article.origin))
+            elif other := _other_input(item.article, old):
+                reason = f"article id {old.id} is already taken by {other}; that article is kept, this one not stored"
+                report.failed.append(IngestFailure(item.article.origin, reason))
             else:
                 item.is_update = True
                 item.article = replace(item.article, origins=_merge(item.article.origin, old.origins))
@@ -175,6 +218,17 @@ class Ingestor:
                 fresh.append(item)
         to_write = self._drop_duplicates(fresh, report)
         self._embed_and_write(to_write, report)
+
+    def _adopt_legacy_id(self, item: _Pending, stored: dict[str, Article]) -> None:
+        """A record stored under its bare id (by an ingest from before feed-scoped ids) keeps that id.
+
+        So an older archive is updated in place, not filled with a second copy of every record.
+        """
+        article = item.article
+        old = stored.get(record_id_of(article.id))
+        if article.id not in stored and old is not None and article.origin in (old.origins or (old.origin,)):
+            item.article = replace(article, id=old.id)
+            self._holder[article.origin] = old.id
 
     def _drop_duplicates(self, items: list[_Pending], report: IngestReport) -> list[_Pending]:
         """New articles whose exact content is already stored under another id are recorded, not stored."""
@@ -318,10 +372,12 @@ class Ingestor:
             except EmbeddingError as e:  # the articles keep their current vectors; the next ingest tries again
                 log.warning("could not embed again %d articles whose site furniture changed: %s", len(ids) - start, e)
                 return done
-            rows = [(a, chunks, np.asarray([vectors[(a.id, c.index)] for c in chunks], dtype=np.float32))
-                    for a, chunks in batch]
+            from archive.storage import Version
+
+            rows = [Version(a, chunks, np.asarray([vectors[(a.id, c.index)] for c in chunks], dtype=np.float32),
+                            left_out=frozenset(furniture.get(a.id, ()))) for a, chunks in batch]
             try:
-                self.store.write(rows, furniture=furniture)
+                self.store.write(rows)
             except ArchiveError as e:  # the write protocol keeps the stored version; the next ingest tries again
                 log.warning("could not store %d articles embedded again without site furniture: %s", len(rows), e)
                 return done
@@ -359,28 +415,81 @@ class Ingestor:
 
     # ---- pruning ---------------------------------------------------------------------------------
 
-    def _prune(self, paths: list[str], read_ok: set[str], seen_ids: set[str]) -> int:
-        """Remove articles whose file under ``paths`` is gone, or whose record left a file read now."""
+    def _prune(self, paths: list[str], reads: _Reads, report: IngestReport) -> int:
+        """Remove articles whose file under ``paths`` is gone, or whose record left a file read whole now.
+
+        A file that was not read whole (its read failed part-way, or it changed meanwhile) says nothing
+        about the records it did not yield: they are kept, and the report says prune skipped the file.
+        """
         roots = [str(Path(p).resolve()) for p in paths if not p.startswith(("http://", "https://"))]
         gone: list[str] = []
+        held_back: set[str] = set()
         for article in self.store.iter_articles():
-            kept = [o for o in article.origins or (article.origin,) if not _is_gone(o, roots, read_ok, article.id, seen_ids)]
+            origins = article.origins or (article.origin,)
+            verdicts = [(o, *_prune_verdict(o, roots, reads)) for o in origins]
+            kept = [o for o, is_gone, _ in verdicts if not is_gone]
+            held_back.update(path for _, _, path in verdicts if path)
             if not kept:
                 gone.append(article.id)
-            elif len(kept) < len(article.origins):
+            elif len(kept) < len(origins):
                 self.store.set_origins(article.id, kept)
         self.store.delete_articles(gone)
+        report.failed += [IngestFailure(p, f"prune skipped it: {reads.skipped[p]}") for p in sorted(held_back)]
         return len(gone)
 
 
-def _is_gone(origin: str, roots: list[str], read_ok: set[str], article_id: str, seen_ids: set[str]) -> bool:
+def _prune_verdict(origin: str, roots: list[str], reads: _Reads) -> tuple[bool, str]:
+    """(gone, held back by): an origin is gone when its file under ``roots`` is, or when that file was read
+    whole this run without this record; a record missing from a file not read whole names that file."""
     path = origin_file(origin)
     if not path or not any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
-        return False
+        return False, ""
     if not os.path.exists(path):
-        return True
-    # A container file read in full this run no longer holds this record.
-    return path != origin and path in read_ok and article_id not in seen_ids
+        return True, ""
+    if path == origin or origin in reads.origins:
+        return False, ""
+    if path in reads.whole:
+        return True, ""
+    return False, path if path in reads.skipped else ""
+
+
+def _file_state(origin: str) -> _FileState | None:
+    """The state of a file about to be read (None for URLs, or when it cannot be had)."""
+    if origin.startswith(("http://", "https://")):
+        return None
+    try:
+        info = os.stat(origin)
+    except OSError:
+        return None
+    return _FileState(info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def _finish_read(origin: str, before: _FileState | None, reads: _Reads) -> None:
+    """A file read to its end counts as read whole unless it changed from what it was when its read began."""
+    if before is None:  # a URL (never pruned), or a file whose state could not be had
+        return
+    after = _file_state(origin)
+    if after != before:
+        reads.skip(origin, f"it changed while it was read ({_change(before, after)}); ingest it again to prune it")
+    elif origin not in reads.skipped:
+        reads.whole.add(origin)
+
+
+def _change(before: _FileState, after: _FileState | None) -> str:
+    if after is None:
+        return "it is gone"
+    if (before.device, before.inode) != (after.device, after.inode):
+        return "replaced by another file"
+    if before.size != after.size:
+        return f"{before.size:,} bytes, then {after.size:,}"
+    return "modified"
+
+
+def _other_input(article: Article, stored: Article) -> str:
+    """An origin of the stored article holding this id, when none came from this article's file or URL."""
+    origins = stored.origins or (stored.origin,)
+    inputs = {origin_file(o) or o for o in origins}  # a record's input is its file; a URL is its own
+    return "" if (origin_file(article.origin) or article.origin) in inputs else origins[0]
 
 
 def _chunk_text(article: Article, chunk: Chunk, furniture) -> str:

@@ -13,5 +13,6 @@ from ingest.readers.discover import discover
 from ingest.readers.dispatch import read
 from ingest.readers.html import USER_AGENT
 from ingest.readers.origins import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES
+from ingest.readers.records import RecordFailure
 
-__all__ = ["SIDECAR_SUFFIX", "SUPPORTED_SUFFIXES", "USER_AGENT", "decode_bytes", "discover", "read"]
+__all__ = ["SIDECAR_SUFFIX", "SUPPORTED_SUFFIXES", "USER_AGENT", "RecordFailure", "decode_bytes", "discover", "read"]

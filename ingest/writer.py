@@ -101,12 +101,9 @@ class BackgroundWriter:
         return stored
 
     def _store_batch(self, batch: list[Embedded]) -> None:
-        self._store.write(
-            [(e.article, e.chunks, e.vectors) for e in batch],
-            replaces={e.article.id for e in batch if e.is_update},
-            headlines={e.article.id: e.headline for e in batch if e.headline is not None},
-            furniture={e.article.id: e.furniture for e in batch},
-        )
+        from archive.storage import Version
+
+        self._store.write([Version(e.article, e.chunks, e.vectors, e.is_update, e.headline, e.furniture) for e in batch])
         for item in batch:
             if item.is_update:
                 self.result.updated += 1

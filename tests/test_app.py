@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from archive.evaluate import record_id_of
 from tests.conftest import ROOT, SAMPLE
 
 pytestmark = pytest.mark.slow
@@ -353,7 +354,7 @@ def test_time_words_show_their_window_which_one_click_removes(fresh, tmp_path):
     notice = next(i.value for i in at.info if i.value.startswith("Searching"))
     assert notice == "Searching 2025-12-17 to 2025-12-24 (“this week”, as of 2025-12-24)."
     assert at.query_params["as_of"] == "2025-12-24"
-    assert _query(_page_links(at)[0])["article"] == "ferry-cuts"
+    assert record_id_of(_query(_page_links(at)[0])["article"]) == "ferry-cuts"
     next(b for b in at.button if b.label == "Search all dates").click().run()
     assert not any(i.value.startswith("Searching") for i in at.info)
     assert at.query_params["all_dates"] == "1"

@@ -11,7 +11,7 @@ import pytest
 
 from archive import Archive, Settings
 from tests.fakes import HashingEmbedder
-from tests.test_pipeline import snapshot
+from tests.test_pipeline import record_article_id, snapshot
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_jsonl_with_a_broken_line_ingests_the_rest(loaded, tmp_path):
     assert report.added == 2
     failed = {f.path.rsplit(":", 1)[-1]: f.reason for f in report.failed}
     assert set(failed) == {"2", "4", "5"}, report.failed
-    assert loaded.article("a1").title == "Floods in Pakistan"
+    assert loaded.article(record_article_id(feed, "a1")).title == "Floods in Pakistan"
     assert {k: v for k, v in snapshot(loaded).items() if k in before} == before
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from archive import Archive, Settings
 from archive.types import Filters
+from ingest.normalize import origin_id
 from tests.conftest import ROOT, SAMPLE, sample_id
 from tests.servers import chroma_run
 
@@ -61,11 +62,12 @@ def test_source_and_date_filters(real_embedder, tmp_path):
     archive = Archive(Settings(dir=tmp_path / "archive"), embedder=real_embedder)
     assert archive.ingest([str(feed)]).added == 2
     q = "Which automaker recalled 2.9 million vehicles?"
-    assert {h.article.id for h in archive.search(q)} == {"cnn1", "bbc1"}
-    assert [h.article.id for h in archive.search(q, filters=Filters(sources=("bbc.co.uk",)))] == ["bbc1"]
+    cnn1, bbc1 = (f"{origin_id(str(feed.resolve()))}/{r['id']}" for r in records)
+    assert {h.article.id for h in archive.search(q)} == {cnn1, bbc1}
+    assert [h.article.id for h in archive.search(q, filters=Filters(sources=("bbc.co.uk",)))] == [bbc1]
     june = Filters(date_from="2022-06-01", date_to="2022-06-30")
-    assert [h.article.id for h in archive.search(q, filters=june)] == ["cnn1"]
-    assert archive.article("cnn1").published_at == "2022-06-15"
+    assert [h.article.id for h in archive.search(q, filters=june)] == [cnn1]
+    assert archive.article(cnn1).published_at == "2022-06-15"
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:

@@ -21,6 +21,12 @@ from archive.evaluate import Question, evaluate, load_questions, query_text, sco
         (["g2", "x", "g1"], ["g1", "g2"], {"recall@1": 1, "recall@5": 1, "recall@10": 1, "mrr@10": 1,
                                            "ndcg@10": (1 + 1 / 2) / (1 + 1 / math.log2(3))}),
         ([], ["g"], {"recall@1": 0, "recall@5": 0, "recall@10": 0, "mrr@10": 0, "ndcg@10": 0}),
+        # records' article ids carry their feed; gold names the records by their own ids
+        (["x", "feed-0123abcd/g"], ["g"], {"recall@1": 0, "recall@5": 1, "recall@10": 1, "mrr@10": 0.5,
+                                           "ndcg@10": 1 / math.log2(3)}),
+        # two feeds holding a record of the gold id: it counts once
+        (["a-0123abcd/g", "b-89abcdef/g"], ["g"], {"recall@1": 1, "recall@5": 1, "recall@10": 1, "mrr@10": 1,
+                                                   "ndcg@10": 1}),
     ],
 )
 def test_score_ranking(ranked, gold, expected):

@@ -230,10 +230,10 @@ def test_a_failed_store_write_while_refurnishing_loses_nothing_and_is_retried(tm
     write_articles(folder, ["school", "storm"])
     real_write = archive.store.write
 
-    def failing_write(batch, replaces=(), headlines=None, furniture=None):
-        if not headlines:  # only the refurnishing write comes without headlines
+    def failing_write(versions):
+        if all(v.headline is None for v in versions):  # only the refurnishing write comes without headlines
             raise StoreError("disk full (simulated)")
-        return real_write(batch, replaces, headlines, furniture)
+        return real_write(versions)
 
     monkeypatch.setattr(archive.store, "write", failing_write)
     report = archive.ingest([str(folder)])

@@ -11,6 +11,7 @@ from ingest.normalize import (
     clean_text,
     derive_title,
     normalize,
+    origin_id,
     parse_date,
     source_from_url,
     split_title,
@@ -175,7 +176,8 @@ def test_normalize_uses_hints_and_url_source():
         record_id="r1",
     )
     article = normalize(raw)
-    assert (article.id, article.title, article.source, article.published_at) == ("r1", "Given", "cnn.com", "2022-06-12")
+    assert (article.id, article.title, article.source, article.published_at) == (
+        f"{origin_id('/x/a.json')}/r1", "Given", "cnn.com", "2022-06-12")
     assert article.text == "Body text here."
 
 
@@ -202,7 +204,31 @@ def test_ids_are_stable_and_readable():
     b = article_id_for(RawDocument(text="t", origin="/data/004_d6acca71867ffea4.txt"))
     c = article_id_for(RawDocument(text="t", origin="/other/004_d6acca71867ffea4.txt"))
     assert a == b != c and a.startswith("004_d6acca71867ffea4-")
-    assert article_id_for(RawDocument(text="t", origin="/f.jsonl#abc", record_id="abc")) == "abc"
+
+
+@pytest.mark.parametrize(
+    "origin, expected",
+    [  # the ids files, URLs and records without an id had before record ids were scoped: they must not move
+        ("/data/004_d6acca71867ffea4.txt", "004_d6acca71867ffea4-deaf3205"),
+        ("https://www.cnn.com/2022/06/15/business/ford-recall/index.html", "index-80ca9b5e"),
+        ("https://example.org/", "example-org-166d9d91"),
+        ("/x/feed.jsonl:3", "feed-8476337f"),
+    ],
+)
+def test_ids_of_files_and_urls_are_unchanged(origin, expected):
+    assert article_id_for(RawDocument(text="t", origin=origin)) == expected
+
+
+def test_a_records_id_is_scoped_by_its_feed():
+    """Feeds number their records alike: the record's id is unique only within its feed's file or URL."""
+    feed = article_id_for(RawDocument(text="t", origin="/f.jsonl#abc", record_id="abc"))
+    assert feed == f"{origin_id('/f.jsonl')}/abc" and feed.startswith("f-")
+    assert feed == article_id_for(RawDocument(text="other text", origin="/f.jsonl#abc", record_id="abc"))
+    assert feed != article_id_for(RawDocument(text="t", origin="/g.jsonl#abc", record_id="abc"))
+    # The id is cut from the end of the origin, so a '#' in the file's own path or in the id is no trouble.
+    assert article_id_for(RawDocument(text="t", origin="/a#b/f.jsonl#x#1", record_id="x#1")) == (
+        f"{origin_id('/a#b/f.jsonl')}/x#1")
+    assert origin_id("/f.jsonl") == article_id_for(RawDocument(text="t", origin="/f.jsonl")), "a file's own id"
 
 
 def test_content_hash_changes_with_title_or_text():

@@ -10,7 +10,9 @@ import pytest
 
 from archive import Archive
 from archive.errors import ArchiveBusyError
+from archive.evaluate import record_id_of
 from archive.keyword import parse_query
+from ingest.normalize import origin_id
 from tests.conftest import sample_id
 from tests.fakes import HashingEmbedder
 
@@ -18,6 +20,16 @@ from tests.fakes import HashingEmbedder
 def snapshot(archive: Archive) -> dict[str, tuple[str, int]]:
     """Article id -> (content hash, number of stored chunks): what must survive bad input."""
     return {a.id: (a.content_hash, len(archive.chunks(a.id))) for a in archive.articles()}
+
+
+def record_article_id(feed: Path, record_id: str) -> str:
+    """The article id of a record of ``feed``: its own id, scoped by the feed's file."""
+    return f"{origin_id(str(feed.resolve()))}/{record_id}"
+
+
+def record_ids(archive: Archive) -> list[str]:
+    """The records' own ids of every stored article, sorted."""
+    return sorted(record_id_of(a.id) for a in archive.articles())
 
 
 def test_sample_ingest_counts_and_second_run_embeds_nothing(fake_archive, sample_copy):
@@ -80,13 +92,14 @@ def test_an_updated_article_drops_copies_that_became_articles_of_their_own(fake_
     feed.write_text("\n".join(json.dumps({"id": i, "title": "Video", "text": form}) for i in ("a", "b")), encoding="utf-8")
     first = fake_archive.ingest([str(feed)])
     assert (first.added, first.duplicate) == (1, 1)
-    assert [o.rsplit("#", 1)[1] for o in fake_archive.article("a").origins] == ["a", "b"]
+    a, b = record_article_id(feed, "a"), record_article_id(feed, "b")
+    assert [o.rsplit("#", 1)[1] for o in fake_archive.article(a).origins] == ["a", "b"]
     feed.write_text("\n".join(json.dumps({"id": i, "title": f"Story {i}", "text": f"The story of {i} is told here."})
                               for i in ("a", "b")), encoding="utf-8")
     second = fake_archive.ingest([str(feed)])
     assert (second.added, second.updated) == (1, 1)
-    assert [o.rsplit("#", 1)[1] for o in fake_archive.article("a").origins] == ["a"]
-    assert [o.rsplit("#", 1)[1] for o in fake_archive.article("b").origins] == ["b"]
+    assert [o.rsplit("#", 1)[1] for o in fake_archive.article(a).origins] == ["a"]
+    assert [o.rsplit("#", 1)[1] for o in fake_archive.article(b).origins] == ["b"]
 
 
 def test_a_copy_that_changed_is_no_longer_an_origin_of_the_article_it_copied(fake_archive, sample_copy):
@@ -177,7 +190,7 @@ def test_prune_drops_records_removed_from_a_jsonl_file(fake_archive, tmp_path):
     feed.write_text("\n".join(json.dumps(r) for r in records[:2]), encoding="utf-8")
     report = fake_archive.ingest([str(feed)], prune=True)
     assert report.pruned == 1
-    assert sorted(a.id for a in fake_archive.articles()) == ["r0", "r1"]
+    assert record_ids(fake_archive) == ["r0", "r1"]
 
 
 def test_failed_embedding_keeps_previous_version(settings, sample_copy):
@@ -206,7 +219,7 @@ def test_interrupted_write_is_swept_and_never_served(settings, sample_copy, memo
     store = archive.store
     # Simulate a crash after a new version's chunks reached Chroma and the keyword index, before its
     # article record did (the order store.write follows).
-    store._write_journal([aid])
+    store.journal.begin([aid])
     orphan = f"{aid}:deadbeef0000:0"
     query_vector = archive.embedder.embed_query("soldier losses")
     store.chunks.upsert(ids=[orphan], embeddings=[query_vector],
@@ -257,10 +270,10 @@ def test_failed_store_write_keeps_previous_version_and_names_the_article(setting
     bad_id = sample_id(archive, "002")
     real_write = archive.store.write
 
-    def failing_write(batch, replaces=(), headlines=None, furniture=None):
-        if any(article.id == bad_id for article, _, _ in batch):
+    def failing_write(versions):
+        if any(v.article.id == bad_id for v in versions):
             raise StoreError("disk full (simulated)")
-        return real_write(batch, replaces, headlines, furniture)
+        return real_write(versions)
 
     monkeypatch.setattr(archive.store, "write", failing_write)
     report = archive.ingest([str(sample_copy)])
@@ -280,7 +293,7 @@ def test_failed_write_of_a_lone_article_gives_the_reason(settings, tmp_path, mon
     path = tmp_path / "one.txt"
     path.write_text("A single article about a harbour strike.", encoding="utf-8")
 
-    def failing_write(batch, replaces=(), headlines=None, furniture=None):
+    def failing_write(versions):
         raise StoreError("disk full (simulated)")
 
     monkeypatch.setattr(archive.store, "write", failing_write)
@@ -297,7 +310,7 @@ def test_prune_keeps_a_record_whose_line_broke(fake_archive, tmp_path):
     feed.write_text("\n".join([good[0], '{"id": "r1", "text": broken', good[2]]), encoding="utf-8")
     report = fake_archive.ingest([str(feed)], prune=True)
     assert report.pruned == 0 and len(report.failed) == 1
-    assert sorted(a.id for a in fake_archive.articles()) == ["r0", "r1", "r2"]
+    assert record_ids(fake_archive) == ["r0", "r1", "r2"]
 
 
 def test_cached_article_metadata_follows_writes_from_another_store(settings, sample_copy):
@@ -326,8 +339,8 @@ def test_article_cache_refetches_only_what_changed(settings, sample_copy, monkey
     reader = Archive(settings, embedder=HashingEmbedder())
     ids = [a.id for a in reader.store.iter_articles()]
     fetched: list[str] = []
-    real_fetch = reader.store._fetch_articles
-    monkeypatch.setattr(reader.store, "_fetch_articles", lambda wanted, include: fetched.extend(wanted) or real_fetch(wanted, include))
+    real_fetch = reader.store.records
+    monkeypatch.setattr(reader.store, "records", lambda wanted, include: fetched.extend(wanted) or real_fetch(wanted, include))
     assert set(reader.store.get_articles(ids, with_text=False)) == set(ids)
     assert fetched == []  # prefetched in one pass, not fetched by id
     moved = sample_id(writer, "002")
@@ -376,7 +389,7 @@ def test_an_interrupted_write_drops_its_headline_and_the_next_ingest_restores_it
     store = fake_archive.store
     aid = sample_id(fake_archive, "004")
     before = store.headline_vectors_of([aid])[aid]
-    store._write_journal([aid])
+    store.journal.begin([aid])
     store.headlines.upsert(ids=[aid], embeddings=[-before], metadatas=[{"article_id": aid, "source": ""}])
     fake_archive.ingest([str(sample_copy)])  # recovers, then fills the missing headline from the stored version
     assert np.allclose(store.headline_vectors_of([aid])[aid], before, atol=1e-6)

@@ -17,6 +17,7 @@ import json
 import pytest
 
 from archive import Archive, Settings
+from archive.evaluate import record_id_of
 from tests.conftest import SHARED
 
 pytestmark = pytest.mark.slow
@@ -142,10 +143,10 @@ def _case(case) -> tuple[str, str]:
 def test_each_signal_decides_a_query(archives, case):
     archive = archives["pool" if case[1] else "pairs"]
     query, gold = _case(case)
-    first = archive.search(query, k=3, stories=False)[0].article.id
+    first = record_id_of(archive.search(query, k=3, stories=False)[0].article.id)
     assert first == gold, f"with every signal on, {query!r} finds {first}"
     without = Archive(archive.settings.model_copy(update=OFF[case[0]]), embedder=archive.embedder)
-    first = without.search(query, k=3, stories=False)[0].article.id
+    first = record_id_of(without.search(query, k=3, stories=False)[0].article.id)
     assert first != gold, f"{case[0]} does not decide {query!r}: without it, it still finds the right article"
 
 

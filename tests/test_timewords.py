@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from archive import Archive, Settings
+from archive.evaluate import record_id_of
 from archive.timewords import Window, parse_as_of, resolve
 from archive.errors import QueryError
 from tests.fakes import HashingEmbedder
@@ -113,7 +114,8 @@ def recalls(tmp_path_factory) -> Archive:
 
 
 def _ids(hits) -> list[str]:
-    return [h.article.id for h in hits]
+    """The records' own ids (article ids are scoped by their feed)."""
+    return [record_id_of(h.article.id) for h in hits]
 
 
 def test_this_week_finds_the_week_before_the_as_of_date_and_undated_articles(recalls):
@@ -147,9 +149,9 @@ def test_recency_ranks_the_nearest_earlier_article_first_without_time_words(reca
 
 def test_ask_and_lookup_resolve_time_words_the_same_way(recalls):
     answer = recalls.ask("Which automaker recalled 2.9 million vehicles this week?", as_of="2022-06-17")
-    assert {s.article.id for s in answer.sources} <= {"recall-2022", "recall-undated"}
+    assert {record_id_of(s.article.id) for s in answer.sources} <= {"recall-2022", "recall-undated"}
     found = recalls.lookup("2.9 million vehicles this week", as_of="2023-06-16", approximate=False)
-    assert [m.article.id for m in found] == ["recall-2023"]
+    assert [record_id_of(m.article.id) for m in found] == ["recall-2023"]
     # a phrase that is only a date is looked up as written, not as a window
     assert recalls.lookup("June 12", as_of="2023-06-16", approximate=False) == []
 

@@ -10,14 +10,29 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+
+import numpy as np
 
 from archive.furniture import paragraph_keys
 from archive.storage.chroma import all_of, ts_clauses
 from archive.types import Article, Chunk, Filters
 
 HASH_PREFIX = 12
+
+
+@dataclass(frozen=True)
+class Version:
+    """A version of an article, embedded and ready to store: what a writer hands the store."""
+
+    article: Article
+    chunks: list[Chunk]
+    vectors: np.ndarray  # one per chunk, unit length
+    replaces: bool = False  # an older version is stored: its chunks are removed once this one has committed
+    headline: np.ndarray | None = None  # the vector of its title (or first sentence)
+    left_out: frozenset[str] = frozenset()  # paragraph keys the chunk vectors were embedded without
 _ARTICLE_FIELDS = ("title", "content_hash", "origin", "source", "url", "author", "published_at", "ingested_at", "story_id")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection as Names
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from archive.storage.lease import WriterLease
 from archive.storage.reads import ChromaReads, MemoryReads, Reads
 from archive.storage.records import (
     HASH_PREFIX, article_from, article_meta, chunk_from, chunk_id, chunk_meta, entity_rows, headline_meta, keyword_row,
-    paragraph_rows, parts, timestamp, version,
+    Version, paragraph_rows, parts, timestamp, version,
 )
 from archive.types import Article, Chunk, ChunkMatch, Filters
 
@@ -289,50 +289,41 @@ class Store:
 
     # ---- writing (under the archive's write lock; see archive/core.py) ---------------------------
 
-    def write(
-        self,
-        batch: Sequence[tuple[Article, list[Chunk], np.ndarray]],
-        replaces: Names[str] = (),
-        headlines: Mapping[str, np.ndarray] | None = None,
-        furniture: Mapping[str, Names[str]] | None = None,
-    ) -> None:
+    def write(self, versions: Sequence[Version]) -> None:
         """Store new versions of articles with their chunk vectors; old versions survive any failure.
 
-        ``replaces`` names the articles that already had a version, whose old chunks are then removed.
-        ``headlines`` gives articles' headline vectors, written before the keyword rows so that a reader
-        that sees an article's new rows finds its headline too. ``furniture`` gives the paragraph keys
-        each article's chunk vectors were embedded without (archive/furniture.py); they are recorded
-        in the article's record and with its keyword rows, so that the next ingest, on any host, knows
-        which articles to embed again.
+        Headline vectors are written before the keyword rows, so that a reader that sees an article's
+        new rows finds its headline too. The paragraphs each version's vectors were embedded without
+        (archive/furniture.py) are recorded in the article's record and with its keyword rows, so that
+        the next ingest, on any host, knows which articles to embed again.
         """
-        if not batch:
+        if not versions:
             return
-        ids = [a.id for a, _, _ in batch]
-        left_out = {a: set((furniture or {}).get(a, ())) for a in ids}
+        ids = [v.article.id for v in versions]
         self.journal.begin(ids)
         self.keywords.touch(ids)
         self._chunk_count = None
         chunk_ids, vectors, metas, rows = [], [], [], []
-        for article, chunks, chunk_vectors in batch:
-            for chunk, vector in zip(chunks, chunk_vectors):
-                chunk_ids.append(chunk_id(article, chunk))
+        for v in versions:
+            for chunk, vector in zip(v.chunks, v.vectors):
+                chunk_ids.append(chunk_id(v.article, chunk))
                 vectors.append(vector)
-                metas.append(chunk_meta(article, chunk))
-                rows.append(keyword_row(article, chunk))
+                metas.append(chunk_meta(v.article, chunk))
+                rows.append(keyword_row(v.article, chunk))
         self.chunks.put(chunk_ids, vectors, metas, None, self._batch)
-        with_headline = [a for a, _, _ in batch if headlines and a.id in headlines]
+        with_headline = [v for v in versions if v.headline is not None]
         if with_headline:
-            self.headlines.put([a.id for a in with_headline], [headlines[a.id] for a in with_headline],
-                               [headline_meta(a) for a in with_headline], None, self._batch)
-        self.keywords.add(rows, entity_rows(a for a, _, _ in batch),
-                          paragraph_rows((a, left_out[a.id]) for a, _, _ in batch))
-        self.articles.put(ids, [mean_vector(v) for _, _, v in batch],
-                          [article_meta(a, len(c), left_out[a.id]) for a, c, _ in batch],
-                          [a.text for a, _, _ in batch], self._batch)  # the commit point
+            self.headlines.put([v.article.id for v in with_headline], [v.headline for v in with_headline],
+                               [headline_meta(v.article) for v in with_headline], None, self._batch)
+        self.keywords.add(rows, entity_rows(v.article for v in versions),
+                          paragraph_rows((v.article, v.left_out) for v in versions))
+        self.articles.put(ids, [mean_vector(v.vectors) for v in versions],
+                          [article_meta(v.article, len(v.chunks), v.left_out) for v in versions],
+                          [v.article.text for v in versions], self._batch)  # the commit point
         self._changed(ids)  # readers that cached the old metadata mid-write read it again
-        for article, _, _ in batch:
-            if article.id in replaces:
-                self._delete_stale_chunks(article.id, article.content_hash)
+        for v in versions:
+            if v.replaces:
+                self._delete_stale_chunks(v.article.id, v.article.content_hash)
         self.journal.end(ids)
 
     def _changed(self, article_ids: Sequence[str]) -> None:

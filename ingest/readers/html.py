@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import http.client
+import socket
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import trafilatura
@@ -104,10 +107,24 @@ def read_url(url: str, settings: Settings) -> Iterator[RawDocument]:
 
 
 def _fetch(url: str, settings: Settings) -> _Response:
+    with _Deadline(settings.url_deadline_s) as deadline:
+        try:
+            response = _fetch_within(url, settings, deadline)
+        except Exception as exc:
+            if deadline.expired:  # whatever the shut sockets made urllib raise, the deadline is the reason
+                raise InputError(deadline.reason) from exc
+            raise
+        if deadline.expired:  # a body without a stated length, cut short by the deadline, reads as complete
+            raise InputError(deadline.reason)
+    return response
+
+
+def _fetch_within(url: str, settings: Settings, deadline: _Deadline) -> _Response:
     limit = int(settings.max_file_mb * MB)
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    opener = urllib.request.build_opener(_HTTPHandler(deadline), _HTTPSHandler(deadline))
     try:
-        with urllib.request.urlopen(request, timeout=settings.url_timeout_s) as reply:
+        with opener.open(request, timeout=min(settings.url_timeout_s, settings.url_deadline_s)) as reply:
             body = reply.read(limit + 1)
             # get_content_type() says text/plain when the header is missing; unknown should mean HTML here.
             declared = reply.headers.get_content_type() if reply.headers.get("Content-Type") else ""
@@ -123,3 +140,95 @@ def _fetch(url: str, settings: Settings) -> _Response:
     if not body:
         raise InputError("could not fetch URL: empty response")
     return response
+
+
+class _Deadline:
+    """The time the whole fetch of one URL may take; when it passes, the fetch's sockets are shut down.
+
+    ``url_timeout_s`` bounds each connect and socket read, so a server sending a byte at a time could
+    hold a fetch (and the ingest's write lock) forever. Shutting the sockets down wakes a read blocked
+    on one wherever urllib is: in the headers, a redirect or the body.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    @property
+    def reason(self) -> str:
+        return f"gave up after {self.seconds:g} s: the server had not sent the whole response (ARCHIVE_URL_DEADLINE_S)"
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut ``sock`` down when the deadline passes (at once if it has)."""
+        with self._lock:
+            self._sockets.append(sock)
+            expired = self.expired
+        if expired:
+            _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:  # already closed, or never connected
+        pass
+
+
+class _Watched:
+    """An HTTP connection that hands its socket to the fetch's deadline as soon as it is connected."""
+
+    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline = deadline
+
+    def connect(self) -> None:
+        super().connect()
+        self._deadline.watch(self.sock)
+
+
+class _HTTPConnection(_Watched, http.client.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Watched, http.client.HTTPSConnection):
+    pass
+
+
+class _WatchedHandler:
+    """A urllib handler opening watched connections (redirects open new ones, watched too)."""
+
+    connection: type
+
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self._deadline = deadline
+
+    def do_open(self, http_class: type, req: urllib.request.Request, **kwargs: Any) -> Any:
+        # Overriding do_open, not http(s)_open, whose arguments differ between Python versions.
+        return super().do_open(partial(self.connection, deadline=self._deadline), req, **kwargs)
+
+
+class _HTTPHandler(_WatchedHandler, urllib.request.HTTPHandler):
+    connection = _HTTPConnection
+
+
+class _HTTPSHandler(_WatchedHandler, urllib.request.HTTPSHandler):
+    connection = _HTTPSConnection

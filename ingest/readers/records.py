@@ -7,8 +7,10 @@ import codecs
 import gzip
 import io
 import json
+import re
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from archive.errors import InputError
@@ -19,6 +21,20 @@ from ingest.readers.fields import ID_KEYS, TEXT_KEYS, as_id, first_value, record
 from ingest.readers.files import MB, open_binary, os_errors, read_limited, regular_size
 
 _WRAPPER_KEYS = ("articles", "records", "items", "data")
+# An id field as a broken line may still show it: `"id": "r1"` or `"doc_id": 42`.
+_ID_FIELD = re.compile(r'"(%s)"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?)' % "|".join(ID_KEYS))
+
+
+@dataclass
+class RecordFailure(IngestFailure):
+    """One record of a feed that could not be read, the feed's other records being fine.
+
+    ``record_origin`` is the origin the record's article has (by its id, or by its line when it has none)
+    when the record still says which it is, so --prune knows that record is still in the feed; empty when
+    nothing can be made of it (an over-long or undecodable line), and it may then be any of the feed's records.
+    """
+
+    record_origin: str = ""
 
 
 def json_type(value: Any) -> str:
@@ -49,19 +65,40 @@ def parse_json(text: str) -> Any:
 def _record_doc(record: Any, origin: str, position: int) -> RawDocument | IngestFailure:
     where = f"{origin}:{position}"
     if not isinstance(record, dict):
-        return IngestFailure(where, f"record is not a JSON object (found {json_type(record)})")
+        return RecordFailure(where, f"record is not a JSON object (found {json_type(record)})", where)
+    record_id = first_value(record, ID_KEYS, as_id)
     text = record_text(record)
     if text is None:
-        return IngestFailure(where, f"record has no text (expected one of: {', '.join(TEXT_KEYS)})")
-    record_id = first_value(record, ID_KEYS, as_id)
+        reason = f"record has no text (expected one of: {', '.join(TEXT_KEYS)})"
+        return RecordFailure(where, reason, _record_origin(origin, record_id, where))
     hints = record_hints(record)
     return RawDocument(
         text=text,
-        origin=f"{origin}#{record_id}" if record_id else where,
+        origin=_record_origin(origin, record_id, where),
         hints=hints,
         record_id=record_id,
         title_from_text="title" not in hints,
     )
+
+
+def _record_origin(origin: str, record_id: str | None, where: str) -> str:
+    """A record is '<file>#<id>'; one without an id is known by its position, '<file>:<line>'."""
+    return f"{origin}#{record_id}" if record_id else where
+
+
+def _id_in_broken_line(text: str, origin: str) -> str:
+    """The record origin a line that is not valid JSON still shows by its id field ('' when it shows none)."""
+    found: dict[str, str] = {}
+    for match in _ID_FIELD.finditer(text):
+        found.setdefault(match.group(1), match.group(2))
+    for key in ID_KEYS:  # the same precedence as a readable record's id
+        try:
+            record_id = as_id(json.loads(found[key])) if key in found else None
+        except ValueError:  # a broken escape inside the id
+            record_id = None
+        if record_id:
+            return f"{origin}#{record_id}"
+    return ""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -171,7 +208,7 @@ def _jsonl_items(origin: str, settings: Settings, gz: bool) -> Iterator[RawDocum
         for line_no, line in _bounded_lines(stream, line_limit):
             if line is None:
                 any_record = True
-                yield IngestFailure(f"{origin}:{line_no}", f"line is longer than {line_limit} bytes (4 x ARCHIVE_MAX_ARTICLE_CHARS)")
+                yield RecordFailure(f"{origin}:{line_no}", f"line is longer than {line_limit} bytes (4 x ARCHIVE_MAX_ARTICLE_CHARS)")
             elif line.strip():
                 any_record = True
                 yield _jsonl_record(line, origin, line_no)
@@ -208,16 +245,19 @@ def _jsonl_record(line: bytes | str, origin: str, line_no: int) -> RawDocument |
     where = f"{origin}:{line_no}"
     try:
         text = _decode_line(line, first=line_no == 1)
-        value = json.loads(text)
     except InputError as exc:
-        return IngestFailure(where, str(exc))
+        return RecordFailure(where, str(exc))
+    try:
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
-        return IngestFailure(where, f"invalid JSON: {_json_problem(exc)} at column {exc.colno}")
+        reason = f"invalid JSON: {_json_problem(exc)} at column {exc.colno}"
     except ValueError:
-        return IngestFailure(where, _long_number())
+        reason = _long_number()
     except RecursionError:
-        return IngestFailure(where, "invalid JSON: nested too deeply")
-    return _record_doc(value, origin, line_no)
+        reason = "invalid JSON: nested too deeply"
+    else:
+        return _record_doc(value, origin, line_no)
+    return RecordFailure(where, reason, _id_in_broken_line(text, origin))
 
 
 def _decode_line(line: bytes | str, first: bool) -> str:

@@ -1,0 +1,233 @@
+"""Scale benchmark: search latency and memory at 100k and 1M chunks, embedded and on a Chroma server,
+and how long a second host takes to catch up with 10k new chunks.
+
+    python bench/scale.py                               # 100k embedded + server, 1M embedded, catch-up
+    python bench/scale.py --sizes 100000 --no-server    # a quicker run
+
+Articles are synthetic and written straight to the store (the model is not run: this measures the
+storage and search layers, not the encoder): 10 chunks each, words drawn from a Zipf distribution
+over a 20,000-word vocabulary, random unit vectors of the bundled model's 384 dimensions, 20 sources,
+dates over six years. Queries are three words from the same vocabulary, embedded by a stand-in that
+returns a fixed random vector per query (a real query embedding adds 4-6 ms, see docs/benchmarks.md).
+Filtered queries use one source and a one-year date range. Archives are built once under
+bench/.cache/scale-* and reused. 10M chunks is projected from the measured sizes (see the notes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import ROOT, machine, write_section  # noqa: E402
+
+CACHE = ROOT / "bench" / ".cache"
+DIM, CHUNKS_PER_ARTICLE, WORDS_PER_CHUNK, VOCAB, SOURCES = 384, 10, 60, 20_000, 20
+BATCH_ARTICLES = 500
+
+
+class QueryVectors:
+    """Stands in for the model at query time: one fixed random unit vector per query text."""
+
+    name = "synthetic-384"
+    dim = DIM
+
+    def embed_query(self, text: str) -> np.ndarray:
+        rng = np.random.default_rng(int(hashlib.md5(text.encode()).hexdigest()[:8], 16))
+        v = rng.standard_normal(DIM).astype(np.float32)
+        return v / np.linalg.norm(v)
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self.embed_query(t) for t in texts]) if texts else np.zeros((0, DIM), np.float32)
+
+
+def vocabulary() -> list[str]:
+    rng = np.random.default_rng(7)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    return ["".join(rng.choice(letters, size=rng.integers(4, 10))) for _ in range(VOCAB)]
+
+
+def synthetic_batch(start: int, n: int, words: list[str], rng: np.random.Generator):
+    """``n`` articles (numbered from ``start``), each with its chunks, chunk vectors and headline vector."""
+    from archive.types import Article, Chunk
+    from ingest.normalize import content_hash
+
+    from archive.storage import Version
+
+    batch = []
+    for i in range(start, start + n):
+        picks = np.minimum(rng.zipf(1.15, size=CHUNKS_PER_ARTICLE * WORDS_PER_CHUNK), VOCAB) - 1
+        texts = [" ".join(words[j] for j in picks[c * WORDS_PER_CHUNK:(c + 1) * WORDS_PER_CHUNK]) + "."
+                 for c in range(CHUNKS_PER_ARTICLE)]
+        text = " ".join(texts)
+        chunks, offset = [], 0
+        for c, t in enumerate(texts):
+            chunks.append(Chunk(f"s{i:08d}", c, t, offset, offset + len(t)))
+            offset += len(t) + 1
+        year, day = 2020 + i % 6, 1 + i % 28
+        title = " ".join(words[j] for j in picks[:6])
+        article = Article(id=f"s{i:08d}", title=title, text=text, content_hash=content_hash(title, text),
+                          origin=f"synthetic://{i}", source=f"Source {i % SOURCES}", url="", author="",
+                          published_at=f"{year}-{1 + i % 12:02d}-{day:02d}", ingested_at="2026-12-01T00:00:00Z",
+                          origins=(f"synthetic://{i}",))
+        vectors = rng.standard_normal((CHUNKS_PER_ARTICLE, DIM)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        batch.append(Version(article, chunks, vectors, headline=vectors[0]))
+    return batch
+
+
+def open_archive(folder: Path, url: str = "", memory: bool = True, follow_every_s: float = 1.0):
+    from archive import Archive, Settings
+
+    settings = Settings(dir=folder, chroma_url=url, entities=False, follow_interval_s=follow_every_s,
+                        memory_index_max_chunks=1_000_000 if memory else 0)
+    return Archive(settings, embedder=QueryVectors())
+
+
+def build(archive, chunks: int, start: int = 0) -> float:
+    """Write articles until the archive holds ``chunks`` more chunks; returns seconds taken."""
+    words, rng = vocabulary(), np.random.default_rng(start + 1)
+    wanted = chunks // CHUNKS_PER_ARTICLE
+    began, done = time.perf_counter(), 0
+    while done < wanted:
+        n = min(BATCH_ARTICLES, wanted - done)
+        archive.store.write(synthetic_batch(start + done, n, words, rng))
+        done += n
+        if done % 10_000 < n:
+            print(f"  {done * CHUNKS_PER_ARTICLE:,} chunks written, {time.perf_counter() - began:.0f} s", flush=True)
+    return time.perf_counter() - began
+
+
+def queries(n: int) -> list[str]:
+    words, rng = vocabulary(), np.random.default_rng(3)
+    picks = np.minimum(rng.zipf(1.3, size=(n, 3)), 2000) - 1
+    return [" ".join(words[j] for j in row) for row in picks]
+
+
+def latency(archive, qs: list[str], filtered: bool) -> tuple[float, float]:
+    from archive.types import Filters
+
+    f = Filters(sources=("Source 3",), date_from="2022-01-01", date_to="2022-12-31") if filtered else None
+    archive.search(qs[0], k=10, filters=f)  # the first search loads the index: not counted
+    times = []
+    for q in qs:
+        start = time.perf_counter()
+        archive.search(q, k=10, filters=f, time_words=False)
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(0.95 * (len(times) - 1))]
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def measure(label: str, archive, qs: list[str]) -> dict:
+    p50, p95 = latency(archive, qs, filtered=False)
+    f50, f95 = latency(archive, qs, filtered=True)
+    row = {"label": label, "chunks": archive.store.count_chunks(), "p50": p50, "p95": p95, "f50": f50, "f95": f95,
+           "rss": rss_mb()}
+    print(f"{label}: {row['chunks']:,} chunks  p50 {p50:.1f} ms  p95 {p95:.1f} ms  filtered p50 {f50:.1f} ms "
+          f"p95 {f95:.1f} ms  RSS {row['rss']:.0f} MB", flush=True)
+    return row
+
+
+def embedded(size: int, qs: list[str], memory_off_too: bool) -> list[dict]:
+    folder = CACHE / f"scale-{size}"
+    archive = open_archive(folder)
+    if archive.store.count_chunks() < size:
+        archive.store.conn.close()  # this process's connection to the folder about to be removed
+        shutil.rmtree(folder, ignore_errors=True)
+        archive = open_archive(folder)
+        print(f"building {size:,} chunks in {folder}", flush=True)
+        print(f"  built in {build(archive, size):.0f} s", flush=True)
+        archive.store.save_memory_index()
+    rows = [measure(f"embedded, in-memory index, {size:,}", archive, qs)]
+    if memory_off_too:
+        rows.append(measure(f"embedded, Chroma HNSW + FTS5, {size:,}", open_archive(folder, memory=False), qs))
+    return rows
+
+
+def server(size: int, qs: list[str], catch_up: int) -> tuple[list[dict], dict]:
+    from tests.servers import free_port, start_chroma, stop
+
+    work = CACHE / f"scale-server-{size}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    port = free_port()
+    proc = start_chroma(work / "data", port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        a = open_archive(work / "host-a", url)
+        print(f"building {size:,} chunks on a Chroma server", flush=True)
+        built = build(a, size)
+        print(f"  built in {built:.0f} s", flush=True)
+        rows = [measure(f"server, in-memory index, {size:,}", a, qs)]
+        started = time.perf_counter()
+        b = open_archive(work / "host-b", url, follow_every_s=0)  # its next search follows the feed
+        b.search(qs[0], k=10)
+        new_host = time.perf_counter() - started
+        print(f"a new host derived its indexes from the record in {new_host:.1f} s", flush=True)
+        build(a, catch_up, start=size // CHUNKS_PER_ARTICLE)
+        started = time.perf_counter()
+        b.search(qs[0], k=10)  # follows the feed, resyncs the keyword rows, refreshes the in-memory index
+        caught = time.perf_counter() - started
+        assert b.store.keywords.count() == a.store.keywords.count() == size + catch_up
+        print(f"host B caught up with {catch_up:,} new chunks in {caught:.1f} s", flush=True)
+        return rows, {"size": size, "new_host": new_host, "catch_up": catch_up, "seconds": caught}
+    finally:
+        stop(proc)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--server-size", type=int, default=100_000)
+    parser.add_argument("--no-server", action="store_true")
+    parser.add_argument("--catch-up", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    os.environ.setdefault("ARCHIVE_ENTITIES", "false")
+    qs = queries(args.queries)
+    rows: list[dict] = []
+    for size in args.sizes:
+        rows += embedded(size, qs, memory_off_too=True)
+    follow = None
+    if not args.no_server:
+        server_rows, follow = server(args.server_size, qs, args.catch_up)
+        rows += server_rows
+    lines = [
+        f"Measured on {machine()}, {time.strftime('%Y-%m-%d')}, with "
+        f"`python bench/scale.py {' '.join(sys.argv[1:])}`.".replace(" `", " `").strip(),
+        "Synthetic articles written straight to the store (10 chunks each, 384-d random unit vectors, Zipf words); "
+        f"{args.queries} three-word queries; the query vector is not computed by the model (add 4-6 ms). "
+        "Filtered: one source of 20 and one year of six.",
+        "",
+        "| archive | chunks | p50 ms | p95 ms | filtered p50 ms | filtered p95 ms | RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [f"| {r['label']} | {r['chunks']:,} | {r['p50']:.1f} | {r['p95']:.1f} | {r['f50']:.1f} | {r['f95']:.1f} | "
+              f"{r['rss']:,.0f} |" for r in rows]
+    if follow:
+        lines += ["", f"A new host on the server derived its keyword file and in-memory index from the record of "
+                  f"{follow['size']:,} chunks in {follow['new_host']:.1f} s; after host A wrote {follow['catch_up']:,} "
+                  f"more chunks, host B's next search followed the change feed and found them in "
+                  f"{follow['seconds']:.1f} s (target: under 60 s)."]
+    write_section("scale", "\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
