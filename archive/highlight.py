@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import math
 import re
 
@@ -46,14 +45,29 @@ def matching_sentences(chunk: Chunk, query: str, limit: int = 2) -> tuple[tuple[
     return tuple((chunk.start + s, chunk.start + e) for score, s, e in chosen if score >= best - 1)
 
 
+# HTML's five special characters as html.escape writes them, and every character that starts Markdown
+# structure (links, images, emphasis, code, math, tables, headings, autolinks such as https:// or a@b)
+# as a numeric reference: Markdown decodes a reference into plain text and never reads it as syntax.
+_INERT = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}
+    | {c: f"&#{ord(c)};" for c in "[]!*_`~$#|\\:@"}
+)
+_WWW = re.compile(r"(?i)\bwww\.")  # "www.example.org" is an autolink even without a scheme
+
+
+def inert(text: str) -> str:
+    """``text`` as HTML that a Markdown renderer shows as the same characters: no tag, link or image can form."""
+    return _WWW.sub(lambda m: m.group(0)[:3] + "&#46;", text.translate(_INERT))
+
+
 def marked_html(text: str, spans: tuple[tuple[int, int], ...], offset: int = 0) -> str:
-    """``text`` escaped for HTML with ``<mark>`` around each span (spans in coordinates ``offset`` based)."""
+    """``text`` made inert (``inert``) with ``<mark>`` around each span (spans in coordinates ``offset`` based)."""
     out, pos = [], 0
     for start, end in sorted(spans):
         start, end = max(start - offset, pos), min(end - offset, len(text))
         if start >= end:
             continue
-        out += [html.escape(text[pos:start]), "<mark>", html.escape(text[start:end]), "</mark>"]
+        out += [inert(text[pos:start]), "<mark>", inert(text[start:end]), "</mark>"]
         pos = end
-    out.append(html.escape(text[pos:]))
+    out.append(inert(text[pos:]))
     return "".join(out).replace("\n", "<br>")

@@ -245,6 +245,23 @@ class KeywordIndex:
                 raise
             self._db.execute("COMMIT")
 
+    def replace_entities(self, article_ids: Sequence[str], entities: Sequence[tuple[str, str, str, str]]) -> None:
+        """Replace these articles' entity rows with (article_id, content_hash, kind, name) rows, in one transaction."""
+        from archive.entities import fold
+
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany("DELETE FROM entity_rows WHERE article_id = ?", [(a,) for a in article_ids])
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO entity_rows (article_id, hash, kind, name, folded) VALUES (?, ?, ?, ?, ?)",
+                    [(aid, h, kind, name, fold(name)) for aid, h, kind, name in entities],
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
     def delete_stale(self, article_id: str, keep_hash: str) -> None:
         """Remove an article's rows from versions other than ``keep_hash`` ('' removes all)."""
         with self._lock:

@@ -181,11 +181,12 @@ class Settings(BaseSettings):
     )
     entities: bool = Field(
         default=True,
-        description="Find the people, organisations and places each article names at ingest (spaCy), for "
-        "entity filters and facets.",
+        description="Find the people, organisations and places each article names (spaCy), after ingest has "
+        "stored and embedded it, for entity filters and facets.",
     )
     entity_chars: int = Field(
-        default=1000, ge=100, description="Characters from the start of each article read for entities."
+        default=0, ge=0,
+        description="Characters from the start of each article read for entities (0: the whole article).",
     )
     answerer: str = Field(
         default="extractive",

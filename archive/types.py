@@ -41,6 +41,7 @@ class Article:
     origins: tuple[str, ...] = ()  # every origin this exact content was seen under
     story_id: str = ""
     entities: tuple[tuple[str, str], ...] = ()  # (kind, name): people, organisations, places it names
+    named: bool = False  # whether ``entities`` were found in this version (a pass after embedding finds them)
 
     def to_dict(self, with_text: bool = True) -> dict[str, Any]:
         data = asdict(self)
@@ -175,6 +176,7 @@ class IngestReport:
     skipped: int = 0  # files of a type we do not read, met while walking a folder
     chunks_embedded: int = 0
     refurnished: int = 0  # stored articles embedded again because their site furniture changed
+    named: int = 0  # articles whose names (people, organisations, places) were found, after they were stored
     failed: list[IngestFailure] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (origin, article id it repeats)
 
@@ -192,6 +194,7 @@ class IngestReport:
             "skipped": self.skipped,
             "chunks_embedded": self.chunks_embedded,
             "refurnished": self.refurnished,
+            "named": self.named,
             "failed": [{"path": f.path, "reason": f.reason} for f in self.failed],
             "duplicates": [{"origin": o, "article_id": a} for o, a in self.duplicates],
         }

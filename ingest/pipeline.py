@@ -30,6 +30,7 @@ from ingest.chunking import chunk_article, embedding_text, headline_text
 from ingest.normalize import normalize, valid_unicode
 from ingest.writer import BackgroundWriter, Embedded
 
+NAME_BATCH = 64  # articles per names batch (spaCy pipes them 16 at a time)
 BATCH_CHUNKS = 256  # chunks embedded per model call across articles: big enough to keep the model busy
 log = logging.getLogger(__name__)
 _RECORD_SUFFIX = re.compile(r"(?:#.*|:\d+)$")
@@ -137,6 +138,12 @@ class Ingestor:
             self.store.add_origin(article_id, origin)
         self._drop_moved_origins()
         bar.close()
+        if self.settings.entities:  # the articles are searchable already; their names fill in now
+            try:
+                report.named = name_articles(self.store, self.settings, self.store.unnamed(), progress)
+            except ArchiveError as e:  # the articles stay stored and searchable; `python -m archive names` retries
+                log.warning("could not find the names articles hold (they are stored; retry with "
+                            "`python -m archive names`): %s", e)
         if prune:
             report.pruned = self._prune(paths, reads, report)
         # Paragraphs this run made furniture (or deletions made ordinary again) change what stored chunks embed.
@@ -401,17 +408,9 @@ class Ingestor:
         return len(missing)
 
     def _with_stories(self, batch: list[Embedded]) -> list[Embedded]:
-        """Each article with its story id and named entities, so that it is written once, complete."""
+        """Each article with its story id, so that it is written once, complete (names come after: ``name``)."""
         stories = assign_stories(self.store, [(e.article, mean_vector(e.vectors)) for e in batch], self.settings)
-        entities: list[tuple] = [e.article.entities for e in batch]
-        if self.settings.entities:
-            from archive.entities import get_extractor
-
-            entities = get_extractor(self.settings.entity_chars).extract(
-                [e.article.title for e in batch], [e.article.text for e in batch]
-            )
-        return [replace(e, article=replace(e.article, story_id=story, entities=tuple(found)))
-                for e, story, found in zip(batch, stories, entities)]
+        return [replace(e, article=replace(e.article, story_id=story)) for e, story in zip(batch, stories)]
 
     # ---- pruning ---------------------------------------------------------------------------------
 
@@ -536,3 +535,26 @@ def _progress_bar(origins: list[str], enabled: bool | None):
 
     containers = any(o.endswith((".json", ".jsonl", ".gz")) for o in origins)
     return tqdm(total=None if containers else len(origins), unit="article", desc="ingest", file=sys.stderr)
+
+
+def name_articles(store, settings: Settings, article_ids: list[str], progress: bool | None = None) -> int:
+    """Find the people, organisations and places each article names, over its whole text (spaCy's NER
+    pipe alone, batched), and record them: a pass after embedding, so encoding never waits for it.
+    Returns how many articles were named."""
+    if not article_ids:
+        return 0
+    from archive.entities import get_extractor
+
+    from tqdm import tqdm
+
+    extractor = get_extractor(settings.entity_chars)
+    shown = sys.stderr.isatty() if progress is None else progress
+    bar = tqdm(total=len(article_ids), unit="article", desc="names", file=sys.stderr, disable=not shown)
+    named = 0
+    for start in range(0, len(article_ids), NAME_BATCH):
+        articles = list(store.get_articles(article_ids[start : start + NAME_BATCH]).values())
+        found = extractor.extract([a.title for a in articles], [a.text for a in articles])
+        named += store.set_entities({a.id: f for a, f in zip(articles, found)}, {a.id: a.content_hash for a in articles})
+        bar.update(len(articles))
+    bar.close()
+    return named

@@ -63,3 +63,60 @@ def test_entities_can_be_switched_off(tmp_path):
     archive = Archive(Settings(dir=tmp_path / "archive", entities=False), embedder=HashingEmbedder())
     archive.ingest([str(SAMPLE)])
     assert all(a.entities == () for a in archive.articles())
+
+
+def test_names_come_from_the_whole_article(sample_archive):
+    """Article 003 names Donald Tusk only at character 1,207, past the lede."""
+    a003 = sample_id(sample_archive, "003")
+    assert sample_archive.article(a003).text.find("Tusk") > 1000
+    hits = sample_archive.search("NATO warning", 10, Filters(entities=("Tusk",)))
+    assert [h.article.id for h in hits] == [a003]
+    assert all(a.named for a in sample_archive.articles())
+
+
+def test_articles_are_stored_before_their_names_and_a_failed_names_pass_loses_nothing(tmp_path, monkeypatch):
+    from archive.errors import ConfigError
+
+    settings = Settings(dir=tmp_path / "archive")
+    archive = Archive(settings, embedder=HashingEmbedder())
+
+    def no_model(self, titles, texts):
+        assert archive.store.count_articles() == 5  # names are looked for only once every article is stored
+        raise ConfigError("the spaCy model is missing (simulated)")
+
+    monkeypatch.setattr(EntityExtractor, "extract", no_model)
+    report = archive.ingest([str(SAMPLE)])
+    assert report.added == 5 and report.named == 0 and not report.failed
+    assert sorted(archive.store.unnamed()) == sorted(a.id for a in archive.articles())
+    assert archive.search("NATO warning", 10) and archive.store.articles_naming(["Berlin"]) == []
+    monkeypatch.undo()
+    embedded = archive.store.count_chunks()
+    assert Archive(settings, embedder=HashingEmbedder()).name_articles() == 5
+    again = Archive(settings, embedder=HashingEmbedder())
+    assert again.store.unnamed() == [] and again.store.count_chunks() == embedded  # nothing embedded again
+    assert sample_id(again, "002") in again.store.articles_naming(["Berlin"])
+    assert again.name_articles() == 0
+
+
+def test_the_names_command_reads_every_article_again_with_all(tmp_path, cli):
+    folder = tmp_path / "archive"
+    code, _ = cli("ingest", str(SAMPLE), "--archive-dir", str(folder))
+    assert code == 0
+    code, out = cli("names", "--archive-dir", str(folder))
+    assert code == 0 and out.startswith("names found in 0 of 5 articles")  # ingest named them all
+    code, out = cli("names", "--all", "--archive-dir", str(folder))
+    assert code == 0 and out.startswith("names found in 5 of 5 articles")
+
+
+@pytest.mark.server
+def test_a_host_on_a_shared_server_gets_the_names_another_host_found(tmp_path):
+    from tests.servers import chroma_run
+
+    with chroma_run(tmp_path / "server-data") as url:
+        a = Archive(Settings(dir=tmp_path / "a", chroma_url=url, entities=False, follow_interval_s=0),
+                    embedder=HashingEmbedder())
+        b = Archive(Settings(dir=tmp_path / "b", chroma_url=url, follow_interval_s=0), embedder=HashingEmbedder())
+        a.ingest([str(SAMPLE)])
+        assert b.store.articles_naming(["Berlin"]) == []  # host A stored them without names
+        assert b.name_articles() == 5
+        assert sample_id(a, "002") in Archive(a.settings, embedder=HashingEmbedder()).store.articles_naming(["Berlin"])

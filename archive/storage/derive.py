@@ -100,6 +100,8 @@ def resync(store: Store, article_ids: Sequence[str]) -> bool:
                      paragraph_rows([(article, left_out)]) if left_out is not None else ())
     for aid in article_ids:
         keywords.delete_stale(aid, version(records[aid][0]) if aid in records else "")
+    # Names are found after an article is stored (a later write of the same version): always take the record's.
+    keywords.replace_entities(list(records), entity_rows(a for a, _ in records.values()))
     keywords.touch(article_ids)
     return complete
 

@@ -103,6 +103,7 @@ def article_meta(article: Article, n_chunks: int, left_out: Iterable[str] = ()) 
     meta["origins"] = json.dumps(origins)
     meta["has_copies"] = len(origins) > 1  # findable: an ingest checks such articles' other origins
     meta["entities"] = json.dumps([list(e) for e in article.entities])
+    meta["named"] = article.named  # False until the names pass (after embedding) has read this version
     meta["left_out"] = json.dumps(sorted(left_out))  # paragraphs the chunk vectors were embedded without
     meta["n_chunks"] = n_chunks
     ts = timestamp(article.published_at)
@@ -130,7 +131,7 @@ def article_from(article_id: str, meta: dict[str, Any], text: str) -> Article:
     fields = {name: str(meta.get(name) or "") for name in _ARTICLE_FIELDS}
     entities = tuple((str(k), str(n)) for k, n in json.loads(meta.get("entities") or "[]"))
     return Article(id=article_id, text=text, origins=tuple(json.loads(meta.get("origins") or "[]")),
-                   entities=entities, **fields)
+                   entities=entities, named=bool(meta.get("named", True)), **fields)
 
 
 def ts_range(f: Filters) -> tuple[int | None, int | None]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection as Names
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -360,6 +360,32 @@ class Store:
                         has_copies=len(origins) > 1)
             self.articles.update(ids=[article_id], metadatas=[meta])
             self._changed([article_id])
+
+    def set_entities(self, found: Mapping[str, Sequence[tuple[str, str]]], versions: Mapping[str, str]) -> int:
+        """Record the names found in articles (article id -> (kind, name) pairs), for the version each was
+        read from (article id -> content hash); an article rewritten meanwhile is left for the next pass.
+        Returns how many were recorded."""
+        done = 0
+        for part in parts(list(found), self._batch):
+            res = self.articles.get(ids=part, include=["metadatas"])
+            ids, metas = [], []
+            for aid, meta in zip(res["ids"], res["metadatas"]):
+                if meta.get("content_hash") != versions.get(aid):
+                    continue
+                ids.append(aid)
+                metas.append(dict(meta, entities=json.dumps([list(e) for e in found[aid]]), named=True))
+            if ids:
+                self.articles.update(ids=ids, metadatas=metas)
+                self.keywords.replace_entities(ids, [(aid, versions[aid][:HASH_PREFIX], kind, name)
+                                                     for aid in ids for kind, name in found[aid]])
+                self._changed(ids)
+                done += len(ids)
+        return done
+
+    def unnamed(self, limit: int = 0) -> list[str]:
+        """Ids of articles whose names were not found yet (stored, then interrupted before the names pass)."""
+        res = self.articles.get(where={"named": False}, include=[], limit=limit or None)
+        return list(res["ids"])
 
     def set_story_ids(self, stories: dict[str, str]) -> None:
         """Move articles to other stories (article id -> story id)."""
