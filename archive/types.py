@@ -14,7 +14,8 @@ class RawDocument:
     """What a reader extracted from one input, before normalisation.
 
     ``hints`` carries metadata the input stated itself (title, source, url, author, published_at);
-    ``record_id`` is the input's own id (JSON records), which then becomes the article id.
+    ``record_id`` is the input's own id (JSON records), scoped by its feed to make the article id;
+    ``notes`` says what the reader left out of a large input (the report shows it).
     """
 
     text: str
@@ -22,6 +23,7 @@ class RawDocument:
     hints: dict[str, Any] = field(default_factory=dict)
     record_id: str | None = None
     title_from_text: bool = True  # plain text: may the first line be taken as the headline?
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,7 @@ class IngestReport:
     named: int = 0  # articles whose names (people, organisations, places) were found, after they were stored
     failed: list[IngestFailure] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (origin, article id it repeats)
+    notes: list[IngestFailure] = field(default_factory=list)  # ingested, but something was left out, and why
 
     @property
     def ok(self) -> bool:
@@ -197,6 +200,7 @@ class IngestReport:
             "named": self.named,
             "failed": [{"path": f.path, "reason": f.reason} for f in self.failed],
             "duplicates": [{"origin": o, "article_id": a} for o, a in self.duplicates],
+            "notes": [{"path": n.path, "note": n.reason} for n in self.notes],
         }
 
 

@@ -42,6 +42,8 @@ def print_report(report: IngestReport) -> None:
     )
     for origin, owner in report.duplicates:
         print(f"  duplicate: {origin} (same content as {owner})")
+    for note in report.notes:
+        print(f"  note: {note.path}: {note.reason}")
     for failure in report.failed:
         print(f"  failed: {failure.path}: {failure.reason}")
 

@@ -187,6 +187,7 @@ class Ingestor:
             reads.skip(origin, f"its read stopped part-way ({item.reason})")
             return None
         reads.origins.add(valid_unicode(item.origin))  # a record that fails normalisation is still in its file
+        report.notes.extend(IngestFailure(item.origin, note) for note in item.notes)
         return self._normalize(item, defaults, report)
 
     def _normalize(self, raw: RawDocument, defaults: dict[str, str], report: IngestReport) -> Article | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import re
 import socket
 import threading
 import urllib.error
@@ -24,13 +25,42 @@ from ingest.readers.files import MB, read_limited
 from ingest.readers.sidecars import sidecar_hints
 
 USER_AGENT = "news-archive/0.1"
+# What the extractor is given at most. Article text is a few KB to a few hundred KB even on the longest
+# pages; the rest of a huge page is markup. Past about 10 MB of one text node lxml drops the node, and
+# trafilatura then finds no text at all (a 10 MB inline style or script lost a whole article), and the
+# date search scans every character, so the bulk that carries no text is taken out first.
+MAX_HTML_CHARS = 2_000_000
+_DATA_URI = re.compile(r"data:[\w/+.-]+(?:;[\w=.-]+)*;base64,[A-Za-z0-9+/=\s]{200,}")
+_BULK = re.compile(r"(<(script|style|svg|template)\b[^>]*>)(.*?)(</\2\s*>)", re.I | re.S)
+_KEEP_SCRIPT = re.compile(r"application/(?:ld\+)?json", re.I)  # JSON-LD states title, author and date
+_MAX_KEPT_SCRIPT = 100_000
 
 
 def read_html_file(path: str, settings: Settings) -> Iterator[RawDocument]:
     data = read_limited(path, settings)
-    text, hints = _html_to_text(decode_declared(data, declared_html_charset(data)), url=None)
+    html, notes = slimmed(decode_declared(data, declared_html_charset(data)))
+    text, hints = _html_to_text(html, url=None)
     hints.update(sidecar_hints(path, settings))
-    yield RawDocument(text=text, origin=path, hints=hints, title_from_text=False)
+    yield RawDocument(text=text, origin=path, hints=hints, title_from_text=False, notes=notes)
+
+
+def slimmed(html: str) -> tuple[str, tuple[str, ...]]:
+    """The page without what carries no article text (inline base64 data, scripts, styles, SVG), and cut
+    to ``MAX_HTML_CHARS`` at a tag's end if still longer; the notes say what was cut, when it matters."""
+    html = _DATA_URI.sub("data:,", html)
+    html = _BULK.sub(_bulk_emptied, html)
+    if len(html) <= MAX_HTML_CHARS:
+        return html, ()
+    end = html.rfind(">", 0, MAX_HTML_CHARS) + 1 or MAX_HTML_CHARS
+    return html[:end], (f"the page's markup was cut at {end:,} of {len(html):,} characters "
+                        "(after inline images, scripts and styles were left out); text past the cut is not stored",)
+
+
+def _bulk_emptied(match: re.Match) -> str:
+    opening, _, content, closing = match.groups()
+    if match.group(2).lower() == "script" and _KEEP_SCRIPT.search(opening) and len(content) <= _MAX_KEPT_SCRIPT:
+        return match.group(0)
+    return opening + closing
 
 
 def _html_to_text(html: str, url: str | None) -> tuple[str, dict[str, str]]:
@@ -101,9 +131,10 @@ def read_url(url: str, settings: Settings) -> Iterator[RawDocument]:
     if response.content_type == "text/plain":
         yield RawDocument(text=text, origin=url, hints={"url": response.url}, title_from_text=True)
         return
-    text, hints = _html_to_text(text, url=response.url)
+    html, notes = slimmed(text)
+    text, hints = _html_to_text(html, url=response.url)
     hints["url"] = response.url
-    yield RawDocument(text=text, origin=url, hints=hints, title_from_text=False)
+    yield RawDocument(text=text, origin=url, hints=hints, title_from_text=False, notes=notes)
 
 
 def _fetch(url: str, settings: Settings) -> _Response:
