@@ -7,6 +7,7 @@ version readable until the new one is committed, so a failure never loses what w
 
 from __future__ import annotations
 
+import gzip
 import logging
 import os
 import re
@@ -519,23 +520,33 @@ def _groups(items: list[_Pending], max_chunks: int) -> Iterator[list[_Pending]]:
         yield group
 
 
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
 def _progress_bar(origins: list[str], enabled: bool | None):
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    if not enabled:
-        return _NoBar()
+    """Articles read, their rate and the time left (tqdm's ETA: the total counts each record of a feed)."""
     from tqdm import tqdm
 
-    containers = any(o.endswith((".json", ".jsonl", ".gz")) for o in origins)
-    return tqdm(total=None if containers else len(origins), unit="article", desc="ingest", file=sys.stderr)
+    shown = sys.stderr.isatty() if enabled is None else enabled
+    total = expected_articles(origins) if shown else None
+    return tqdm(total=total, unit="article", desc="ingest", file=sys.stderr, disable=not shown)
+
+
+def expected_articles(origins: list[str]) -> int | None:
+    """How many articles the inputs hold, for the progress bar's time left: a line per record of a JSONL
+    feed (counted in one fast pass), one per other file or URL; None when a JSON file hides its count."""
+    total = 0
+    for origin in origins:
+        name = origin.lower()
+        if name.endswith((".jsonl", ".jsonl.gz")):
+            opener = gzip.open if name.endswith(".gz") else open
+            try:
+                with opener(origin, "rb") as f:
+                    total += sum(1 for line in f if line.strip())
+            except (OSError, EOFError):
+                total += 1  # the read will report it
+        elif name.endswith((".json", ".json.gz")):
+            return None  # one record or an array of many: unknown until read
+        else:
+            total += 1
+    return total
 
 
 def name_articles(store, settings: Settings, article_ids: list[str], progress: bool | None = None) -> int:

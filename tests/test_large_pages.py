@@ -56,3 +56,20 @@ def test_a_page_still_too_long_is_cut_at_a_tag_and_the_report_says_so(tmp_path):
     assert note.path.endswith("page.html") and "cut at" in note.reason and "not stored" in note.reason
     (article,) = archive.articles()
     assert "ferry plan number 2" in archive.article(article.id).text
+
+
+def test_the_progress_bar_knows_how_many_articles_a_run_holds(tmp_path):
+    import gzip
+    import json
+
+    from ingest.pipeline import expected_articles
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("\n".join(json.dumps({"id": i, "text": f"Story {i}."}) for i in range(7)) + "\n\n", encoding="utf-8")
+    packed = tmp_path / "feed.jsonl.gz"
+    with gzip.open(packed, "wt", encoding="utf-8") as f:
+        f.write("\n".join(json.dumps({"id": i, "text": f"Story {i}."}) for i in range(5)))
+    page = tmp_path / "a.html"
+    page.write_text("<p>x</p>", encoding="utf-8")
+    assert expected_articles([str(feed), str(packed), str(page), "https://example.org/a"]) == 14
+    assert expected_articles([str(page), str(tmp_path / "records.json")]) is None  # a JSON file hides its count
