@@ -63,6 +63,7 @@ class SentenceTransformerEmbedder:
         precision: str = "auto",
         query_encoder: str = "torch",
         model_cache: Path | None = None,
+        device: str = "cpu",
     ):
         self.name = model
         self._batch_size = batch_size
@@ -72,6 +73,7 @@ class SentenceTransformerEmbedder:
             raise ConfigError(f"query_encoder must be auto, onnx or torch, got {query_encoder!r}")
         self.query_encoder = query_encoder
         self._model_cache = model_cache
+        self.device = device
         self._onnx = None
         self._model = None
         self._lock = threading.Lock()
@@ -92,8 +94,12 @@ class SentenceTransformerEmbedder:
             except ImportError as e:
                 raise ConfigError("sentence-transformers is not installed: pip install -r requirements.txt") from e
             path = bundled_model_path() if self.name == BUNDLED_MODEL else self.name
+            self.device = choose_device(self.device)
+            if self.device != "cpu":
+                self.precision = "fp32"  # bf16 autocast is the CPU's fast path; a GPU is fast in fp32
+                self.query_encoder = "torch"  # the ONNX query encoder runs on the CPU, beside a GPU document encoder
             try:
-                model = SentenceTransformer(path, device="cpu")
+                model = SentenceTransformer(path, device=self.device)
             except Exception as e:  # the library raises many kinds; the message is what matters
                 raise EmbeddingError(f"could not load embedding model {self.name!r}: {e}") from e
             self.dim = int(model.get_embedding_dimension())
@@ -173,6 +179,18 @@ class SentenceTransformerEmbedder:
         return self.dim
 
 
+def choose_device(wanted: str) -> str:
+    """``auto``: a CUDA GPU when PyTorch sees one, else Apple's MPS, else the CPU; anything else as given."""
+    if wanted != "auto":
+        return wanted
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    return "mps" if mps is not None and mps.is_available() else "cpu"
+
+
 def default_model_cache() -> Path:
     """Where derived model files (the ONNX export) live: $XDG_CACHE_HOME/news-archive or ~/.cache/…"""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -206,4 +224,5 @@ def make_embedder(settings: Settings) -> Embedder:
         precision=settings.embedding_precision,
         query_encoder=settings.query_encoder,
         model_cache=settings.model_cache,
+        device=settings.embedding_device,
     )
