@@ -39,6 +39,12 @@ class Settings(BaseSettings):
         description="`bf16` runs the model under bfloat16 autocast (about 2x faster on CPUs with AVX512-BF16/AMX, "
         "vectors within 0.9999 cosine of fp32); `fp32` never does; `auto` picks bf16 when the CPU supports it.",
     )
+    embedding_device: str = Field(
+        default="auto",
+        pattern="^(auto|cpu|cuda|cuda:[0-9]+|mps)$",
+        description="Where the embedding model runs: `auto` takes a GPU when PyTorch sees one (CUDA, or Apple's MPS), "
+        "else the CPU; `cpu`, `cuda`, `cuda:N` or `mps` choose.",
+    )
     query_encoder: str = Field(
         default="auto",
         pattern="^(auto|onnx|torch)$",
