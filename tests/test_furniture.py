@@ -181,15 +181,20 @@ def _drop_keyword_file(archive: Archive) -> None:
         path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
-def test_a_rebuilt_keyword_file_knows_the_furniture_from_the_record(tmp_path):
-    """The paragraphs each article's vectors left out are kept in its record too, so a keyword file rebuilt
-    from Chroma (a lost file, a new host) knows them at once and nothing is embedded again."""
+def _stories_ingested(tmp_path):
+    """(settings, input folder, archive, article ids) of the stories ingested with a low furniture bound."""
     settings = Settings(dir=tmp_path / "archive", furniture_min_articles=3)
     folder = tmp_path / "in"
     write_articles(folder, STORIES)
     archive = Archive(settings, embedder=HashingEmbedder())
     archive.ingest([str(folder)])
-    ids = list(by_title(archive).values())
+    return settings, folder, archive, list(by_title(archive).values())
+
+
+def test_a_rebuilt_keyword_file_knows_the_furniture_from_the_record(tmp_path):
+    """The paragraphs each article's vectors left out are kept in its record too, so a keyword file rebuilt
+    from Chroma (a lost file, a new host) knows them at once and nothing is embedded again."""
+    settings, folder, archive, ids = _stories_ingested(tmp_path)
     before = archive.store.left_out(ids)
     assert any(before.values()), "the pitch was left out of some articles' vectors"
     _drop_keyword_file(archive)
@@ -202,12 +207,7 @@ def test_a_rebuilt_keyword_file_knows_the_furniture_from_the_record(tmp_path):
 
 def test_a_keyword_file_rebuilt_from_older_records_learns_the_furniture_at_the_next_ingest(tmp_path):
     """Records from before the left-out paragraphs were kept in them: the rebuilt file cannot know them."""
-    settings = Settings(dir=tmp_path / "archive", furniture_min_articles=3)
-    folder = tmp_path / "in"
-    write_articles(folder, STORIES)
-    archive = Archive(settings, embedder=HashingEmbedder())
-    archive.ingest([str(folder)])
-    ids = list(by_title(archive).values())
+    settings, folder, archive, ids = _stories_ingested(tmp_path)
     archive.store.articles.update(ids=ids, metadatas=[{"left_out": None}] * len(ids))  # None deletes the key
     _drop_keyword_file(archive)
     reopened = Archive(settings, embedder=HashingEmbedder())

@@ -102,11 +102,17 @@ def test_a_reader_raising_input_error_mid_file_keeps_the_unread_records(archive,
     assert "its read failed (corrupt gzip data" in _skips(report)[0].reason
 
 
-def test_a_broken_line_still_counts_as_read(archive, tmp_path):
+def _small_feed_ingested(archive, tmp_path):
+    """A four-record feed, ingested: (its path, its lines)."""
     path = tmp_path / "small.jsonl"
     lines = _lines(4)
     path.write_text("\n".join(lines), encoding="utf-8")
     archive.ingest([str(path)])
+    return path, lines
+
+
+def test_a_broken_line_still_counts_as_read(archive, tmp_path):
+    path, lines = _small_feed_ingested(archive, tmp_path)
     # r1's line breaks (its id still shows), r3 leaves the file: r3 is pruned, r1 kept.
     path.write_text("\n".join([lines[0], '{"id": "r1", "text": broken', lines[2]]), encoding="utf-8")
     report = archive.ingest([str(path)], prune=True)
@@ -115,10 +121,7 @@ def test_a_broken_line_still_counts_as_read(archive, tmp_path):
 
 
 def test_a_broken_line_that_shows_no_id_may_be_any_record(archive, tmp_path):
-    path = tmp_path / "small.jsonl"
-    lines = _lines(4)
-    path.write_text("\n".join(lines), encoding="utf-8")
-    archive.ingest([str(path)])
+    path, lines = _small_feed_ingested(archive, tmp_path)
     path.write_text("\n".join([lines[0], '{"text": "no id here, and brok', lines[2]]), encoding="utf-8")
     report = archive.ingest([str(path)], prune=True)
     assert report.pruned == 0 and record_ids(archive) == ["r0", "r1", "r2", "r3"]
