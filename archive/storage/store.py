@@ -6,9 +6,8 @@ point, how readers learn of commits, how recovery works).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection as Names
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -21,6 +20,7 @@ from archive.storage.chroma import Connection, all_of, ts_clauses
 from archive.storage.feed import ChangeFeed
 from archive.storage.journal import Journal
 from archive.storage.lease import WriterLease
+from archive.storage.metadata import MetadataWrites
 from archive.storage.reads import ChromaReads, MemoryReads, Reads
 from archive.storage.records import (
     HASH_PREFIX, article_from, article_meta, chunk_from, chunk_id, chunk_meta, entity_rows, headline_meta, keyword_row,
@@ -33,7 +33,7 @@ ARTICLE_CACHE_SIZE = 200_000  # article metadata kept between searches (changed 
 ARTICLE_PREFETCH = 50_000  # up to this many articles, the first search reads all their metadata at once
 
 
-class Store:
+class Store(MetadataWrites):
     """Articles and chunks in Chroma, converted to typed records at this boundary."""
 
     def __init__(self, settings: Settings, index_name: str):
@@ -244,23 +244,6 @@ class Store:
         missing = [a for a in self.articles.all_ids() if a not in have]
         return list(self.get_articles(missing).values())
 
-    def articles_with_copies(self) -> list[Article]:
-        """Articles recorded under more than one origin (the same content found in several places).
-
-        Archives from before the ``has_copies`` marker get it first, once.
-        """
-        if not self.keywords.has_flag("copies"):
-            for article in self.iter_articles():
-                if len(article.origins) > 1:
-                    self.set_origins(article.id, article.origins)
-            self.keywords.set_flag("copies")
-        found: list[Article] = []
-        while True:
-            res = self.articles.get(where={"has_copies": True}, include=["metadatas"], limit=1000, offset=len(found))
-            found += [article_from(aid, meta, "") for aid, meta in zip(res["ids"], res["metadatas"])]
-            if len(res["ids"]) < 1000:
-                return found
-
     # ---- site furniture (archive/furniture.py) -------------------------------------------------
 
     def paragraph_counts(self, keys: Names[str], leave_out: Names[str] = ()) -> dict[str, int]:
@@ -338,63 +321,6 @@ class Store:
         self.headlines.put([a.id for a in articles], list(vectors), [headline_meta(a) for a in articles], None,
                            self._batch)
         self._changed([a.id for a in articles])  # readers' in-memory indexes fetch them
-
-    def add_origin(self, article_id: str, origin: str) -> None:
-        """Record one more origin under which an article's exact content was seen."""
-        res = self.articles.get(ids=[article_id], include=["metadatas"])
-        if not res["ids"]:
-            return
-        meta = dict(res["metadatas"][0])
-        origins = json.loads(meta.get("origins") or "[]")
-        if origin not in origins:
-            meta["origins"] = json.dumps(origins + [origin])
-            meta["has_copies"] = True
-            self.articles.update(ids=[article_id], metadatas=[meta])
-            self._changed([article_id])
-
-    def set_origins(self, article_id: str, origins: Sequence[str]) -> None:
-        """Replace an article's list of origins (the first becomes its primary origin)."""
-        res = self.articles.get(ids=[article_id], include=["metadatas"])
-        if res["ids"] and origins:
-            meta = dict(res["metadatas"][0], origin=origins[0], origins=json.dumps(list(origins)),
-                        has_copies=len(origins) > 1)
-            self.articles.update(ids=[article_id], metadatas=[meta])
-            self._changed([article_id])
-
-    def set_entities(self, found: Mapping[str, Sequence[tuple[str, str]]], versions: Mapping[str, str]) -> int:
-        """Record the names found in articles (article id -> (kind, name) pairs), for the version each was
-        read from (article id -> content hash); an article rewritten meanwhile is left for the next pass.
-        Returns how many were recorded."""
-        done = 0
-        for part in parts(list(found), self._batch):
-            res = self.articles.get(ids=part, include=["metadatas"])
-            ids, metas = [], []
-            for aid, meta in zip(res["ids"], res["metadatas"]):
-                if meta.get("content_hash") != versions.get(aid):
-                    continue
-                ids.append(aid)
-                metas.append(dict(meta, entities=json.dumps([list(e) for e in found[aid]]), named=True))
-            if ids:
-                self.articles.update(ids=ids, metadatas=metas)
-                self.keywords.replace_entities(ids, [(aid, versions[aid][:HASH_PREFIX], kind, name)
-                                                     for aid in ids for kind, name in found[aid]])
-                self._changed(ids)
-                done += len(ids)
-        return done
-
-    def unnamed(self, limit: int = 0) -> list[str]:
-        """Ids of articles whose names were not found yet (stored, then interrupted before the names pass)."""
-        res = self.articles.get(where={"named": False}, include=[], limit=limit or None)
-        return list(res["ids"])
-
-    def set_story_ids(self, stories: dict[str, str]) -> None:
-        """Move articles to other stories (article id -> story id)."""
-        for part in parts(list(stories), self._batch):
-            res = self.articles.get(ids=part, include=["metadatas"])
-            metas = [dict(meta, story_id=stories[aid]) for aid, meta in zip(res["ids"], res["metadatas"])]
-            if metas:
-                self.articles.update(ids=list(res["ids"]), metadatas=metas)
-            self._changed(part)
 
     def delete_articles(self, ids: Sequence[str]) -> None:
         """Remove articles and all their chunks (chunks first, so no chunk outlives its article)."""
