@@ -80,6 +80,17 @@ class Archive:
                 self.store.feed.trim()  # entries older than any host needs (one that fell further behind reconciles)
             return report
 
+    def delete_articles(self, ids: Sequence[str], admin: bool = False) -> None:
+        """Remove articles with their chunks, keyword and entity rows and headlines; holds the write lock.
+
+        A read-only archive refuses unless ``admin`` is True, as ``ingest`` does.
+        """
+        if self.settings.read_only and not admin:
+            raise ReadOnlyError("this archive is read-only (ARCHIVE_READ_ONLY is set): deleting needs the admin password")
+        with self._write_lock():
+            self.store.delete_articles(list(ids))
+            self.store.save_memory_index()  # the next process starts without the deleted articles
+
     def interpret(
         self, query: str, filters: Filters | None = None, as_of: "str | date | None" = None, time_words: bool | None = None
     ) -> "TimedQuery":

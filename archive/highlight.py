@@ -46,18 +46,20 @@ def matching_sentences(chunk: Chunk, query: str, limit: int = 2) -> tuple[tuple[
 
 
 # HTML's five special characters as html.escape writes them, and every character that starts Markdown
-# structure (links, images, emphasis, code, math, tables, headings, autolinks such as https:// or a@b)
-# as a numeric reference: Markdown decodes a reference into plain text and never reads it as syntax.
+# syntax (links, images, emphasis, code, math, tables, headings) as a numeric reference: Markdown decodes
+# a reference into plain text and never reads it as syntax.
 _INERT = str.maketrans(
     {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}
     | {c: f"&#{ord(c)};" for c in "[]!*_`~$#|\\:@"}
 )
-_WWW = re.compile(r"(?i)\bwww\.")  # "www.example.org" is an autolink even without a scheme
+# GitHub-flavoured Markdown turns "https://…", "www.…" and "a@b.org" into links after parsing, in the
+# decoded text, so no escape stops it: an empty <wbr> splits the text where the pattern would start.
+_AUTOLINK = re.compile(r"(?i)\b(https?)(?=&#58;//)|\b(www)(?=\.)|(?=&#64;)")
 
 
 def inert(text: str) -> str:
     """``text`` as HTML that a Markdown renderer shows as the same characters: no tag, link or image can form."""
-    return _WWW.sub(lambda m: m.group(0)[:3] + "&#46;", text.translate(_INERT))
+    return _AUTOLINK.sub(lambda m: (m.group(1) or m.group(2) or "") + "<wbr>", text.translate(_INERT))
 
 
 def marked_html(text: str, spans: tuple[tuple[int, int], ...], offset: int = 0) -> str:

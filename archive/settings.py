@@ -93,6 +93,11 @@ class Settings(BaseSettings):
         description="Longest the whole fetch of one URL may take (connecting, redirects, headers and body), so a "
         "server that sends slowly cannot hold an ingest; past it the URL fails and the ingest goes on.",
     )
+    allow_private_urls: bool = Field(
+        default=False,
+        description="Let the app's Add page fetch URLs on loopback, private and link-local addresses (also where a "
+        "redirect leads). Off: they are refused, so a typed URL cannot make the server reach its own network.",
+    )
     lock_timeout_s: float = Field(
         default=0.0,
         ge=0,

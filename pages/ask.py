@@ -7,6 +7,8 @@ import logging
 import streamlit as st
 
 from archive.errors import ArchiveError
+from webui import export
+from webui.articles import meta_line
 from webui.asof import ALL_DATES, as_of_control, time_words_on
 from webui.links import LIBRARY, article_href, article_params
 from webui.resources import escape_markdown, get_archive
@@ -53,8 +55,7 @@ def show_refusal(answer) -> None:
     if answer.closest:
         st.caption("Closest articles in the archive:")
         for a in answer.closest:
-            meta = " · ".join(x for x in (a.source, a.published_at[:10]) if x)
-            st.page_link(LIBRARY, label=f"{escape_markdown(a.title)} ({escape_markdown(meta)})",
+            st.page_link(LIBRARY, label=f"{escape_markdown(a.title)} ({escape_markdown(meta_line(a, with_author=False))})",
                          query_params=article_params(a.id))
 
 
@@ -71,12 +72,11 @@ def show_sources(answer) -> None:
                                             first.end if first else source.chunk.end),
                 help="Open the article at the quoted passage",
             )
-            meta = " · ".join(x for x in (a.source, a.published_at[:10], a.author) if x) or "source unknown"
-            st.caption(escape_markdown(meta))
+            st.caption(escape_markdown(meta_line(a)))
             for c in quoted:
                 st.markdown("> " + escape_markdown(c.quote.strip()))
-                st.caption(f"characters {c.start}–{c.end} · " + ("verified" if c.supported
-                           else f"not verified: {escape_markdown(c.reason)}"))
+                st.caption("verified against the passage" if c.supported
+                           else f"not verified: {escape_markdown(c.reason)}")
 
 
 def show_answer(answer, index: int) -> None:
@@ -164,5 +164,19 @@ def _clear() -> None:
     st.session_state[TURNS] = []
 
 
-# Drawn last, so it is enabled as soon as the first answer is in.
+def conversation_downloads() -> None:
+    """The whole conversation, every cited passage with its span and link, as Markdown, CSV and JSON."""
+    rows = export.conversation_rows(turns, export.app_base(st.context.url))
+    files = (("Markdown", export.conversation_markdown(rows), "md", "text/markdown"),
+             ("CSV", export.to_csv(rows, export.CONVERSATION_FIELDS), "csv", "text/csv"),
+             ("JSON", export.to_json("conversation", "", rows), "json", "application/json"))
+    with st.sidebar.expander("Export the conversation", icon=":material/download:"):
+        for label, data, ext, mime in files:
+            st.download_button(f"Conversation as {label}", data, file_name=f"conversation.{ext}", mime=mime,
+                               key=f"conversation-{ext}", on_click="ignore", width="stretch")
+
+
+# Drawn last, so they are enabled as soon as the first answer is in.
 st.sidebar.button("Clear conversation", icon=":material/delete:", disabled=not turns, on_click=_clear)
+if turns:
+    conversation_downloads()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
-import streamlit.components.v1 as components
 
 from archive.errors import ArchiveError
 from archive.highlight import marked_html
-from webui.links import LIBRARY, article_params
-from webui.resources import escape_markdown, get_archive, get_catalog
+from webui.articles import meta_line
+from webui.links import ADD, LIBRARY, article_params
+from webui.resources import delete_allowed, escape_markdown, get_archive, get_catalog
 
 MARK_ID = "cited-passage"
 # Our own constant script (no article content): scroll the highlighted passage into view once it exists.
@@ -32,19 +34,17 @@ def _int_param(name: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def _meta_line(a) -> str:
-    return " · ".join(x for x in (a.source, a.published_at[:10], a.author) if x) or "source and date unknown"
-
-
 def show_article(archive, article_id: str) -> None:
     """Metadata, full text with the requested span highlighted and scrolled to, and the same story's other reports."""
     st.page_link(LIBRARY, label="All articles", icon=":material/arrow_back:")
     article = archive.article(article_id)
     if article is None:
-        st.error(f"There is no article with id {article_id!r} in the archive.")
+        # The id comes from the link: anything but a plain id is escaped, so a crafted link shows no markup.
+        shown = article_id if re.fullmatch(r"[\w-]+", article_id) else escape_markdown(article_id)
+        st.error(f"There is no article with id '{shown}' in the archive.")
         return
     st.header(escape_markdown(article.title), anchor=False)
-    st.caption(escape_markdown(_meta_line(article)))
+    st.caption(escape_markdown(meta_line(article)))
     start, end = _int_param("start"), _int_param("end")
     span = (start, end) if start is not None and end is not None and start < end <= len(article.text) else None
     others = [o for o in archive.store.story_members(article.story_id) if o != article.id] if article.story_id else []
@@ -52,23 +52,25 @@ def show_article(archive, article_id: str) -> None:
     with side:
         with st.container(border=True):
             st.markdown(f"**Id** {escape_markdown(article.id)}")
-            if article.url.startswith(("http://", "https://")):
-                st.markdown(f"**URL** [{escape_markdown(article.url)}]({article.url.replace(')', '%29')})")
+            if article.url:  # text to copy, never a link: the page opens nothing the article names
+                st.markdown(f"**URL** {escape_markdown(article.url)}")
             st.markdown("**Origins**  \n" + "  \n".join(escape_markdown(o) for o in (article.origins or (article.origin,))))
             st.caption(f"{len(article.text):,} characters · ingested {escape_markdown(article.ingested_at[:19])}")
+            if delete_allowed():
+                st.page_link(ADD, label="Delete this article", query_params={"delete": article.id}, icon=":material/delete:")
         if others:
             st.markdown("**Same story**")
             for other in archive.store.get_articles(others, with_text=False).values():
-                st.page_link(LIBRARY, label=f"{escape_markdown(other.title)} ({escape_markdown(_meta_line(other))})",
+                st.page_link(LIBRARY, label=f"{escape_markdown(other.title)} ({escape_markdown(meta_line(other))})",
                              query_params=article_params(other.id))
     with body:
         if span:
             st.caption(f"Highlighted: characters {span[0]}–{span[1]}")
-        # Article text is escaped by marked_html; the only markup is our <mark>, which gets an id to scroll to.
+        # Article text is made inert by marked_html; the only markup is our <mark>, which gets an id to scroll to.
         text = marked_html(article.text, (span,) if span else ())
         st.markdown(text.replace("<mark>", f'<mark id="{MARK_ID}">', 1), unsafe_allow_html=True)
     if span:
-        components.html(SCROLL_SCRIPT, height=0)
+        st.iframe(SCROLL_SCRIPT, height=1, alt="Scrolls the highlighted passage into view")
 
 
 def show_catalog(rows: list[dict]) -> None:
@@ -78,6 +80,7 @@ def show_catalog(rows: list[dict]) -> None:
         return
     df = pd.DataFrame(rows)
     df["published"] = pd.to_datetime(df["published_at"].str[:10], errors="coerce")
+    df["date"] = df["published_at"].str[:10]  # text: an undated article shows an empty cell, not "None"
     timeline, sources = st.columns(2)
     with timeline:
         per = st.segmented_control("Articles per", ["day", "month"], default="month")
@@ -99,12 +102,15 @@ def show_catalog(rows: list[dict]) -> None:
     if chosen:
         df = df[df["source"].isin(chosen)]
     st.caption(f"{len(df)} of {len(rows)} articles · select a row to open it; click a column header to sort")
-    table = df[["title", "source", "published", "author", "id"]].sort_values("published", ascending=False)
+    table = (df.sort_values("published", ascending=False)[["title", "source", "date", "author", "id"]]
+             .rename(columns={"date": "published"}))
     event = st.dataframe(
         table, hide_index=True, on_select="rerun", selection_mode="single-row", key="catalog",
-        column_config={"published": st.column_config.DateColumn("published", format="YYYY-MM-DD"),
-                       "title": st.column_config.TextColumn("title", width="large"),
-                       "source": st.column_config.TextColumn("source", width="medium")},
+        column_config={"title": st.column_config.TextColumn("title", width="large"),
+                       "source": st.column_config.TextColumn("source", width="medium"),
+                       "published": st.column_config.TextColumn("published", width=100),
+                       "author": st.column_config.TextColumn("author", width="medium"),
+                       "id": st.column_config.TextColumn("id", width=300)},
     )
     picked = event.selection.rows if event else []
     if picked:

@@ -1,5 +1,10 @@
-"""Search page: a query box, filters in the sidebar, one card per story with its best passage."""
+"""Search page: a query box, filters in the sidebar, one card per story with its best passage.
 
+Above the cards, how many of the articles found contain the query's words (webui/counts.py), apart
+from how many are shown, and how many undated articles a date filter left out.
+"""
+
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -8,13 +13,17 @@ import streamlit as st
 from archive.errors import ArchiveError
 from archive.highlight import marked_html
 from archive.types import Filters
+from webui import export
+from webui.articles import meta_line
 from webui.asof import ALL_DATES, AS_OF, as_of_control, time_words_on, window_notice
+from webui.counts import Counts, count_line, matching_ids, plural, query_terms, undated_notice
 from webui.links import LIBRARY, article_href, article_params
-from webui.resources import escape_markdown, get_archive, get_stats
+from webui.resources import escape_markdown, get_archive, get_catalog, get_stats, result_title_style
 
 FACET_DEPTH = 100  # facets count over this many best matches
 
 st.title("Search the archive")
+result_title_style()
 
 try:
     archive = get_archive()
@@ -65,6 +74,74 @@ if story:
         del params["story"]
         st.rerun()
 
+
+def undated_left_out(filters: Filters) -> int:
+    """Undated articles the date range leaves out, of those the source, story and name filters allow."""
+    if not (filters.date_from or filters.date_to):
+        return 0
+    allowed = None
+    if filters.story:
+        allowed = set(archive.store.story_members(filters.story))
+    if filters.entities:
+        naming = set(archive.store.articles_naming(filters.entities))
+        allowed = naming if allowed is None else allowed & naming
+    return sum(1 for row in get_catalog() if not row["published_at"]
+               and (not filters.sources or row["source"] in filters.sources) and (allowed is None or row["id"] in allowed))
+
+
+def matching_hits(matches: list, matching: set[str]) -> list:
+    """The hits cut down to their matching articles (a story whose shown report does not match keeps the one that does)."""
+    kept = []
+    for hit in matches:
+        articles = [a for a in (hit.article, *hit.also) if a.id in matching]
+        if articles:
+            kept.append(replace(hit, article=articles[0], also=tuple(articles[1:])))
+    return kept
+
+
+def show_facets(matches: list, matching: set[str]) -> None:
+    """Counts per source, month and name over the matching articles only."""
+    facets = archive.facets_of(matching_hits(matches, matching))
+    if not facets.articles:
+        return
+    with st.expander(f"{plural(facets.articles, 'matching article')} by source, month and name"):
+        left, right = st.columns(2)
+        left.bar_chart(pd.DataFrame({"articles": facets.sources}), horizontal=True)
+        if facets.months:
+            right.bar_chart(pd.DataFrame({"articles": facets.months}))
+        columns = st.columns(3)
+        for column, (kind, label) in zip(columns, (("person", "People"), ("org", "Organisations"), ("place", "Places"))):
+            top = dict(list(facets.entities.get(kind, {}).items())[:10])
+            if top:
+                column.caption(label)
+                column.bar_chart(pd.DataFrame({"articles": top}), horizontal=True)
+
+
+def show_hit(hit, n: int, only_meaning: bool) -> None:
+    """One result card: the title (opening the article at the passage), what is known of it, the passage."""
+    a = hit.article
+    with st.container(border=True, key=f"result-{n}"):
+        start, end = hit.highlights[0] if hit.highlights else (hit.chunk.start, hit.chunk.end)
+        st.page_link(LIBRARY, label=f"**{escape_markdown(a.title)}**", query_params=article_params(a.id, start, end))
+        st.caption(escape_markdown(meta_line(a)) + (" · close in meaning only" if only_meaning else ""))
+        # Article text is made inert before the <mark> tags are added: no article HTML or Markdown is ever rendered.
+        st.markdown(marked_html(hit.chunk.text, hit.highlights, offset=hit.chunk.start), unsafe_allow_html=True)
+        if hit.also:
+            others = ", ".join(f"[{escape_markdown(o.source or o.title)}]({article_href(o.id)})" for o in hit.also)
+            st.caption(f"Also reported by: {others}")
+
+
+def show_downloads(query: str, hits: list) -> None:
+    """The shown results as Markdown, CSV and JSON, each row with its span and a link to it."""
+    rows = export.result_rows(hits, export.app_base(st.context.url))
+    files = (("Markdown", export.results_markdown(query, rows), "md", "text/markdown"),
+             ("CSV", export.to_csv(rows, export.RESULT_FIELDS), "csv", "text/csv"),
+             ("JSON", export.to_json("search", query, rows), "json", "application/json"))
+    for column, (label, data, ext, mime) in zip(st.columns(len(files)), files):
+        column.download_button(f"Results as {label}", data, file_name=f"search-results.{ext}", mime=mime,
+                               key=f"export-{ext}", icon=":material/download:", on_click="ignore")
+
+
 if query.strip():
     try:
         filters = Filters(tuple(sources), state["since"], state["until"], story=story, entities=tuple(entities))
@@ -74,34 +151,23 @@ if query.strip():
         st.error(f"Search failed: {e}")
         st.stop()
     window_notice(timed, time_words)
-    hits, facets = matches[:k], archive.facets_of(matches)
-    named = facets.entities
-    if facets.articles:
-        with st.expander(f"{facets.articles} matching articles by source, month and name"):
-            left, right = st.columns(2)
-            left.bar_chart(pd.DataFrame({"articles": facets.sources}), horizontal=True)
-            if facets.months:
-                right.bar_chart(pd.DataFrame({"articles": facets.months}))
-            columns = st.columns(3)
-            for column, (kind, label) in zip(columns, (("person", "People"), ("org", "Organisations"),
-                                                          ("place", "Places"))):
-                top = dict(list(named.get(kind, {}).items())[:10])
-                if top:
-                    column.caption(label)
-                    column.bar_chart(pd.DataFrame({"articles": top}), horizontal=True)
+    hits, terms = matches[:k], query_terms(timed.text)
+    found = [a for h in matches for a in (h.article, *h.also)]
+    matching = matching_ids(terms, archive.store.get_articles([a.id for a in found]).values())
+    shown = [a for h in hits for a in (h.article, *h.also)]
+    if hits:
+        counts = Counts(len(found), len(matching), len(shown), sum(a.id in matching for a in shown))
+        st.caption(escape_markdown(count_line(counts, terms)))  # the terms are the query's, which a link can set
+    left_out = undated_left_out(filters)
+    if left_out:
+        st.info(undated_notice(left_out), icon=":material/event_busy:")
+    show_facets(matches, matching)
     if not hits:
         st.info("No article matches this query and these filters.")
-    for hit in hits:
-        a = hit.article
-        with st.container(border=True):
-            start, end = hit.highlights[0] if hit.highlights else (hit.chunk.start, hit.chunk.end)
-            st.page_link(LIBRARY, label=f"**{escape_markdown(a.title)}**", query_params=article_params(a.id, start, end))
-            meta = " · ".join(x for x in (a.source, a.published_at[:10], a.author) if x) or "source unknown"
-            st.caption(f"{escape_markdown(meta)} · characters {hit.chunk.start}–{hit.chunk.end}")
-            # Article text is escaped before the <mark> tags are added: no article HTML is ever rendered.
-            st.markdown(marked_html(hit.chunk.text, hit.highlights, offset=hit.chunk.start), unsafe_allow_html=True)
-            if hit.also:
-                others = ", ".join(f"[{escape_markdown(o.source or o.title)}]({article_href(o.id)})" for o in hit.also)
-                st.caption(f"Also reported by: {others}")
+    has_terms = bool(terms.words or terms.phrases)
+    for n, hit in enumerate(hits):
+        show_hit(hit, n, has_terms and hit.article.id not in matching)
+    if hits:
+        show_downloads(query, hits)
 else:
     st.caption("Type a question, a name or a phrase; quote a phrase to match it exactly.")

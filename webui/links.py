@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 SEARCH = "pages/search.py"
 ASK = "pages/ask.py"
 LIBRARY = "pages/library.py"
+LOOKUP = "pages/lookup.py"
 ADD = "pages/add.py"
 LIBRARY_URL = "library"  # the URL path st.navigation gives pages/library.py
 

@@ -9,7 +9,11 @@ import streamlit as st
 
 from archive import Archive, ArchiveStats, Settings
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+# Every character that can start Markdown syntax, and "&" so an entity in a title shows as written.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&=])")
+# GitHub-flavoured Markdown links "https://…", "www.…" and "a@b.org" after parsing, whatever escapes they
+# carry: such text is shown as inline code instead, which is never linked.
+_AUTOLINKABLE = re.compile(r"(?i)(?:\bhttps?://|\bwww\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 @st.cache_resource(show_spinner=False)
@@ -71,6 +75,43 @@ def ingest_allowed() -> bool:
     return not get_settings().read_only or is_admin()
 
 
+# Result cards are containers keyed "result-<n>": their title links read at least as large as body text
+# (a page link is drawn smaller by default) and wrap instead of being cut. Our own constant CSS.
+_RESULT_TITLE_CSS = """<style>
+[class*="st-key-result-"] [data-testid="stPageLink-NavLink"] p { font-size: 1.125rem; line-height: 1.4; }
+[class*="st-key-result-"] [data-testid="stPageLink-NavLink"] * { white-space: normal; text-overflow: clip; }
+</style>"""
+
+
+def result_title_style() -> None:
+    """Make the title links of result cards ("result-<n>" containers) no smaller than the text under them, whole."""
+    st.html(_RESULT_TITLE_CSS)
+
+
+def delete_allowed() -> bool:
+    """Deleting articles needs admin mode; an archive that is writable and has no admin password is one
+    person's own, whose user is its admin."""
+    return is_admin() or (not get_settings().read_only and not admin_password())
+
+
 def escape_markdown(text: str) -> str:
-    """Article text shown as literal text: no Markdown, no HTML from the article is ever interpreted."""
+    """Article text shown as literal text: no Markdown, no HTML from the article is ever interpreted, and
+    no URL or e-mail address becomes a link."""
+    out, pos = [], 0
+    for m in _AUTOLINKABLE.finditer(text):
+        out += [_escaped(text[pos:m.start()]), _code(m.group(0))]
+        pos = m.end()
+    out.append(_escaped(text[pos:]))
+    return "".join(out)
+
+
+def _escaped(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
+
+
+def _code(text: str) -> str:
+    """``text`` as an inline code span, fenced by more backticks than any run inside it."""
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
