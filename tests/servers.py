@@ -15,6 +15,21 @@ from pathlib import Path
 import pytest
 
 
+@contextlib.contextmanager
+def http_server(handler) -> Iterator[str]:
+    """A real HTTP server on a free loopback port, answering with ``handler`` in a thread; yields its base URL."""
+    import http.server
+    import threading
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -8,7 +8,6 @@ import http.server
 import io
 import json
 import re
-import threading
 from datetime import date
 from pathlib import Path
 
@@ -262,13 +261,10 @@ class _Article(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def local_page():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Article)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/lighthouse"
-    finally:
-        server.shutdown()
-        server.server_close()
+    from tests.servers import http_server
+
+    with http_server(_Article) as base:
+        yield f"{base}/lighthouse"
 
 
 def test_a_loopback_url_is_refused_and_nothing_is_fetched(fresh, local_page):

@@ -7,7 +7,6 @@ import http.server
 import io
 import json
 import re
-import threading
 from pathlib import Path
 
 import pytest
@@ -200,13 +199,10 @@ class _Redirects(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def redirecting_server():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Redirects)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    from tests.servers import http_server
+
+    with http_server(_Redirects) as base:
+        yield base
 
 
 def _as_if_public(host: str, port: int) -> list[str]:
