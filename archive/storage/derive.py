@@ -10,7 +10,6 @@ refresh on their next use.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -24,7 +23,6 @@ if TYPE_CHECKING:
     from archive.storage.store import Store
 
 _PART = 200
-_follow_locks: dict[int, threading.Lock] = {}
 
 
 def open_derived(store: Store) -> None:
@@ -39,20 +37,20 @@ def open_derived(store: Store) -> None:
         start = now_seq()  # a keyword file from before the feed: compare everything once
         reconcile(store)
         keywords.set_state("feed_seq", start)
-    store._followed_at = time.monotonic()
+    store.followed_at = time.monotonic()
 
 
 def follow(store: Store) -> int:
     """Apply the change feed's entries this host has not applied (shared server only, at most once a
     second); returns how many articles were brought up to date."""
     every = store.settings.follow_interval_s  # a search costs one extra request at most this often
-    if not store.shared_server or time.monotonic() - getattr(store, "_followed_at", 0.0) < every:
+    if not store.shared_server or time.monotonic() - store.followed_at < every:
         return 0
-    lock = _follow_locks.setdefault(id(store), threading.Lock())
+    lock = store.follow_lock
     if not lock.acquire(blocking=False):
         return 0  # another thread is following: this search reads what it has so far
     try:
-        store._followed_at = time.monotonic()
+        store.followed_at = time.monotonic()
         return _follow(store)
     finally:
         lock.release()

@@ -7,6 +7,7 @@ point, how readers learn of commits, how recovery works).
 from __future__ import annotations
 
 from collections.abc import Collection as Names
+import threading
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -51,6 +52,8 @@ class Store(MetadataWrites):
         self._chunk_count: int | None = None
         self._article_cache: tuple[int, dict[str, Article]] = (-1, {})
         self.keywords = KeywordIndex(settings.dir / f"{index_name}.keywords.sqlite")
+        self.follow_lock = threading.Lock()  # one thread follows the change feed at a time; others read on
+        self.followed_at = 0.0
         derive.open_derived(self)
         self.memory = MemoryIndex(
             settings.dir / f"{index_name}.memory.npz", self.keywords.generation, self.keywords.live_rows,
