@@ -45,7 +45,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ask.add_argument("--since", default="", help="published on or after this date (YYYY-MM-DD)")
     ask.add_argument("--until", default="", help="published on or before this date (YYYY-MM-DD)")
     add_time_options(ask)
-    ask.add_argument("--json", action="store_true", help="print one JSON object: answer, refused, citations")
+    ask.add_argument("--json", action="store_true",
+                     help="print one JSON object: answer, short_answer, answers_question, refused, citations")
     add_archive_dir(ask)
     lookup = commands.add_parser("lookup", help="which articles contain a phrase, and who said it")
     lookup.add_argument("phrase")
@@ -173,15 +174,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"searching {timed.window.label()} (\"{timed.window.phrase}\", as of {timed.as_of.isoformat()})\n")
     answer = None
     streamed = False
+    drafts = archive.answerer.chat is not None  # a model's draft is worth showing; quoted sentences come whole
     for kind, value in archive.ask_stream(args.question, filters=filters, as_of=args.as_of, time_words=words):
-        if kind == "token":  # generative backends: show the draft as it is written
+        if kind == "token" and drafts:  # generative backends: show the draft as it is written
             streamed = True
             print(value, end="", flush=True)
         elif kind == "answer":
             answer = value
     if streamed:
-        print("\n\nverified answer:")
-    print(answer.text)
+        print("\n\nchecked answer:")
+    print_answer_head(answer)
     if answer.refused and answer.closest:
         print("\nclosest articles:")
         for a in answer.closest:
@@ -192,13 +194,33 @@ def cmd_ask(args: argparse.Namespace) -> int:
         a = source.article
         print(f"[{source.n}] {a.title} · {a.source or 'unknown source'} · {a.published_at[:10] or 'undated'} · {a.id}")
         print(f"    {a.url or a.origin}")
+        speakers = {(c.start, c.end): s.speaker for s in answer.sentences for c in s.citations}
         for c in answer.citations:
             if c.n == source.n:
-                print(f"    > {' '.join(c.quote.split())}  (chars {c.start}-{c.end})")
+                said = f"; said by {speakers[(c.start, c.end)]}" if speakers.get((c.start, c.end)) else ""
+                print(f"    > {' '.join(c.quote.split())}  (chars {c.start}-{c.end}; {c.label}{said})")
     for sentence, why in answer.removed:
         print(f"\nremoved by verification: {sentence} ({why})")
     print(f"\n({answer.backend}, {answer.elapsed_ms:.0f} ms)")
     return 0
+
+
+def print_answer_head(answer) -> None:
+    """The direct answer first, then the quoted sentences, then what was checked, in plain words."""
+    if answer.refused:
+        print(answer.text)
+        if answer.note:
+            print(answer.note)
+        return
+    if answer.short is not None:
+        print(f"answer: {answer.lead}")
+    elif answer.note:
+        print(answer.note)
+    print()
+    print(answer.text)
+    verdict = "yes" if answer.answers_question else "not sure"
+    why = f" ({answer.judgement.reason})" if answer.judgement else ""
+    print(f"\nanswers the question: {verdict}{why}")
 
 
 def cmd_lookup(args: argparse.Namespace) -> int:

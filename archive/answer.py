@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from archive.embedding import embed_short
+from archive.focus import Context, Focus, Judgement, article_stems, judge, question_focus, select_answer, supports
 from archive.keyword import parse_query, plain_query
 from archive.types import Article, Chunk, Filters, SearchHit
 from archive.verify import Verifier, content_stems, normalize, numbers
@@ -80,17 +81,29 @@ class Citation:
     quote: str
     supported: bool
     reason: str = ""
+    verbatim: bool = False  # the quote is the article's own characters (always so for the extractive answerer)
+
+    @property
+    def label(self) -> str:
+        """What was checked, in words: the text's fidelity, not whether it answers (see ``Answer.judgement``)."""
+        if self.verbatim:
+            return "quoted verbatim"
+        if self.supported:
+            return f"supported by the passage ({self.reason})" if self.reason else "supported by the passage"
+        return f"not supported: {self.reason}" if self.reason else "not supported"
 
     def to_dict(self) -> dict[str, Any]:
         return {"n": self.n, "article_id": self.article_id, "chunk_id": self.chunk_id, "title": self.title,
                 "origin": self.origin, "start": self.start, "end": self.end, "quote": self.quote,
-                "supported": self.supported, "reason": self.reason}
+                "supported": self.supported, "quoted_verbatim": self.verbatim, "label": self.label,
+                "reason": self.reason}
 
 
 @dataclass(frozen=True)
 class AnswerSentence:
     text: str  # without citation markers
     citations: tuple[Citation, ...]
+    speaker: str = ""  # who the cited article says said it ("" when it attributes it to no one)
 
     @property
     def supported(self) -> bool:
@@ -99,6 +112,22 @@ class AnswerSentence:
     def marked(self) -> str:
         numbers_ = sorted({c.n for c in self.citations})
         return self.text.rstrip() + "".join(f"[{n}]" for n in numbers_)
+
+
+@dataclass(frozen=True)
+class ShortAnswer:
+    """The direct answer: a phrase of the expected kind, verbatim from the cited sentence, with its place."""
+
+    text: str
+    kind: str  # archive/shortanswer.py: number, date, person, place, organisation, name, phrase
+    n: int  # the citation it comes from
+    article_id: str
+    start: int  # article coordinates
+    end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "kind": self.kind, "n": self.n, "article_id": self.article_id,
+                "start": self.start, "end": self.end}
 
 
 @dataclass
@@ -115,6 +144,20 @@ class Answer:
     removed: list[tuple[str, str]] = field(default_factory=list)  # (sentence, why) taken out by verification
     dropped_citations: list[int] = field(default_factory=list)  # numbers the model invented
     elapsed_ms: float = 0.0
+    kind: str = ""  # the kind of answer the question asks for (archive/shortanswer.py)
+    short: ShortAnswer | None = None  # the direct answer, when the best sentence holds a phrase of that kind
+    judgement: Judgement | None = None  # whether the best sentence answers the question (archive/focus.py)
+    note: str = ""  # why a refusal refused, or why there is no direct answer, in words a user can read
+
+    @property
+    def answers_question(self) -> bool:
+        """The best sentence carries the question's focus and a phrase of the expected kind."""
+        return not self.refused and self.judgement is not None and self.judgement.answers
+
+    @property
+    def lead(self) -> str:
+        """The direct answer with its citation ("approximately 20,000 soldier losses monthly [1]"), or ""."""
+        return f"{self.short.text} [{self.short.n}]" if self.short else ""
 
     @property
     def text(self) -> str:
@@ -137,8 +180,15 @@ class Answer:
             "question": self.question,
             "standalone_question": self.standalone,
             "answer": self.text,
+            "short_answer": self.short.to_dict() if self.short else None,
+            "expected_answer": self.kind,
+            "answers_question": self.answers_question,
+            "answer_check": self.judgement.reason if self.judgement else "",
+            "note": self.note,
             "refused": self.refused,
             "backend": self.backend,
+            "sentences": [{"text": s.text, "speaker": s.speaker, "citations": [c.n for c in s.citations]}
+                          for s in self.sentences],
             "citations": [c.to_dict() for c in self.citations],
             "sources": [{"n": s.n, "article_id": s.article.id, "chunk_id": s.chunk.id, "title": s.article.title,
                          "source": s.article.source, "published_at": s.article.published_at,
@@ -153,7 +203,12 @@ class Answer:
 
     def to_markdown(self) -> str:
         """The answer with its sources, for saving or pasting into a report."""
-        lines = [f"## {self.question}", "", self.text, ""]
+        lines = [f"## {self.question}", ""]
+        if self.lead:
+            lines += [f"**{self.lead}**", ""]
+        lines += [self.text, ""]
+        if self.note:
+            lines += [f"*{self.note}*", ""]
         if self.refused and self.closest:
             lines += ["Closest articles in the archive:", ""]
             lines += [f"- {a.title} ({a.source or 'unknown source'}, {a.published_at[:10] or 'undated'}) `{a.id}`"
@@ -195,7 +250,8 @@ class Candidate:
 
 
 # Events of a streamed answer: ("sources", list[Source]) once retrieval is done, ("token", str) for each
-# piece of generated text, ("answer", Answer) at the end.
+# piece of the answer's text (each generated token; each quoted sentence of an extractive answer, as soon as
+# it is chosen), ("answer", Answer) at the end.
 Event = tuple[str, Any]
 
 
@@ -227,6 +283,22 @@ def carry_topic(question: str, history: Sequence[Answer]) -> str:
     topic = carried_topic(history[-1].standalone)
     missing = " ".join(w for w in topic.split() if w.lower() not in question.lower())
     return f"{question} ({missing})" if missing else question
+
+
+def inherited_names(question: str, history: Sequence[Answer]) -> list[str]:
+    """The previous turn's names a follow-up leaves out, its answer's speaker first: who "he" is."""
+    if not history or not is_follow_up(question):
+        return []
+    names = [m.group(0) for m in _CAPITALISED.finditer(history[-1].standalone)]
+    names = [previous_speaker(history), *(n for n in names if n.lower() not in _QUESTION_WORDS)]
+    return [n for n in dict.fromkeys(names) if n and n.lower() not in question.lower()]
+
+
+def previous_speaker(history: Sequence[Answer]) -> str:
+    """Who said what the previous answer quoted ("" when it quoted no one, or refused)."""
+    if not history or history[-1].refused or not history[-1].sentences:
+        return ""
+    return history[-1].sentences[0].speaker
 
 
 def _answer_type_bonus(question: str, sentence: str) -> float:
@@ -286,11 +358,6 @@ def score_candidates(question: str, hits: list[SearchHit], embedder) -> list[Can
         score = float(sim) + COVERAGE_WEIGHT * coverage + _answer_type_bonus(question, sentence) + lede
         out.append(Candidate(rank, hit.article, chunk, s, e, float(sim), coverage, score))
     return sorted(out, key=lambda c: -c.score)
-
-
-def answerable(candidates: list[Candidate], min_similarity: float, min_coverage: float) -> bool:
-    """The gate: some sentence is close to the question and holds more than a token share of its words."""
-    return any(c.similarity >= min_similarity and c.coverage > min_coverage for c in candidates)
 
 
 def choose_sentences(candidates: list[Candidate], limit: int, min_similarity: float) -> list[Candidate]:
@@ -392,11 +459,19 @@ class Answerer:
         hits = [replace(h, article=full.get(h.article.id, h.article)) for h in hits]
         candidates = score_candidates(standalone, hits, self.archive.embedder)
         s = self.settings
-        if not answerable(candidates, s.min_answer_similarity, s.min_answer_coverage):
-            yield "answer", self._refusal(question, standalone, hits, started)
+        asked = self._asked(question, standalone, history)
+        focus = question_focus(asked, inherited_names(question, history), previous_speaker(history))
+        best, verdict, why = select_answer(asked, focus, candidates, s.min_answer_similarity, s.min_answer_coverage)
+        if best is None:
+            yield "answer", self._refusal(question, standalone, hits, started, note=why, kind=focus.kind)
             return
         if self.chat is None:
-            answer = self._extractive(question, standalone, candidates)
+            others = [c for c in candidates if c is not best and supports(asked, focus, c)]
+            answer = self._extractive(question, standalone, [best, *others])
+            answer.judgement = verdict
+            yield "sources", answer.sources
+            for sentence in answer.sentences:  # shown at once; the direct answer is worked out after
+                yield "token", sentence.marked() + " "
         else:
             sources = [Source(i + 1, h.article, h.chunk) for i, h in enumerate(hits)]
             yield "sources", sources
@@ -411,9 +486,51 @@ class Answerer:
                 yield "token", token
             answer = self._generated(question, standalone, "".join(tokens), sources)
             if answer.refused:
-                answer = self._refusal(question, standalone, hits, started, answer)
+                answer = self._refusal(question, standalone, hits, started, answer, kind=focus.kind)
+            else:
+                self._judge_generated(answer, asked, focus)
+        if not answer.refused:
+            self._direct(answer, asked, focus)
         answer.elapsed_ms = (time.perf_counter() - started) * 1000
         yield "answer", answer
+
+    def _asked(self, question: str, standalone: str, history: Sequence[Answer]) -> str:
+        """The question a sentence is judged against: a model's rewrite, or the follow-up as asked (the names
+        it inherits are judged apart: one of them is enough), time words left out as retrieval left them."""
+        if carry_topic(question, history) != question and standalone.endswith(")"):
+            return re.sub(r"\s*\([^()]*\)$", "", standalone)
+        return standalone
+
+    def _direct(self, answer: Answer, asked: str, focus: Focus) -> None:
+        """The direct answer from the first quoted sentence, the speakers, and a plain note when the sentence
+        holds no phrase of the kind asked for."""
+        from archive.lookup import speaker_of
+        from archive.shortanswer import KIND_WORDS, WHOLE_SENTENCE, short_phrase
+
+        texts = {s.article.id: s.article.text for s in answer.sources}
+        answer.sentences = [replace(sent, speaker=speaker_of(texts.get(sent.citations[0].article_id, ""),
+                                                             sent.citations[0].start, sent.citations[0].end))
+                            if sent.citations else sent for sent in answer.sentences]
+        answer.kind = focus.kind
+        first = answer.sentences[0].citations[0] if answer.sentences and answer.sentences[0].citations else None
+        phrase = short_phrase(asked, first.quote, focus.kind) if first else None
+        if first is not None and phrase is not None:
+            start = first.start + phrase.start
+            answer.short = ShortAnswer(phrase.text, focus.kind, first.n, first.article_id, start, start + len(phrase.text))
+        elif focus.kind in WHOLE_SENTENCE:
+            answer.note = f"The question asks for a {KIND_WORDS[focus.kind]}: the quoted sentence is the answer."
+        else:
+            answer.note = f"No {KIND_WORDS[focus.kind]} is in the best sentence: it is quoted as the closest answer."
+
+    def _judge_generated(self, answer: Answer, asked: str, focus: Focus) -> None:
+        """A generated answer is judged on the passage window its first sentence cites."""
+        first = answer.sentences[0].citations[0] if answer.sentences and answer.sentences[0].citations else None
+        if first is not None:
+            source = next(s for s in answer.sources if s.n == first.n)
+            article = source.article
+            ctx = Context(title=article.title, published_at=article.published_at or "",
+                          article_stems=lambda: article_stems(article.title + "\n" + article.text))
+            answer.judgement = judge(asked, focus, first.quote, ctx)
 
     def _standalone(self, question: str, history: Sequence[Answer]) -> str:
         if not history:
@@ -432,8 +549,10 @@ class Answerer:
                 return rewritten[0].strip()
         return carry_topic(question, history)
 
-    def _refusal(self, question, standalone, hits, started, generated: Answer | None = None) -> Answer:
-        answer = Answer(question, standalone, [], [], True, self.name, closest=[h.article for h in hits[:5]])
+    def _refusal(self, question, standalone, hits, started, generated: Answer | None = None, note: str = "",
+                 kind: str = "") -> Answer:
+        answer = Answer(question, standalone, [], [], True, self.name, closest=[h.article for h in hits[:5]],
+                        kind=kind, note=note)
         if generated is not None:
             answer.removed = generated.removed
             answer.dropped_citations = generated.dropped_citations
@@ -446,9 +565,12 @@ class Answerer:
         sources: dict[str, Source] = {}
         sentences = []
         for c in chosen:
-            source = sources.setdefault(c.chunk.id, Source(len(sources) + 1, c.article, c.chunk))
+            # One source per article: two sentences from two of its passages cite one number, not [1] and [3].
+            source = sources.setdefault(c.article.id, Source(len(sources) + 1, c.article, c.chunk))
             verdict = self.verifier.verify(c.text, c.chunk.text, c.article.text)
-            citation = _citation(source.n, source, c.start, c.end, verdict.supported, verdict.reason)
+            citation = _citation(source.n, Source(source.n, c.article, c.chunk), c.start, c.end, verdict.supported,
+                                 verdict.reason)
+            citation = replace(citation, verbatim=c.article.text[citation.start:citation.end] == citation.quote)
             sentences.append(AnswerSentence(c.text.strip(), (citation,)))
         sentences, ordered = _renumber(sentences, list(sources.values()))
         return Answer(question, standalone, sentences, ordered, False, self.name)

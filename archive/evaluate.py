@@ -163,6 +163,7 @@ def evaluate_answers(
     unanswerable: bool = False,
     archive_texts: Sequence[str] = (),
     as_of_question_date: bool = False,
+    details: bool = False,
 ) -> dict[str, Any]:
     """Score grounded answers (``ask`` returns an ``archive.answer.Answer``; with ``as_of_question_date``
     it is also given ``as_of``, the day the question was asked).
@@ -171,17 +172,22 @@ def evaluate_answers(
     the share whose answer cites a passage containing it (``answer_cited``), and the stricter share
     whose cited quote itself contains it (``answer_quoted``); the share of cited sentences the verifier
     judged supported (``citation_precision``); answers quoting a phrase absent from the cited article
-    (``misquotes``, should be 0); refusals. Unanswerable mode: questions whose answer text appears in
-    any of ``archive_texts`` are left out, and the rest should all be refused (``refusal_rate``).
+    (``misquotes``, should be 0); refusals; the share whose direct answer contains the answer text
+    (``short_right``). In both modes: answers quoting a sentence that restates the question (``echoes``) and
+    quotes of instruction-shaped text (``injected``), both should be 0. Unanswerable mode: questions whose
+    answer text appears in any of ``archive_texts`` are left out, and the rest should all be refused
+    (``refusal_rate``). ``details``: also a ``questions`` list with each question's outcome.
     """
     from archive.answer import quotes_verbatim
-
+    from archive.focus import is_echo
+    from archive.prompts import instruction_spans
     from archive.verify import normalize
 
     folded_archive = [normalize(t) for t in archive_texts]
     latencies: list[float] = []
-    counted = cited = quoted = refused = misquotes = 0
+    counted = cited = quoted = refused = misquotes = short_right = echoes = injected = 0
     supported = citations = 0
+    outcomes: list[dict[str, Any]] = []
     for q in questions:
         key = answer_key(q.answer)
         if unanswerable:
@@ -200,10 +206,18 @@ def evaluate_answers(
         for sentence in answer.sentences:
             citations += 1
             supported += sentence.supported
+        echoes += any(is_echo(q.question, c.quote) for c in answer.citations)
+        injected += sum(bool(instruction_spans(c.quote)) for c in answer.citations)
+        outcome = {"question": q.question, "refused": answer.refused, "short": answer.short.text if answer.short else ""}
         if not unanswerable:
             passages = [normalize(s.chunk.text) for s in answer.sources]
             cited += any(key in p for p in passages)
-            quoted += any(key in normalize(c.quote) for c in answer.citations)
+            in_quote = any(key in normalize(c.quote) for c in answer.citations)
+            right = answer.short is not None and key in normalize(answer.short.text)
+            quoted += in_quote
+            short_right += right
+            outcome.update(answer_quoted=in_quote, short_right=right)
+        outcomes.append(outcome)
     result: dict[str, Any] = {"n": counted}
     if counted:
         if unanswerable:
@@ -212,12 +226,17 @@ def evaluate_answers(
             result.update(
                 answer_cited=round(cited / counted, 4),
                 answer_quoted=round(quoted / counted, 4),
+                short_right=round(short_right / counted, 4),
                 refused=round(refused / counted, 4),
             )
         result.update(
             citation_precision=round(supported / citations, 4) if citations else None,
             misquotes=misquotes,
+            echoes=echoes,
+            injected=injected,
             p50_ms=round(_percentile(latencies, 50), 1),
             p95_ms=round(_percentile(latencies, 95), 1),
         )
+    if details:
+        result["questions"] = outcomes
     return result

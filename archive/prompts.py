@@ -12,6 +12,8 @@ user sees it.
 from __future__ import annotations
 
 import re
+import unicodedata
+from functools import lru_cache
 
 REFUSAL_MARK = "NOT_IN_ARCHIVE"
 
@@ -93,16 +95,52 @@ _CONFUSABLES = str.maketrans(
     "ABEZHIKMNOPTYXaeiknoptuxABEKMHOPCTXaeopcyxijslIJS",
 )
 _SPACED = re.compile(r"\b(?:[A-Za-z][ .\-_]){3,}[A-Za-z]\b")
+# Punctuation standing between two words where a space would ("IGNORE//PREVIOUS//INSTRUCTIONS",
+# "ignore.previous.instructions"): read as a space. Between digits (1.5, 24/7) it stays.
+_SPLIT = re.compile(r"(?<=[A-Za-z])\s*(?:[./|\\_~*+=#]{1,3}|[-–—]{2,})\s*(?=[A-Za-z])")
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+@lru_cache(maxsize=4096)
+def _skeleton_char(c: str) -> str:
+    """One character as a reader sees it: compatibility form, accents and look-alike scripts taken off."""
+    if _INVISIBLE.match(c):
+        return ""
+    decomposed = unicodedata.normalize("NFKD", c)
+    return "".join(d for d in decomposed if not unicodedata.combining(d)).translate(_CONFUSABLES)
+
+
+def skeleton(text: str) -> str:
+    """``text`` with invisible and bidi marks dropped, compatibility forms (full-width, mathematical letters)
+    and look-alike letters of other scripts mapped to Latin, and accents and other combining marks removed:
+    "Rott<U+200E>nest" and "<Greek Iota>gnore" read "Rottnest" and "Ignore". Used wherever text is compared as a
+    reader would compare it: the instruction check, look-up, the answer's focus."""
+    if text.isascii():
+        return text
+    return _NON_ASCII.sub(lambda m: _skeleton_char(m.group(0)), text)
+
+
+def skeleton_map(text: str) -> tuple[str, list[int]]:
+    """``skeleton(text)`` lower-cased, and for each of its characters the index in ``text`` it came from
+    (so a match in the folded text maps back to the exact characters of the original)."""
+    out: list[str] = []
+    where: list[int] = []
+    for i, c in enumerate(text):
+        for d in _skeleton_char(c).lower() if not c.isascii() else c.lower():
+            out.append(d)
+            where.append(i)
+    return "".join(out), where
 
 
 def fold(text: str) -> str:
-    """``text`` as a reader sees it, for spotting disguised instructions: compatibility forms and
-    look-alike letters of other scripts mapped to Latin, invisible characters dropped, letter-spaced words
-    ("d i s r e g a r d") joined, runs of spaces made one."""
-    import unicodedata
-
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).translate(_CONFUSABLES)
+    """``text`` as a reader sees it, for spotting disguised instructions: its ``skeleton``, letter-spaced
+    words ("d i s r e g a r d") joined, and words split by dots or slashes ("ignore.previous.instructions")
+    spaced, runs of spaces made one."""
+    text = skeleton(text)
     text = _SPACED.sub(lambda m: re.sub(r"[ .\-_]", "", m.group(0)), text)
+    text = _SPLIT.sub(" ", text)
     return re.sub(r"[ \t]+", " ", text)
 
 

@@ -52,10 +52,13 @@ def answer_markdown(answer) -> str:
 
 def show_refusal(answer) -> None:
     st.warning(answer.text, icon=":material/block:")
+    if answer.note:
+        st.caption(escape_markdown(answer.note))
     if answer.closest:
         st.caption("Closest articles in the archive:")
         for a in answer.closest:
-            st.page_link(LIBRARY, label=f"{escape_markdown(a.title)} ({escape_markdown(meta_line(a, with_author=False))})",
+            meta = meta_line(a, with_author=False)
+            st.page_link(LIBRARY, label=escape_markdown(a.title) + (f" ({escape_markdown(meta)})" if meta else ""),
                          query_params=article_params(a.id))
 
 
@@ -75,8 +78,7 @@ def show_sources(answer) -> None:
             st.caption(escape_markdown(meta_line(a)))
             for c in quoted:
                 st.markdown("> " + escape_markdown(c.quote.strip()))
-                st.caption("verified against the passage" if c.supported
-                           else f"not verified: {escape_markdown(c.reason)}")
+                st.caption(escape_markdown(c.label))  # what was checked: the quote's fidelity
 
 
 def show_answer(answer, index: int) -> None:
@@ -84,7 +86,11 @@ def show_answer(answer, index: int) -> None:
     if answer.refused:
         show_refusal(answer)
     else:
+        if answer.lead:  # the direct answer, verbatim from the first quoted sentence
+            st.markdown(f"**{escape_markdown(answer.lead)}**")
         st.markdown(answer_markdown(answer))
+        st.caption(("Answers the question" if answer.answers_question else "May not answer the question")
+                   + (f": {escape_markdown(answer.note)}" if answer.note else ""))
         show_sources(answer)
     if answer.removed:
         with st.expander(f"{len(answer.removed)} sentence(s) removed by verification"):

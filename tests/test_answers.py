@@ -121,6 +121,15 @@ def test_extractive_answer_cites_004_sentence(sample_archive):
     assert "### Sources" in markdown and citation.quote.split()[0] in markdown
 
 
+def test_the_extractive_answer_streams_its_quoted_sentences_before_the_final_answer(sample_archive):
+    events = list(sample_archive.ask_stream(SOLDIERS))
+    kinds = [kind for kind, _ in events]
+    assert kinds[0] == "sources" and kinds[-1] == "answer" and kinds.count("answer") == 1
+    streamed = "".join(v for k, v in events if k == "token")
+    final = events[-1][1]
+    assert SOLDIERS_SENTENCE in streamed and streamed.split()[:5] == final.text.split()[:5]
+
+
 def test_a_question_about_a_quoted_term_is_answered_from_the_sentence_that_uses_it(sample_archive):
     """Quoted words count as the question's words: a question that is mostly a quoted term is not
     refused for covering nothing."""
@@ -435,3 +444,31 @@ def test_eval_answers_on_tiny_files(sample_archive, tmp_path, cli):
     code, out = cli("eval", "--answers", "--unanswerable", str(unanswerable), "--json", *where)
     metrics = json.loads(out)
     assert metrics["n"] == 1 and metrics["refusal_rate"] == 1.0  # the soldiers question is answerable: left out
+
+
+def test_two_sentences_from_two_passages_of_one_article_cite_one_source():
+    """One article is one source: sentences quoted from two of its chunks both cite [1], not [1] and [2]."""
+    from types import SimpleNamespace
+
+    from archive.answer import Candidate
+    from archive.types import Article, Chunk
+    from archive.verify import Verdict
+
+    text = "Rutte said Russia loses 20,000 soldiers a month. " + "Filler sentence here. " * 40 + \
+        "Rutte added that the alliance must keep its deterrence strong."
+    article = Article("a1", "Rutte on losses", text, "hash", "/a1.txt")
+    second = text.index("Rutte added")
+    chunks = [Chunk("a1", 0, text[:second], 0, second), Chunk("a1", 1, text[second:], second, len(text))]
+    candidates = [Candidate(0, article, chunk, 0, len(chunk.text.split(". ")[0]) + 1, 0.9, 0.8, score)
+                  for chunk, score in zip(chunks, (1.2, 1.15))]
+
+    class Agrees:
+        def verify(self, sentence, passage, article_text):
+            return Verdict(True, "supported", (0, len(passage)))
+
+    settings = SimpleNamespace(answer_max_sentences=3, min_answer_similarity=0.45)
+    answer = Answerer(SimpleNamespace(settings=settings), Agrees())._extractive("Q?", "Q?", candidates)
+    assert [s.n for s in answer.sources] == [1] and len(answer.sentences) == 2
+    assert [c.n for c in answer.citations] == [1, 1]
+    assert [c.quote for c in answer.citations] == [text[c.start:c.end] for c in answer.citations]
+    assert answer.citations[1].start >= second  # each citation keeps its own passage's span

@@ -150,7 +150,9 @@ def test_a_question_the_archive_cannot_answer_is_refused_plainly(app):
     app.run()
     _ask(app, "What is the population of Brussels?")
     assert app.warning[0].value == "The archive does not contain an answer to this question."
-    assert _page_links(app), "the closest articles are listed"
+    links = _page_links(app)
+    assert links, "the closest articles are listed"
+    assert not any(link.proto.label.rstrip().endswith("()") for link in links)  # no empty brackets for the undated
 
 
 def test_clear_conversation_empties_the_chat(app):
@@ -380,7 +382,8 @@ def test_the_ask_page_resolves_time_words_against_the_as_of_date_in_the_url(app)
     _ask(app, "How many soldiers does Russia lose each month according to Rutte this week?")
     assert any(c.value == "No article is dated 2025-12-17 to 2025-12-24 (“this week”): searching all dates."
                for c in app.caption)
-    answer = next(m.value for m in app.markdown if "20,000 soldier losses monthly" in m.value)
+    lead, answer = [m.value for m in app.markdown if "20,000 soldier losses monthly" in m.value][:2]
+    assert lead == "**approximately 20,000 soldier losses monthly \\[1\\]**"  # the direct answer comes first
     assert "(library?article=004_" in answer
 
 

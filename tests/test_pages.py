@@ -313,11 +313,11 @@ def test_a_conversation_downloads_whole_with_every_citation_and_its_span(app, do
     labels = [b.proto.label for b in app.sidebar.get("download_button")]
     assert labels == ["Conversation as Markdown", "Conversation as CSV", "Conversation as JSON"]
     row = next(csv.DictReader(io.StringIO(downloads["conversation.csv"].decode("utf-8"))))
-    assert row["question"] == SOLDIERS and row["article_id"].startswith("004_") and row["verified"] == "True"
+    assert row["question"] == SOLDIERS and row["article_id"].startswith("004_") and row["checked"] == "quoted verbatim"
     start = _archive().article(row["article_id"]).text.index(SOLDIERS_SENTENCE)
     assert (int(row["start"]), int(row["end"])) == (start, start + len(SOLDIERS_SENTENCE))
     assert json.loads(downloads["conversation.json"])["rows"][0]["quote"] == SOLDIERS_SENTENCE
-    assert f"({row['link']}) · verified" in downloads["conversation.md"].decode("utf-8")
+    assert f"({row['link']}) · quoted verbatim" in downloads["conversation.md"].decode("utf-8")
 
 
 # ---- hostile metadata ------------------------------------------------------------------------------

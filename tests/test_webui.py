@@ -154,11 +154,11 @@ def test_conversation_rows_give_every_citation_with_its_link_and_a_refusal_its_o
     refused = Answer("Population of Brussels?", "Population of Brussels?", [], [], True, "extractive")
     rows = export.conversation_rows([answered, refused], "http://h/")
     assert [(r["turn"], r["n"], r["article_id"]) for r in rows] == [(1, 1, "004_x"), (2, "", "")]
-    assert rows[0]["link"] == "http://h/library?article=004_x&start=16&end=62" and rows[0]["verified"] is True
+    assert rows[0]["link"] == "http://h/library?article=004_x&start=16&end=62" and rows[0]["checked"] == "supported by the passage"
     assert rows[1]["answer"] == REFUSAL
     markdown = export.conversation_markdown(rows)
     assert "## 1\\. How many?" in markdown and "## 2\\. Population of Brussels?" in markdown
-    assert "(http://h/library?article=004_x&start=16&end=62) · verified" in markdown
+    assert "(http://h/library?article=004_x&start=16&end=62) · supported by the passage" in markdown
 
 
 # ---- the URL check --------------------------------------------------------------------------------

@@ -1,0 +1,293 @@
+"""Does a sentence answer the question? Its focus and its answer kind, checked before it is quoted.
+
+Similarity and word coverage find sentences *about* the question; they do not tell a sentence that
+answers from one that only shares its topic. "And what did he say about 2029?" after a question about
+Rutte is not answered by a sentence on Putin's reply, nor by "Germany's intelligence chief said ... by
+2029": the first lacks 2029, the second has it from someone else. So a sentence answers only when
+
+1. it carries the question's **focus**: every number the question names (a year may also be the
+   article's), every quoted term, one of the names the question itself uses in the sentence, the
+   sentence before it or the headline (news says "he" once it has said who) and the others in the
+   article (a quiz question sets its scene with names the answering sentence need not repeat), at least
+   one of the names a follow-up inherits from the previous turn, and the counted noun of "how many
+   <noun>";
+2. when the question asks what someone said ("according to Rutte", "what did he say"), that person
+   says it: named in the sentence or its attributed speaker (archive/lookup.py), not merely in the
+   headline;
+3. it holds a phrase of the expected **kind** that the question does not already hold
+   (archive/shortanswer.py);
+4. it does not **restate** the question: a sentence that is itself a question, or that holds the
+   question's words and asks them ("Quiz: which show ...") or adds none, is a quiz or an explainer
+   asking, not news answering.
+
+The refusal gate and the choice of the quoted sentence use this same judgement.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from archive.keyword import parse_query
+from archive.prompts import skeleton
+from archive.shortanswer import WHOLE_SENTENCE, answer_phrases, expected_kind
+from archive.verify import content_stems, numbers
+
+if TYPE_CHECKING:
+    from archive.answer import Candidate
+
+ECHO_SHARE = 0.8  # a restatement holds at least this share of the question's content words ...
+# ... and asks it (a clause opening with a question word: "Quiz: which show ...") or adds no word to it
+_ASKING = re.compile(r"(?:^|[:;—–]\s*)[\"“‘']?(?:which|what|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
+SUBJECT_WORDS = 8  # an unattributed sentence is the words of a name among its first words ("Russian President Vladimir Putin …")
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*")
+_NOT_NAMES = frozenset("""what which who whom whose when where why how and did does do is are was were according
+    about say tell i a an the in on of for to""".split())
+_TITLE_WORDS = frozenset("""secretary general president prime minister chancellor chief director senator governor
+    mayor mr mrs ms dr the of""".split())
+_QUESTION_SPEECH = (r"say|said|says|quote|quoted|cite|cited|tell|told|warn|warned|describe|described|call|called|claim|claimed|argue|argued|"
+                    r"announce|announced|urge|urged|suggest|suggested|predict|predicted|mean|think|believe|"
+                    r"promise|promised|describe|admit|admitted|deny|denied|insist|insisted|state|stated")
+_NAMEISH = r"(?:[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*|he|she|him|her|they|them)"
+_ASKED_SPEAKER = [
+    re.compile(rf"\baccording\s+to\s+(?P<who>{_NAMEISH})"),
+    re.compile(rf"\b(?:did|does|do|has|have|had|will|would|could)\s+(?P<who>{_NAMEISH})\s+(?:{_QUESTION_SPEECH})\b"),
+    re.compile(rf"\b(?P<who>{_NAMEISH})\s+(?:{_QUESTION_SPEECH})\b"),
+]
+_PRONOUN = frozenset({"he", "she", "him", "her", "they", "them"})
+_COUNTED = re.compile(r"\bhow\s+many\s+(?:[a-z-]+\s+){0,2}?([a-z-]{3,})\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Focus:
+    """What a sentence must carry to answer the question."""
+
+    kind: str  # the expected answer kind (archive/shortanswer.py)
+    numbers: frozenset[str] = frozenset()
+    quoted: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()  # the question's own names: each must be present
+    inherited: tuple[str, ...] = ()  # names a follow-up carries over: one must be present
+    speaker: str = ""  # who the question asks about as a speaker
+    counted: str = ""  # the noun of "how many <noun>", as a stem
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "numbers": sorted(self.numbers), "quoted": list(self.quoted),
+                "names": list(self.names), "inherited": list(self.inherited), "speaker": self.speaker,
+                "counted": self.counted}
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Whether one sentence answers the question, and if not, what it lacks."""
+
+    focus: bool  # carries the question's numbers, quoted terms, names and speaker
+    kind: bool  # holds a phrase of the expected kind that the question does not
+    echo: bool  # restates the question
+    missing: tuple[str, ...] = ()
+    speaker: str = ""  # who the article says said the sentence ("" when unattributed or not looked up)
+
+    @property
+    def answers(self) -> bool:
+        return self.focus and self.kind and not self.echo
+
+    @property
+    def reason(self) -> str:
+        if self.echo:
+            return "restates the question"
+        if self.answers:
+            return "focus and answer kind present"
+        return "lacks " + ", ".join(self.missing)
+
+
+@dataclass
+class Context:
+    """Where a candidate sentence stands: its article's headline and date, the sentence before it, and a
+    way to ask who said it (looked up only when the check needs it)."""
+
+    title: str = ""
+    published_at: str = ""
+    before: str = ""
+    speaker_of: Callable[[], str] = field(default=lambda: "")
+    article_stems: Callable[[], set[str]] = field(default=lambda: set())  # the whole article's words
+
+
+def _names(text: str) -> list[str]:
+    out = []
+    for m in _CAPITALISED.finditer(text):
+        words = [w for w in re.sub(r"[’']s\b", "", m.group(0)).split()]
+        while words and words[0].lower() in _NOT_NAMES:
+            words = words[1:]
+        if words:
+            out.append(" ".join(words))
+    return list(dict.fromkeys(out))
+
+
+def _asked_speaker(question: str) -> str:
+    for pattern in _ASKED_SPEAKER:
+        m = pattern.search(question)
+        if m and m.group("who").lower() not in _NOT_NAMES:
+            return m.group("who")
+    return ""
+
+
+def question_focus(question: str, inherited: Sequence[str] = (), previous_speaker: str = "") -> Focus:
+    """The focus of ``question``; a follow-up passes the names it inherits and the previous answer's speaker
+    (who "he" is)."""
+    q = skeleton(question)
+    speaker = _asked_speaker(q)
+    if speaker.lower() in _PRONOUN:
+        speaker = previous_speaker or next(iter(inherited), "")
+    names = tuple(_names(q))
+    quoted = parse_query(q).phrases  # trimmed of the sentence's punctuation: 'the show “Cheer,”' asks for Cheer
+    counted = _COUNTED.search(q)
+    counted_stem = content_stems(counted.group(1)) if counted else set()
+    own = {n.lower() for n in names}
+    return Focus(
+        kind=expected_kind(q),
+        numbers=frozenset(numbers(q)),
+        quoted=tuple(dict.fromkeys(quoted)),
+        names=names,
+        inherited=tuple(n for n in inherited if n.lower() not in own and n != speaker),
+        speaker=speaker,
+        counted=next(iter(counted_stem), ""),
+    )
+
+
+def name_in(name: str, stems: set[str]) -> bool:
+    """A name is present when one of its own words is ("Rutte" for "Mark Rutte", "Buffett" for "Warren Buffett")."""
+    words = [w for w in content_stems(name) if w not in _TITLE_WORDS]
+    return bool(words) and any(w in stems for w in words)
+
+
+def _checkable(name: str) -> bool:
+    """A name made only of common words ("The Who") or too short ("US") for the word check: not required."""
+    if len(name.replace(".", "")) <= 2:  # "US" is also written "U.S.": too short to look for
+        return False
+    return bool([w for w in content_stems(name) if w not in _TITLE_WORDS])
+
+
+def is_echo(question: str, sentence: str) -> bool:
+    """A sentence that is itself a question, or that holds the question's words and either asks them or adds
+    nothing to them. Word overlap alone is no restatement: news answers in the question's words ("Ferries
+    will dock at the northern pier from June" answers "Where will ferries dock from June?"); whether what
+    it adds is an answer is the answer-kind check's to say."""
+    if sentence.rstrip(" \"'”’)").endswith("?"):
+        return True
+    asked, said = content_stems(question), content_stems(sentence)
+    if not asked or len(asked & said) / len(asked) < ECHO_SHARE:
+        return False
+    return not (said - asked) or bool(_ASKING.search(sentence.strip()))
+
+
+def focus_missing(focus: Focus, sentence: str, ctx: Context) -> tuple[list[str], str]:
+    """What of the focus ``sentence`` lacks (empty when nothing), and its speaker when it was looked up."""
+    text = skeleton(sentence)
+    near = skeleton(f"{ctx.title}\n{ctx.before}")
+    stems, near_stems = content_stems(text), content_stems(near)
+    missing: list[str] = []
+    have_numbers = numbers(text) | numbers(skeleton(ctx.title)) | set(re.findall(r"^\d{4}", ctx.published_at))
+    missing += sorted(focus.numbers - have_numbers)
+    folded = (text + " " + skeleton(ctx.title)).lower()
+    missing += [f"“{q}”" for q in focus.quoted if skeleton(q).lower() not in folded]
+    speaker = ""
+    names = [n for n in focus.names if n != focus.speaker and _checkable(n)]
+    local = [n for n in names if name_in(n, stems | near_stems)]
+    if names and not local and not focus.speaker:
+        missing.append(" or ".join(names))
+    elsewhere = [n for n in names if n not in local]
+    if elsewhere:
+        article = ctx.article_stems()
+        missing += [n for n in elsewhere if not name_in(n, article)]
+    if focus.inherited and not any(name_in(n, stems | near_stems) for n in focus.inherited):
+        missing.append(" or ".join(focus.inherited))
+    if focus.counted and focus.counted not in stems:
+        missing.append(f"the {focus.counted}… counted")
+    if focus.speaker:
+        # The one who says it: the attributed speaker, or (with no attribution) the name leading the sentence,
+        # where news puts the actor. A sentence merely naming him ("a warning to Putin") is not his word.
+        speaker = ctx.speaker_of()
+        lead = content_stems(" ".join(text.split()[:SUBJECT_WORDS]))
+        if not (name_in(focus.speaker, content_stems(speaker)) or (not speaker and name_in(focus.speaker, lead))):
+            missing.append(f"{focus.speaker} as its speaker")
+    return missing, speaker
+
+
+def judge(question: str, focus: Focus, sentence: str, ctx: Context, with_kind: bool = True) -> Judgement:
+    """Whether ``sentence`` answers ``question`` (``with_kind=False`` skips the answer-kind check, which runs
+    the language model)."""
+    echo = is_echo(question, sentence)
+    missing, speaker = focus_missing(focus, sentence, ctx)
+    kind_ok = True
+    if with_kind and not echo and not missing and focus.kind not in WHOLE_SENTENCE:
+        kind_ok = bool(answer_phrases(question, sentence, focus.kind))
+    lacks = tuple(dict.fromkeys(missing)) + (() if kind_ok else (f"a {focus.kind} not already in the question",))
+    return Judgement(focus=not missing, kind=kind_ok, echo=echo, missing=lacks, speaker=speaker)
+
+
+# --- choosing among scored candidate sentences (archive/answer.py scores them) ----------------------------
+
+def context_of(c: Candidate) -> Context:
+    """What the focus check may look at beside the sentence: headline, date, the sentence before, the speaker."""
+    from archive.lookup import speaker_of
+
+    from ingest.chunking import sentence_spans
+
+    spans = [(s, e) for s, e in sentence_spans(c.chunk.text[:c.start]) if c.chunk.text[s:e].strip()]
+    before = c.chunk.text[spans[-1][0]:spans[-1][1]] if spans else ""
+    at = c.chunk.start
+    return Context(title=c.article.title, published_at=c.article.published_at or "", before=before,
+                   speaker_of=lambda: speaker_of(c.article.text, at + c.start, at + c.end),
+                   article_stems=lambda: article_stems(c.article.title + "\n" + c.article.text))
+
+
+@lru_cache(maxsize=64)
+def article_stems(text: str) -> frozenset[str]:
+    """An article's content words (cached: every candidate sentence of an article asks for the same set)."""
+    from archive.prompts import skeleton
+
+    return frozenset(content_stems(skeleton(text)))
+
+
+def select_answer(asked: str, focus: Focus, candidates: list[Candidate], min_similarity: float,
+                  min_coverage: float) -> tuple[Candidate | None, Judgement | None, str]:
+    """The gate and the choice in one. The archive holds the topic when some sentence is close to the question
+    and holds more than a token share of its words; it answers when a sentence that is close to the question or
+    holds that share of its words (news paraphrases a quiz's question: "coming back for a second season" for
+    "green lit for a new season") also answers it (archive/focus.py): the best-scored such sentence is the
+    answer. Without one: (None, None, why)."""
+    # A quiz restating the question does show that the archive holds the topic; it is never the answer (judge).
+    if not any(c.similarity >= min_similarity and c.coverage > min_coverage for c in candidates):
+        return None, None, ""
+    nearest: tuple[Candidate, Judgement] | None = None
+    for c in candidates:
+        if c.coverage <= min_coverage and c.similarity < min_similarity:
+            continue
+        verdict = judge(asked, focus, c.text, context_of(c))
+        if verdict.answers:
+            return c, verdict, ""
+        nearest = nearest or (c, verdict)
+    return None, None, refusal_note(asked, focus, candidates, nearest)
+
+
+def refusal_note(asked: str, focus: Focus, candidates: list[Candidate],
+                 nearest: tuple[Candidate, Judgement] | None) -> str:
+    """Why the archive cannot answer, naming who it does quote when the question asked about someone else."""
+    if focus.speaker:
+        for c in candidates:
+            verdict = judge(asked, focus, c.text, context_of(c), with_kind=False)
+            if verdict.missing == (f"{focus.speaker} as its speaker",) and verdict.speaker:
+                return (f"The archive does not quote {focus.speaker} on this; it attributes the closest sentence to "
+                        f"{verdict.speaker} ({c.article.title or c.article.id}): “{' '.join(c.text.split())}”")
+    if nearest is not None:
+        return f"The closest sentence {nearest[1].reason}."
+    return ""
+
+
+def supports(asked: str, focus: Focus, c: Candidate) -> bool:
+    """A further quoted sentence carries the focus too and does not restate the question (it need not hold
+    the answer kind: it supports, the first sentence answers)."""
+    verdict = judge(asked, focus, c.text, context_of(c), with_kind=False)
+    return verdict.focus and not verdict.echo

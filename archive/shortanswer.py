@@ -1,0 +1,475 @@
+"""The direct answer: what kind of phrase a question asks for, and that phrase, verbatim, from a sentence.
+
+A journalist asking "How many soldiers does Russia lose each month?" wants "approximately 20,000
+soldier losses monthly" first, then the sentence it comes from. The kind is read from the question's
+wording ("how many" asks for a number, "when" for a date, "who" for a person, "which country" for a
+place, "which automaker" for an organisation, "which show" for a named thing); the phrase is found in
+the sentence with spaCy's small English model (entities and noun chunks, shipped offline, see
+MODELS.md) and with regexes for numbers and dates, so that the answer still works without the model.
+
+A phrase the question already contains is never the answer ("Which automaker recalled 2.9 million
+vehicles?" is not answered by "2.9 million vehicles"). Among the phrases left, the one nearest to the
+question's words in the sentence wins: news states a fact beside the words that name it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+from dataclasses import dataclass, replace
+
+from archive.verify import content_stems
+
+NUMBER, DATE, PERSON, PLACE, ORG, NAME, PHRASE, REASON, STATEMENT, DESCRIPTION, WHO, WORK = (
+    "number", "date", "person", "place", "organisation", "name", "phrase", "reason", "statement", "description",
+    "person or organisation", "title")
+KIND_WORDS = {NUMBER: "number", DATE: "date", PERSON: "person", WHO: "person or organisation", PLACE: "place",
+              WORK: "title of a work",
+              ORG: "organisation", NAME: "name", PHRASE: "short phrase", REASON: "reason", STATEMENT: "statement",
+              DESCRIPTION: "description in the speaker's words"}
+# Kinds a sentence answers as a whole: "why ..." wants a reason, "what did Rutte say ..." a quotation.
+WHOLE_SENTENCE = (REASON, STATEMENT)
+_SPEECH = re.compile(r"\b(?:say|said|says|tell|told|warn|warned|claim|claimed|argue|argued|announce|announced|"
+                     r"think|believe|mean|predict|predicted|promise|promised)\b")
+# "How did Putin describe Rutte?" asks for the words used: a quotation, or what follows "as".
+_DESCRIBE = re.compile(r"\bhow\s+(?:did|does|do|has|have|had|would|will)\s+.*\b(?:describe|call|characteri[sz]e|label|"
+                       r"brand|dub|portray|refer\s+to|depict)\b", re.IGNORECASE)
+_AS_PHRASE = re.compile(r"\b(?:as|called|calling|dubbed|branded)\s+(?P<p>(?:an?\s+|the\s+)?[\w’'-]+(?:\s+(?:and\s+)?[\w’'-]+){0,5})")
+
+# Head nouns of "which/what <noun>" questions, by the kind of answer they ask for.
+_HEADS = {
+    PLACE: """country countries nation nations state states city cities town towns island islands region regions
+        province provinces capital capitals continent county village port territory territories place places
+        location locations destination neighborhood neighbourhood district park area areas stadium venue airport
+        river mountain lake sea ocean street borough site beach resort""",
+    ORG: """company companies automaker automakers carmaker firm firms airline airlines bank banks brand brands
+        retailer retailers network networks team teams club clubs university universities college agency agencies
+        organization organisation organizations organisations party parties union league manufacturer
+        manufacturers chain chains platform platforms streamer studio studios newspaper outlet startup business
+        businesses group groups giant maker makers band bands service services channel school schools hospital charity
+        store stores restaurant restaurants""",
+    PERSON: """person people man men woman women player players actor actors actress singer singers star stars
+        celebrity celebrities president presidents leader leaders official officials politician politicians
+        senator senators judge judges minister ministers ceo founder athlete athletes author authors rapper
+        musician musicians director coach governor governors lawmaker lawmakers candidate candidates billionaire
+        artist artists comedian host hosts journalist justice king queen prince princess pope quarterback golfer
+        champion spokesperson head secretary chancellor mayor executive executives investor entrepreneur member members
+        philanthropist mp republican republicans democrat democrats astronaut scientist scientists doctor chef writer
+        poet designer manager footballer cyclist swimmer boxer monarch emperor heir engineer pilot pilots officer
+        soldier victim suspect""",
+    WORK: """book books film films movie movies show shows series song songs album albums novel play painting
+        podcast documentary sitcom opera musical""",
+    DATE: "year years month months day days date dates decade century",
+    NUMBER: """percentage percent share number numbers amount population price prices cost costs rate rates age
+        total size temperature magnitude toll score sum figure height weight length distance speed salary funding goal
+        budget fine fines revenue profit profits deficit debt fee fees wage wages payment ransom reward bail""",
+}
+HEAD_KIND = {word: kind for kind, words in _HEADS.items() for word in words.split()}
+HEAD_KIND.update(name=NAME, title=NAME)  # "what is the name of ..." asks for a name
+
+_WH = re.compile(r"\b(how\s+many|how\s+much|how\s+large|how\s+big|how\s+old|how\s+long|how\s+far|how\s+often|"
+                 r"how|what|which|whose|whom|who|when|where|why)\b", re.IGNORECASE)
+_WORD = re.compile(r"[\w’'-]+")
+# A number with its currency, scale and per cent sign: "$19 million", "€500 billion", "2.9 million", "50%".
+_NUMBER = re.compile(
+    r"(?:(?:US|C|A)?[$€£¥]\s?)?\d[\d,.]*\d(?:\s?(?:%|per\s?cent|percent))?|(?:(?:US|C|A)?[$€£¥]\s?)?\d(?:\s?%)?"
+    r"(?:\s+(?:thousand|million|billion|trillion|bn|m)\b)?",
+    re.IGNORECASE)
+_SCALE = re.compile(r"\s+(?:thousand|million|billion|trillion)\b", re.IGNORECASE)
+_NUMBER_WORDS = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|dozens|hundreds?|thousands|millions|"
+    r"billions|half|a\s+third|two-thirds|three-quarters|a\s+quarter)\b", re.IGNORECASE)
+_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
+          r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+_DATE = re.compile(
+    rf"\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?:\s+\d{{4}})?\b"
+    rf"|\b{_MONTH}\s+\d{{4}}\b|\b(?:in|by|since|until|from|of)\s+{_MONTH}\b|\b(?:1[89]|20)\d\d\b"
+    r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b", re.UNICODE)
+_RATE = re.compile(r"\s*(?:,\s*)?(?:monthly|weekly|yearly|annually|daily|a\s+(?:day|week|month|year)|"
+                   r"per\s+(?:day|week|month|year|hour)|each\s+(?:day|week|month|year)|every\s+(?:day|week|month|year))\b",
+                   re.IGNORECASE)
+_QUOTED = re.compile(r"[“\"‘]([^“”\"‘’]{2,80}?)[”\"’](?!\w)|(?<!\w)'([^']{2,80}?)'(?!\w)")
+_NAME_RUN = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of|de|van|von|al|and|the|for|&)?\s*[A-Z][\w’'.-]*)*")
+_PRONOUNS = frozenset("he she it they we i you him her them us this that these those who which what there".split())
+_SKIP_NAMES = frozenset("the a an in on at but and as when after before if while this that these those it its he she "
+                        "they we i you his her their our".split())
+_NAMED_LABELS = {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE"}
+_KIND_LABELS = {PERSON: ("PERSON",), WHO: ("PERSON",), PLACE: ("GPE", "LOC", "FAC"), ORG: ("ORG",), DATE: ("DATE",),
+                NUMBER: ("MONEY", "CARDINAL", "QUANTITY", "PERCENT")}
+# A dateline or wire credit opening a sentence ("New York (CNN Business) —", "ALBANY –", "(CNN)"): where the
+# story was filed and by whom, not what it says.
+_DATELINE = re.compile(r"^\s*(?:[A-Z][\w.'’ ,-]{0,40}?\s*)?\((?:CNN|AP|AFP|Reuters|Bloomberg|UPI)[^)]{0,30}\)\s*[-–—:]*\s*"
+                       r"|^\s*[A-Z][A-Z .,'’-]{2,40}\s*[-–—:]+\s*")
+_NAME_OF = re.compile(r"\bname\s+of\s+(?:the\s+|a\s+|an\s+|his\s+|her\s+|its\s+|their\s+)?([\w-]+(?:\s+[\w-]+)?)")
+_QUESTION_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")  # capitalised, not opening a sentence
+_LIST_JOIN = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)$")
+_LOCATIVE = re.compile(r"\b(?:in|at|near|outside|inside|across|throughout|from|to|into|on)\s+(?:the\s+)?$",
+                       re.IGNORECASE)
+_LABEL_ORDER = {WHO: ("PERSON", "ORG", "GPE", "NORP"), WORK: ("quote", "WORK_OF_ART", "PRODUCT", "EVENT")}
+MAX_PHRASE_WORDS = 12
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A candidate answer phrase: its text and where it is in the sentence."""
+
+    text: str
+    start: int
+    end: int
+    kind: str
+    label: str = ""  # spaCy's entity label, "quote", "chunk" or "regex": how it was found
+    sentence: str = ""  # the sentence it was found in
+    subject: bool = False  # the grammatical subject of its clause (the doer): "Argentina" in "Argentina won"
+    governor: str = ""  # the word it hangs on, through a preposition: "dock" for "at the northern pier"
+
+
+def expected_kind(question: str) -> str:
+    """The kind of phrase a question asks for, from its wording."""
+    q = " ".join(question.split())
+    low = q.lower()
+    match = _WH.search(low)
+    if not match:
+        return PHRASE
+    wh = " ".join(match.group(1).split())
+    after = [w.lower() for w in _WORD.findall(low[match.end():])][:5]
+    if wh in ("how many", "how much", "how large", "how big", "how old", "how long", "how far", "how often"):
+        return NUMBER
+    if wh == "when":
+        return DATE
+    if wh == "where":
+        return PLACE
+    if wh in ("who", "whom", "whose"):
+        return WHO
+    if wh == "why":
+        return REASON
+    if wh == "how":
+        return DESCRIPTION if _DESCRIBE.search(low) else PHRASE
+    # "what/which (adjectives) noun": the first known head noun names the kind; "what is the population"
+    # and "what percentage" ask for numbers, "what year" for a date. "Which <noun>" without a known head
+    # asks for a named thing ("which show": “Squid Game”); "what did Rutte say" for what was said.
+    verbs = ("is", "was", "are", "were", "did", "does", "do", "has", "have", "had", "will", "would", "can", "could",
+             "should")
+    named = _NAME_OF.search(low)  # "what was the name of the pilot ...": a pilot is asked for
+    head_of = next((w for w in (named.group(1).split() if named else ()) if w in HEAD_KIND), "")
+    if head_of:
+        return HEAD_KIND[head_of]
+    if after and after[0] in verbs:
+        parsed = _question_head(q)
+        head = HEAD_KIND.get(parsed or "", "") or next((HEAD_KIND[w] for w in after[1:4] if w in HEAD_KIND), "")
+        if head:
+            return head
+        return STATEMENT if wh == "what" and _SPEECH.search(low[match.end():]) else PHRASE
+    parsed = _question_head(q)
+    if parsed:  # the parse knows "creature" heads "which sea creature", and "head" "head of state"
+        return HEAD_KIND.get(parsed, NAME if wh == "which" else PHRASE)
+    if parsed == "":  # "what" is the subject itself ("What closed schools ...?"): the nouns after it are objects
+        return NAME if wh == "which" else PHRASE
+    head = next((HEAD_KIND[w] for w in after[:3] if w in HEAD_KIND), "")
+    return head or (NAME if wh == "which" else PHRASE)
+
+
+@lru_cache(maxsize=256)
+def _question_head(question: str) -> str | None:
+    """The head noun of the noun phrase a "which/what" opens, from the parse: "" when "which/what" stands alone
+    as a subject or object ("What closed schools?"), None without the model."""
+    nlp = _MODEL.get()
+    if nlp is None:
+        return None
+    doc = nlp(question)
+    for chunk in doc.noun_chunks:
+        if any(t.lower_ in ("which", "what") for t in chunk) and chunk.root.lower_ not in ("which", "what"):
+            root = chunk.root
+            if root.lower_ in ("name", "title", "kind", "type", "sort"):  # "the name of the pilot": the pilot
+                return _of_object(root) or root.lower_
+            return root.lower_
+    alone = next((t for t in doc if t.lower_ in ("which", "what")), None)
+    if alone is None:
+        return None
+    if _of_object(alone):  # "Which of these countries ...": the countries
+        return _of_object(alone)
+    following = doc[alone.i + 1] if alone.i + 1 < len(doc) else None
+    return "" if following is not None and following.pos_ in ("VERB", "AUX") else None
+
+
+def _of_object(token) -> str:
+    """The noun of an "of" phrase hanging on ``token`` ("pilot" in "the name of the pilot"), or ""."""
+    of = [c for c in token.children if c.lower_ == "of"]
+    objects = [g for c in of for g in c.children if g.dep_ == "pobj"]
+    return objects[0].lower_ if objects else ""
+
+
+def head_noun(question: str) -> str:
+    """The noun a "which/what" question asks about ("show" in "Which wildly popular show ..."), or ""."""
+    parsed = _question_head(" ".join(question.split()))
+    if parsed:
+        return parsed
+    low = question.lower()
+    match = re.search(r"\b(?:which|what)\b", low)
+    if not match:
+        return ""
+    for word in _WORD.findall(low[match.end():])[:5]:
+        if word in HEAD_KIND:
+            return word
+    return ""
+
+
+class _Model:
+    """spaCy's small English pipeline with its parser (noun chunks need it), loaded on first use, once."""
+
+    def __init__(self):
+        self._nlp = None
+        self._failed = False
+        self._lock = threading.Lock()
+
+    def get(self):
+        with self._lock:
+            if self._nlp is None and not self._failed:
+                try:
+                    import spacy
+
+                    from archive.entities import MODEL
+
+                    self._nlp = spacy.load(MODEL, exclude=["lemmatizer"])
+                except (ImportError, OSError):
+                    self._failed = True  # the regexes below still find numbers, dates and capitalised names
+            return self._nlp
+
+
+_MODEL = _Model()
+
+
+def _spacy_phrases(sentence: str) -> list[Phrase]:
+    return list(_parsed(sentence)) if _MODEL.get() is not None else []
+
+
+@lru_cache(maxsize=512)
+def _parsed(sentence: str) -> tuple[Phrase, ...]:
+    """Entities and noun chunks of one sentence (cached: the gate and the direct answer read the same one)."""
+    doc = _MODEL.get()(sentence)
+    out = [Phrase(e.text, e.start_char, e.end_char, "", e.label_, subject=e.root.dep_ in ("nsubj", "nsubjpass"))
+           for e in doc.ents]
+    out += [Phrase(c.text, c.start_char, c.end_char, "", "chunk", subject=c.root.dep_ in ("nsubj", "nsubjpass"),
+                   governor=_governor(c.root)) for c in doc.noun_chunks]
+    return tuple(out)
+
+
+def _governor(root) -> str:
+    """The word a noun phrase's root hangs on: its verb for a subject or object, the preposition's head for
+    the object of one ("dock" in "dock at the northern pier"); lower case."""
+    head = root.head
+    if root.dep_ == "pobj" and head.dep_ == "prep":
+        head = head.head
+    return head.lower_ if head is not root else ""
+
+
+def _regex_phrases(sentence: str) -> list[Phrase]:
+    out = [Phrase(m.group(0), m.start(), m.end(), "", "number") for m in _NUMBER.finditer(sentence)]
+    out += [Phrase(m.group(0), m.start(), m.end(), "", "number") for m in _NUMBER_WORDS.finditer(sentence)]
+    out += [Phrase(m.group(0), m.start(), m.end(), "", "date") for m in _DATE.finditer(sentence)]
+    out += [Phrase(m.group("p"), m.start("p"), m.end("p"), "", "as") for m in _AS_PHRASE.finditer(sentence)]
+    for m in _QUOTED.finditer(sentence):
+        group = 1 if m.group(1) is not None else 2
+        out.append(Phrase(m.group(group), m.start(group), m.end(group), "", "quote"))
+    for m in _NAME_RUN.finditer(sentence):
+        words = m.group(0).split()
+        while words and words[0].lower() in _SKIP_NAMES:
+            words = words[1:]
+        words[-1:] = [w.rstrip(".") for w in words[-1:]]  # a full stop ends the sentence, not the name
+        if words and re.sub(r"[’']\w*$", "", words[0]).lower() in _PRONOUNS:
+            continue  # "She's", "It's": a pronoun, not a name
+        if words and _DATE.fullmatch(" ".join(words)):
+            continue  # "September" is a date, not a name
+        opening = not sentence[:m.start()].strip(" \"'“‘(–—-•*")  # past an opening quotation mark or bullet
+        if words and not (opening and len(words) == 1):  # one capitalised word opening a sentence is no name
+            text = " ".join(words)
+            start = sentence.index(text, m.start()) if text in sentence[m.start():] else m.start()
+            out.append(Phrase(text, start, start + len(text), "", "capitalised"))
+    return out
+
+
+def _is_date(p: Phrase) -> bool:
+    return p.label in ("DATE", "date", "TIME")
+
+
+def _is_number(p: Phrase) -> bool:
+    return p.label in ("MONEY", "CARDINAL", "QUANTITY", "PERCENT", "number")
+
+
+def _is_named(p: Phrase) -> bool:
+    return p.label in _NAMED_LABELS or p.label in ("quote", "capitalised")
+
+
+def _of_kind(phrases: list[Phrase], kind: str) -> list[Phrase]:
+    """The phrases that can answer a question of ``kind``."""
+    if kind == NUMBER:
+        # a number inside a calendar date ("December 19", "in 2022") is no count; a duration ("12 years") is
+        dates = [p for p in phrases if p.label == "DATE" and re.search(rf"{_MONTH}|\b(?:1[89]|20)\d\d\b", p.text)]
+        found = [p for p in phrases if _is_number(p) and not re.fullmatch(r"(?:1[89]|20)\d\d", p.text)
+                 and not any(d.start <= p.start and p.end <= d.end for d in dates)]
+        return found
+    if kind == DATE:
+        return [p for p in phrases if _is_date(p)]
+    if kind == WORK:  # a title: set in quotation marks, or a work the model knows
+        return [p for p in phrases if p.label in ("quote", "WORK_OF_ART", "PRODUCT", "EVENT")]
+    if kind in (PERSON, WHO, PLACE, ORG):
+        exact = [p for p in phrases if p.label in _KIND_LABELS[kind]]
+        if kind == WHO:  # "which artist" asks for a person; "who" may be answered by an organisation
+            # "who" is answered by an organisation or a country too when it does the deed, as the subject of its
+            # clause ("Ford recalled ...", "Argentina won ..."); one named elsewhere is a place or a document
+            exact += [p for p in phrases if p.label in ("ORG", "GPE", "NORP") and (p.subject or not sentence_head(p))]
+        if any(p.label in _NAMED_LABELS for p in phrases):
+            return exact
+        return exact or [p for p in phrases if p.label in ("capitalised", "quote")]  # no model: capitalised names
+    if kind == NAME:
+        # with the model, its entities are the names (a capitalised "Burmese" is an adjective); without, capitals
+        model = any(p.label in _NAMED_LABELS or p.label == "chunk" for p in phrases)
+        return [p for p in phrases if (_is_named(p) and p.label != "NORP" and not (model and p.label == "capitalised"))]
+    if kind == PHRASE:
+        return [p for p in phrases if p.label in ("quote", "chunk") or _is_named(p) or _is_number(p)]
+    if kind == DESCRIPTION:
+        return [p for p in phrases if p.label in ("quote", "as")]
+    return []
+
+
+def _common_noun_answers(sentence: str, phrases: list[Phrase], kind: str, question_stems: set[str]) -> list[Phrase]:
+    """Local news names its places and doers with common nouns as often as with names: "Ferries will dock
+    at the northern pier", "The city zoo welcomed two quokkas". Without an entity of the kind, a noun phrase
+    answers "where" when a locative preposition ties it to the question's own verb, and "who" when it is the
+    subject of that verb."""
+    numeric = [p for p in phrases if _is_date(p) or _is_number(p)]
+
+    def tied(p: Phrase) -> bool:
+        return bool(p.governor) and bool(content_stems(p.governor) & question_stems) and not any(
+            d.start < p.end and p.start < d.end for d in numeric)
+
+    chunks = [p for p in phrases if p.label == "chunk" and tied(p)]
+    if kind == PLACE:
+        return [p for p in chunks if _LOCATIVE.search(sentence[max(0, p.start - 12):p.start])]
+    return [p for p in chunks if p.subject]
+
+
+def sentence_head(p: Phrase) -> str:
+    """What comes before the phrase in its sentence ("" when it opens it, past a dash or a bullet)."""
+    return p.sentence[:p.start].strip(" -–—•*\t\n") if p.sentence else ""
+
+
+def _in_question(p: Phrase, question_stems: set[str], question_numbers: set[str], question_low: str,
+                 question_names: set[str] = frozenset()) -> bool:
+    """True when the question already holds the phrase: its words, or (for a number or date) its digits."""
+    from archive.verify import numbers
+
+    digits = numbers(p.text)
+    if digits and digits <= question_numbers and (_is_number(p) or _is_date(p)):
+        return True
+    stems = content_stems(p.text)
+    if not stems:
+        return p.text.lower().strip() in question_low or p.text.lower().strip() in _PRONOUNS
+    if p.label in ("PERSON", "ORG", "capitalised") and stems & question_names:
+        return True  # "Mark Rutte" is the question's "Rutte": a name sharing a name's word names the same one
+    return stems <= question_stems
+
+
+def _tokens(text: str) -> list[tuple[str, int]]:
+    return [(m.group(0).lower()[:5], m.start()) for m in _WORD.finditer(text)]
+
+
+def _distance(p: Phrase, anchors: list[int]) -> float:
+    if not anchors:
+        return float(p.start)
+    return min(0 if p.start <= a < p.end else min(abs(a - p.start), abs(a - p.end)) for a in anchors)
+
+
+def _extend(sentence: str, p: Phrase, phrases: list[Phrase], kind: str) -> Phrase:
+    """A number with the counted noun its chunk carries and a following rate ("20,000 soldier losses
+    monthly"); a list of names of one kind joined ("Canada, Germany, Norway and Poland")."""
+    start, end = p.start, p.end
+    if kind == NUMBER:
+        scale = _SCALE.match(sentence, end)
+        end = scale.end() if scale else end
+        for c in phrases:
+            if c.label == "chunk" and c.start <= start < c.end and c.end > end:
+                end = c.end
+        rate = _RATE.match(sentence, end)
+        end = rate.end() if rate else end
+    elif kind in (PLACE, PERSON, WHO, ORG, NAME):
+        same = sorted((c for c in phrases if c.label == p.label and c.label not in ("chunk",)), key=lambda c: c.start)
+        for c in same:  # rightwards
+            if c.start >= end and _LIST_JOIN.match(sentence[end:c.start]):
+                end = c.end
+        for c in reversed(same):  # leftwards
+            if c.end <= start and _LIST_JOIN.match(sentence[c.end:start]):
+                start = c.start
+    text = sentence[start:end].strip(" ,;:")
+    start = sentence.index(text, start)
+    return Phrase(text, start, start + len(text), kind, p.label, sentence)
+
+
+def answer_phrases(question: str, sentence: str, kind: str | None = None, strict: bool = False) -> list[Phrase]:
+    """The phrases of ``sentence`` that could answer ``question``, best first (none already in the question)."""
+    from archive.verify import numbers
+
+    kind = kind or expected_kind(question)
+    if kind in WHOLE_SENTENCE:
+        return []
+    phrases = [replace(p, sentence=sentence) for p in _spacy_phrases(sentence) + _regex_phrases(sentence)]
+    q_stems, q_numbers, q_low = content_stems(question), numbers(question), question.lower()
+    q_names = content_stems(" ".join(_QUESTION_NAME.findall(question)))
+    dateline = _DATELINE.match(sentence)
+    if dateline:  # what lies in the dateline goes; a phrase running past it keeps its part after it
+        cut = dateline.end()
+        phrases = [p if p.start >= cut else replace(p, text=sentence[cut:p.end], start=cut)
+                   for p in phrases if p.end > cut and sentence[cut:p.end].strip()]
+
+    def fresh(candidates: list[Phrase]) -> list[Phrase]:
+        return [p for p in candidates if not _in_question(p, q_stems, q_numbers, q_low, q_names)
+                and len(p.text.split()) <= MAX_PHRASE_WORDS and p.text.strip().lower() not in _PRONOUNS
+                and re.search(r"\w", p.text)]
+
+    found = fresh(_of_kind(phrases, kind))
+    if not found and kind in (PLACE, WHO) and not strict:
+        found = fresh(_common_noun_answers(sentence, phrases, kind, q_stems))
+    if not found and kind == NAME and not strict:  # "which animal" is answered by "a python": no name needed
+        # a noun phrase sharing a word with the question restates it ("younger consumers" for "a younger crowd")
+        found = fresh([p for p in phrases if p.label == "chunk" and not content_stems(p.text) & q_stems])
+    if not found:
+        return []
+    # Proximity: a fact sits beside the words that name it. The question's head noun ("show", "automaker")
+    # counts most, since "the show “Squid Game”" names the answer next to it; a preposition the question
+    # puts before its wh-word ("by when") is looked for before the phrase.
+    wanted = {s for s in q_stems}
+    head = head_noun(question)[:5]
+    tokens = _tokens(sentence)
+    anchors = [at for word, at in tokens if head and word == head] or [at for word, at in tokens if word in wanted]
+    locative = kind == PLACE and bool(re.search(r"\bwhere\b", q_low))
+    frame = re.search(r"\b(by|since|until|before|after|from|in)\s+(?:when|what\s+(?:year|date|month))\b", q_low)
+
+    def rank(p: Phrase) -> tuple:
+        framed = bool(frame) and sentence[:p.start].rstrip().lower().endswith(frame.group(1))
+        quoted = p.label == "quote" and kind in (NAME, PHRASE, DESCRIPTION, WORK)
+        # an entity or number makes a better short answer than a bare noun chunk
+        weight = 0 if (quoted or p.label not in ("chunk",)) else 1
+        # a person before an organisation or a country for "who"; a stated date before a vague one ("annual")
+        label = _LABEL_ORDER.get(kind, ()).index(p.label) if p.label in _LABEL_ORDER.get(kind, ()) else 9
+        vague = kind == DATE and not re.search(rf"\d|{_MONTH}|day\b", p.text)
+        # "where" is answered by a place said to be the scene: "in Brussels", not "against Ukraine"
+        scene = not locative or bool(_LOCATIVE.search(sentence[max(0, p.start - 12):p.start]))
+        return (not framed, not quoted, vague, not scene, label, weight, _distance(p, anchors), p.start)
+
+    ordered = sorted(found, key=rank)
+    out, seen = [], set()
+    for p in ordered:
+        extended = _extend(sentence, p, phrases, kind)
+        if (extended.start, extended.end) not in seen:
+            seen.add((extended.start, extended.end))
+            out.append(extended)
+    return out
+
+
+def short_phrase(question: str, sentence: str, kind: str | None = None) -> Phrase | None:
+    """The best phrase of the expected kind in ``sentence`` (None when it holds none)."""
+    found = answer_phrases(question, sentence, kind, strict=True)
+    if not found and (kind or expected_kind(question)) in (NAME, PLACE, WHO):
+        # "which animal": "a python"; "where": "the northern pier"; "who": "the city zoo" (no name needed)
+        found = answer_phrases(question, sentence, kind, strict=False)
+    return found[0] if found else None
