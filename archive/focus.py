@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from archive.keyword import parse_query
 from archive.prompts import skeleton
-from archive.shortanswer import WHOLE_SENTENCE, answer_phrases, expected_kind
+from archive.shortanswer import DESCRIPTION, REASON, STATEMENT, WHOLE_SENTENCE, answer_phrases, expected_kind
 from archive.verify import content_stems, numbers
 
 if TYPE_CHECKING:
@@ -58,7 +58,9 @@ _ASKED_SPEAKER = [
     re.compile(rf"\b(?P<who>{_NAMEISH})\s+(?:{_QUESTION_SPEECH})\b"),
 ]
 _PRONOUN = frozenset({"he", "she", "him", "her", "they", "them"})
-_COUNTED = re.compile(r"\bhow\s+many\s+(?:[a-z-]+\s+){0,2}?([a-z-]{3,})\b", re.IGNORECASE)
+# "how many baby swings and rockers were recalled": the counted thing runs to the first verb or preposition
+_COUNTED = re.compile(r"\bhow\s+many\s+((?:(?!(?:are|is|was|were|did|does|do|have|has|had|will|would|could|can|"
+                      r"should|of|in|on|at|for|from|to|by|with|did)\b)[\w’'-]+\s*){1,4})", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -71,12 +73,12 @@ class Focus:
     names: tuple[str, ...] = ()  # the question's own names: each must be present
     inherited: tuple[str, ...] = ()  # names a follow-up carries over: one must be present
     speaker: str = ""  # who the question asks about as a speaker
-    counted: str = ""  # the noun of "how many <noun>", as a stem
+    counted: tuple[str, ...] = ()  # the words of "how many <thing>", as stems: one must be present
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "numbers": sorted(self.numbers), "quoted": list(self.quoted),
                 "names": list(self.names), "inherited": list(self.inherited), "speaker": self.speaker,
-                "counted": self.counted}
+                "counted": list(self.counted)}
 
 
 @dataclass(frozen=True)
@@ -125,8 +127,12 @@ def _names(text: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _asked_speaker(question: str) -> str:
-    for pattern in _ASKED_SPEAKER:
+def _asked_speaker(question: str, kind: str) -> str:
+    """Who the question asks about as a speaker: "according to X" and "did X say" always; a bare "X said"
+    only when the question asks for what was said ("Why X warned ..."): in "Which virus did the CDC say ..."
+    it does, in "The CDC announced it activated a centre for which virus?" the clause only sets the scene."""
+    patterns = _ASKED_SPEAKER if kind in (STATEMENT, REASON, DESCRIPTION) else _ASKED_SPEAKER[:2]
+    for pattern in patterns:
         m = pattern.search(question)
         if m and m.group("who").lower() not in _NOT_NAMES:
             return m.group("who")
@@ -137,22 +143,23 @@ def question_focus(question: str, inherited: Sequence[str] = (), previous_speake
     """The focus of ``question``; a follow-up passes the names it inherits and the previous answer's speaker
     (who "he" is)."""
     q = skeleton(question)
-    speaker = _asked_speaker(q)
+    kind = expected_kind(q)
+    speaker = _asked_speaker(q, kind)
     if speaker.lower() in _PRONOUN:
         speaker = previous_speaker or next(iter(inherited), "")
     names = tuple(_names(q))
     quoted = parse_query(q).phrases  # trimmed of the sentence's punctuation: 'the show “Cheer,”' asks for Cheer
     counted = _COUNTED.search(q)
-    counted_stem = content_stems(counted.group(1)) if counted else set()
+    counted_stems = tuple(sorted(content_stems(counted.group(1)))) if counted else ()
     own = {n.lower() for n in names}
     return Focus(
-        kind=expected_kind(q),
+        kind=kind,
         numbers=frozenset(numbers(q)),
         quoted=tuple(dict.fromkeys(quoted)),
         names=names,
         inherited=tuple(n for n in inherited if n.lower() not in own and n != speaker),
         speaker=speaker,
-        counted=next(iter(counted_stem), ""),
+        counted=counted_stems,
     )
 
 
@@ -203,8 +210,8 @@ def focus_missing(focus: Focus, sentence: str, ctx: Context) -> tuple[list[str],
         missing += [n for n in elsewhere if not name_in(n, article)]
     if focus.inherited and not any(name_in(n, stems | near_stems) for n in focus.inherited):
         missing.append(" or ".join(focus.inherited))
-    if focus.counted and focus.counted not in stems:
-        missing.append(f"the {focus.counted}… counted")
+    if focus.counted and not set(focus.counted) & stems:
+        missing.append(f"the {'/'.join(focus.counted)}… counted")
     if focus.speaker:
         # The one who says it: the attributed speaker, or (with no attribution) the name leading the sentence,
         # where news puts the actor. A sentence merely naming him ("a warning to Putin") is not his word.

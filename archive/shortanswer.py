@@ -427,7 +427,8 @@ def answer_phrases(question: str, sentence: str, kind: str | None = None, strict
                 and re.search(r"\w", p.text)]
 
     found = fresh(_of_kind(phrases, kind))
-    if not found and kind in (PLACE, WHO) and not strict:
+    if not found and not strict and re.search(r"\bwhere\b" if kind == PLACE else r"\bwho\b", q_low) and kind in (PLACE, WHO):
+        # "where"/"who" only: "which city" asks for a named place, not "a purification plant"
         found = fresh(_common_noun_answers(sentence, phrases, kind, q_stems))
     if not found and kind == NAME and not strict:  # "which animal" is answered by "a python": no name needed
         # a noun phrase sharing a word with the question restates it ("younger consumers" for "a younger crowd")

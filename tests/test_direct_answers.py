@@ -362,3 +362,31 @@ def test_our_own_disguises_are_never_quoted(quiz_archive):
     answer = quiz_archive.ask("How many members does NATO have?")
     assert not answer.refused and answer.short is not None and answer.short.text.startswith("32")
     assert all("3 members" not in c.quote for c in answer.citations)
+
+
+@pytest.mark.parametrize(
+    ("question", "speaker"),
+    [
+        ("The CDC announced this week it has activated a new emergency operations center to respond to which virus "
+         "outbreak?", ""),  # the clause sets the scene; the question asks for a virus, not for what the CDC said
+        ("Which high-profile Republican announced a 2024 White House bid this week?", ""),
+        ("Why did Rutte warn Russia?", "Rutte"),
+        ("How many soldiers does Russia lose each month according to Rutte?", "Rutte"),
+    ],
+)
+def test_a_speaker_is_asked_for_only_when_the_question_asks_what_was_said(question, speaker):
+    assert question_focus(question).speaker == speaker
+
+
+def test_any_word_of_the_counted_thing_carries_the_count():
+    question = "Approximately how many baby swings and rockers were recalled this week?"
+    focus = question_focus(question)
+    sentence = "The recall affects 2 million MamaRoo swings and 220,000 RockaRoo rockers, according to the CPSC."
+    assert judge(question, focus, sentence, Context()).answers
+    assert not judge(question, focus, "The recall affects 2 million products.", Context()).answers
+
+
+def test_a_common_noun_answers_where_but_not_which_city():
+    sentence = "The boil water notice was issued at the purification plant on Sunday."
+    assert short_phrase("Which city issued a boil water notice?", sentence) is None
+    assert short_phrase("Where was the boil water notice issued?", sentence).text == "the purification plant"
