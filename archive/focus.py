@@ -9,8 +9,9 @@ Rutte is not answered by a sentence on Putin's reply, nor by "Germany's intellig
    article's), every quoted term, one of the names the question itself uses in the sentence, the
    sentence before it or the headline (news says "he" once it has said who) and the others in the
    article (a quiz question sets its scene with names the answering sentence need not repeat), at least
-   one of the names a follow-up inherits from the previous turn, and the counted noun of "how many
-   <noun>";
+   one of the names a follow-up inherits from the previous turn, a word of the counted thing of "how
+   many <thing>", and the role of "which <role>" (a pilot, an engineer) in the sentence, the one before
+   it or the headline;
 2. when the question asks what someone said ("according to Rutte", "what did he say"), that person
    says it: named in the sentence or its attributed speaker (archive/lookup.py), not merely in the
    headline;
@@ -33,7 +34,8 @@ from typing import TYPE_CHECKING
 
 from archive.keyword import parse_query
 from archive.prompts import skeleton
-from archive.shortanswer import DESCRIPTION, REASON, STATEMENT, WHOLE_SENTENCE, answer_phrases, expected_kind
+from archive.shortanswer import (DESCRIPTION, PERSON, REASON, STATEMENT, WHOLE_SENTENCE, answer_phrases, expected_kind,
+                                 head_noun)
 from archive.verify import content_stems, numbers
 
 if TYPE_CHECKING:
@@ -58,6 +60,8 @@ _ASKED_SPEAKER = [
     re.compile(rf"\b(?P<who>{_NAMEISH})\s+(?:{_QUESTION_SPEECH})\b"),
 ]
 _PRONOUN = frozenset({"he", "she", "him", "her", "they", "them"})
+# "Which person/man/member ..." asks for someone; "which engineer/pilot/artist" for someone in a role
+_ANYONE = frozenset("person people man men woman women member members one individual".split())
 # "how many baby swings and rockers were recalled": the counted thing runs to the first verb or preposition
 _COUNTED = re.compile(r"\bhow\s+many\s+((?:(?!(?:are|is|was|were|did|does|do|have|has|had|will|would|could|can|"
                       r"should|of|in|on|at|for|from|to|by|with|did)\b)[\w’'-]+\s*){1,4})", re.IGNORECASE)
@@ -74,11 +78,12 @@ class Focus:
     inherited: tuple[str, ...] = ()  # names a follow-up carries over: one must be present
     speaker: str = ""  # who the question asks about as a speaker
     counted: tuple[str, ...] = ()  # the words of "how many <thing>", as stems: one must be present
+    role: str = ""  # the role "which <role>" asks a person in ("engineer", "pilot"), as a stem
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "numbers": sorted(self.numbers), "quoted": list(self.quoted),
                 "names": list(self.names), "inherited": list(self.inherited), "speaker": self.speaker,
-                "counted": list(self.counted)}
+                "counted": list(self.counted), "role": self.role}
 
 
 @dataclass(frozen=True)
@@ -160,7 +165,19 @@ def question_focus(question: str, inherited: Sequence[str] = (), previous_speake
         inherited=tuple(n for n in inherited if n.lower() not in own and n != speaker),
         speaker=speaker,
         counted=counted_stems,
+        role=_role(q, kind),
     )
+
+
+def _role(question: str, kind: str) -> str:
+    """The role a "which <role>" question asks a person in: a sentence naming a person answers it only when
+    it, the sentence before it or the headline names that role (any named person is not the pilot)."""
+    if kind != PERSON:
+        return ""
+    head = head_noun(question)
+    if not head or head in _ANYONE:
+        return ""
+    return next(iter(content_stems(head)), "")
 
 
 def name_in(name: str, stems: set[str]) -> bool:
@@ -210,6 +227,8 @@ def focus_missing(focus: Focus, sentence: str, ctx: Context) -> tuple[list[str],
         missing += [n for n in elsewhere if not name_in(n, article)]
     if focus.inherited and not any(name_in(n, stems | near_stems) for n in focus.inherited):
         missing.append(" or ".join(focus.inherited))
+    if focus.role and focus.role not in stems | near_stems:
+        missing.append(f"the {focus.role}… asked for")
     if focus.counted and not set(focus.counted) & stems:
         missing.append(f"the {'/'.join(focus.counted)}… counted")
     if focus.speaker:

@@ -390,3 +390,14 @@ def test_a_common_noun_answers_where_but_not_which_city():
     sentence = "The boil water notice was issued at the purification plant on Sunday."
     assert short_phrase("Which city issued a boil water notice?", sentence) is None
     assert short_phrase("Where was the boil water notice issued?", sentence).text == "the purification plant"
+
+
+def test_which_role_is_answered_only_by_a_sentence_that_names_the_role():
+    question = "Which Ford engineer discovered the transmission defect?"
+    focus = question_focus(question)
+    assert focus.role == "engin"
+    named = "Ford said engineer Jane Doe discovered the defect during testing in March."
+    assert judge(question, focus, named, Context()).answers
+    anyone = "The recall was announced by Jim Farley, who said the defect affects 2.9 million vehicles."
+    assert not judge(question, focus, anyone, Context()).answers
+    assert judge(question, focus, anyone, Context(title="Ford engineer's find prompts recall")).focus
