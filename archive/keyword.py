@@ -326,43 +326,36 @@ class KeywordIndex:
                 [(aid, h, key, int(excluded)) for aid, h, key, excluded in paragraphs],
             )
 
-    def articles_naming(self, names: Sequence[str]) -> list[str]:
-        """Ids of articles with an entity row for every name (case and spacing folded)."""
-        from archive.entities import fold
-
-        wanted = sorted({fold(n) for n in names if n.strip()})
-        if not wanted:
-            return []
-        marks = ",".join("?" * len(wanted))
+    def articles_naming_any(self, folded_names: Collection[str]) -> set[str]:
+        """Ids of articles with an entity row whose folded name is one of ``folded_names``."""
+        if not folded_names:
+            return set()
+        marks = ",".join("?" * len(folded_names))
         with self._lock:
-            # a name matches itself or a longer name it ends ("rutte" matches "mark rutte")
-            cases = " ".join(f"WHEN folded = ? OR folded LIKE ? THEN {i}" for i in range(len(wanted)))
-            ors = " OR ".join("folded = ? OR folded LIKE ?" for _ in wanted)
-            pairs = [x for w in wanted for x in (w, "% " + w.replace("%", "").replace("_", ""))]
-            rows = self._db.execute(
-                f"SELECT article_id FROM entity_rows WHERE {ors} GROUP BY article_id"
-                f" HAVING count(DISTINCT CASE {cases} END) = ?",
-                [*pairs, *pairs, len(wanted)],
-            ).fetchall()
-        return sorted(r[0] for r in rows)
+            rows = self._db.execute(f"SELECT DISTINCT article_id FROM entity_rows WHERE folded IN ({marks})",
+                                    list(folded_names)).fetchall()
+        return {r[0] for r in rows}
 
-    def entity_counts(self, article_ids: Sequence[str], per_kind: int = 15) -> dict[str, dict[str, int]]:
-        """kind -> name -> number of the given articles naming it (the ``per_kind`` most named)."""
+    def entity_table(self) -> list[tuple[str, str, int]]:
+        """(kind, name, articles) for every stored kind and spelling: what the archive's name book is built of."""
+        with self._lock:
+            return self._db.execute(
+                "SELECT kind, name, count(DISTINCT article_id) FROM entity_rows GROUP BY kind, folded, name"
+            ).fetchall()
+
+    def entity_signature(self) -> tuple[int, int]:
+        """Changes when entity rows are written, by any process (row count and highest row id)."""
+        with self._lock:
+            return tuple(self._db.execute("SELECT count(*), coalesce(max(rowid), 0) FROM entity_rows").fetchone())
+
+    def entity_names_of(self, article_ids: Sequence[str]) -> list[tuple[str, str]]:
+        """(article id, folded name) of every entity row of the given articles."""
         if not article_ids:
-            return {}
+            return []
         marks = ",".join("?" * len(article_ids))
         with self._lock:
-            rows = self._db.execute(
-                f"SELECT kind, min(name), count(DISTINCT article_id) AS n FROM entity_rows"
-                f" WHERE article_id IN ({marks}) GROUP BY kind, folded ORDER BY n DESC, folded",
-                list(article_ids),
-            ).fetchall()
-        out: dict[str, dict[str, int]] = {}
-        for kind, name, n in rows:
-            names = out.setdefault(kind, {})
-            if len(names) < per_kind:
-                names[name] = n
-        return out
+            return self._db.execute(f"SELECT article_id, folded FROM entity_rows WHERE article_id IN ({marks})",
+                                    list(article_ids)).fetchall()
 
     def texts(self, chunk_ids: Sequence[str]) -> dict[str, str]:
         """Chunk text by chunk id (the keyword index holds each chunk's text once)."""

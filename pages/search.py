@@ -1,13 +1,14 @@
 """Search page: a query box, filters in the sidebar, one card per story with its best passage.
 
 Above the cards, how many of the articles found contain the query's words (webui/counts.py), apart
-from how many are shown, and how many undated articles a date filter left out.
+from how many are shown, and how many undated articles a date filter left out; then the matching
+articles per source and over time, and their people, organisations, places and sources as buttons that
+filter the search (webui/facets.py).
 """
 
 from dataclasses import replace
 from datetime import date
 
-import pandas as pd
 import streamlit as st
 
 from archive.errors import ArchiveError
@@ -17,6 +18,7 @@ from webui import export
 from webui.articles import meta_line
 from webui.asof import ALL_DATES, AS_OF, as_of_control, time_words_on, window_notice
 from webui.counts import Counts, count_line, matching_ids, plural, query_terms, undated_notice
+from webui.facets import NAMES_KEY, SOURCES_KEY, parse_names, show_charts, show_facets
 from webui.links import LIBRARY, article_href, article_params
 from webui.resources import escape_markdown, get_archive, get_catalog, get_stats, result_title_style
 
@@ -44,17 +46,20 @@ def _date_param(name: str) -> date | None:
 
 with st.sidebar:
     st.caption(f"{stats.articles} articles · {stats.chunks} passages")
-    sources = st.multiselect(
-        "Source", list(stats.sources), default=[s for s in params.get_all("source") if s in stats.sources]
-    )
+    # The facets below write to these two boxes (webui/facets.py); the URL fills them on a page's first run.
+    if SOURCES_KEY not in st.session_state:
+        st.session_state[SOURCES_KEY] = [s for s in params.get_all("source") if s in stats.sources]
+    sources = st.multiselect("Source", list(stats.sources), key=SOURCES_KEY)
     since = st.date_input("Published from", value=_date_param("since"), format="YYYY-MM-DD")
     until = st.date_input("Published until", value=_date_param("until"), format="YYYY-MM-DD")
+    if NAMES_KEY not in st.session_state:
+        st.session_state[NAMES_KEY] = ", ".join(params.get_all("entity"))
     entity_text = st.text_input(
-        "Names", value=", ".join(params.get_all("entity")), key="names",
+        "Names", key=NAMES_KEY,
         help="People, organisations or places the articles must name, separated by commas (all must match; "
-        "a surname matches the full name).",
+        "a surname matches the full name). Clicking a name under the results adds it here.",
     )
-    entities = [e.strip() for e in entity_text.split(",") if e.strip()]
+    entities = parse_names(entity_text)
     k = st.slider("Results", 1, 50, int(params.get("k", 10)) if params.get("k", "10").isdigit() else 10)
 as_of = as_of_control()
 time_words = time_words_on()
@@ -99,22 +104,16 @@ def matching_hits(matches: list, matching: set[str]) -> list:
     return kept
 
 
-def show_facets(matches: list, matching: set[str]) -> None:
-    """Counts per source, month and name over the matching articles only."""
-    facets = archive.facets_of(matching_hits(matches, matching))
+def show_overview(matches: list, matching: set[str]) -> None:
+    """Charts and clickable facets over the matching articles only, in the open above the results."""
+    kept = matching_hits(matches, matching)
+    facets = archive.facets_of(kept)
     if not facets.articles:
         return
-    with st.expander(f"{plural(facets.articles, 'matching article')} by source, month and name"):
-        left, right = st.columns(2)
-        left.bar_chart(pd.DataFrame({"articles": facets.sources}), horizontal=True)
-        if facets.months:
-            right.bar_chart(pd.DataFrame({"articles": facets.months}))
-        columns = st.columns(3)
-        for column, (kind, label) in zip(columns, (("person", "People"), ("org", "Organisations"), ("place", "Places"))):
-            top = dict(list(facets.entities.get(kind, {}).items())[:10])
-            if top:
-                column.caption(label)
-                column.bar_chart(pd.DataFrame({"articles": top}), horizontal=True)
+    st.caption(f"{plural(facets.articles, 'matching article')} by source, date and name; click a name or a "
+               "source to show only the articles naming it, click it again to clear.")
+    show_charts(facets.sources, [a.published_at or "" for h in kept for a in (h.article, *h.also)])
+    show_facets(facets.entities, facets.sources, entities, sources)
 
 
 def show_hit(hit, n: int, only_meaning: bool) -> None:
@@ -161,7 +160,7 @@ if query.strip():
     left_out = undated_left_out(filters)
     if left_out:
         st.info(undated_notice(left_out), icon=":material/event_busy:")
-    show_facets(matches, matching)
+    show_overview(matches, matching)
     if not hits:
         st.info("No article matches this query and these filters.")
     has_terms = bool(terms.words or terms.phrases)

@@ -16,15 +16,16 @@ import pytest
 
 
 @contextlib.contextmanager
-def http_server(handler) -> Iterator[str]:
-    """A real HTTP server on a free loopback port, answering with ``handler`` in a thread; yields its base URL."""
+def http_server(handler, host: str = "127.0.0.1") -> Iterator[str]:
+    """A real HTTP server on a free port of a loopback address (``host``: any of 127.0.0.0/8), answering with
+    ``handler`` in a thread; yields its base URL."""
     import http.server
     import threading
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = http.server.ThreadingHTTPServer((host, 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"http://{host}:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

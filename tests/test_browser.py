@@ -212,6 +212,9 @@ def test_library_and_add_pages_render(server, page):
     page.goto(f"{server}/add")
     expect(page.get_by_role("heading", name="Add articles")).to_be_visible()
     _shot(page, "add")
+    page.goto(f"{server}/lookup?phrase=20%2C000+soldiers")
+    expect(page.get_by_text("20,000 soldier losses monthly", exact=False).first).to_be_visible()
+    _shot(page, "lookup")
     assert page.dialogs == []
 
 

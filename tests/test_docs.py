@@ -48,3 +48,24 @@ def test_importing_the_package_loads_no_model_or_database():
     code = "import archive, sys; print(sorted(m for m in ('torch', 'sentence_transformers', 'chromadb') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_the_readme_is_a_user_guide_first_and_links_every_docs_page():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    guide = readme.index("## User guide")
+    assert guide < readme.index("## Settings") and guide < readme.index("## Command line")
+    for heading in ("### Start and stop", "### Where the archive lives", "### The pages", "### Adding your own articles",
+                    "### Backing up", "### Sharing with a team", "### Privacy"):
+        assert heading in readme[guide:readme.index("## Command line")], heading
+    for page in ("Search", "Ask", "Look up", "Library", "Add articles"):
+        assert f"- **{page}**:" in readme, page
+    unlinked = [p.name for p in (ROOT / "docs").glob("*.md") if f"](docs/{p.name})" not in readme]
+    assert not unlinked, f"docs pages the README does not link: {unlinked}"
+
+
+def test_internals_moved_to_docs_keep_their_facts():
+    docs = " ".join(" ".join(p.read_text(encoding="utf-8").split()) for p in (ROOT / "docs").glob("*.md"))
+    for fact in ("ARCHIVE_FURNITURE_MIN_ARTICLES", "ARCHIVE_FUSION=rrf", "Recall@5 0.748 vs", "the article record (naming the current hash) is the commit point",
+                 "Sparse vector indexing is not enabled in local", "`--json` prints `{\"query\", \"hits\"",
+                 "How it stays grounded", "`<feed>/<record id>`"):
+        assert fact in docs, fact

@@ -8,6 +8,7 @@ import re
 import streamlit as st
 
 from archive import Archive, ArchiveStats, Settings
+from ingest.readers.addresses import public_addresses_only
 
 # Every character that can start Markdown syntax, and "&" so an entity in a title shows as written.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&=])")
@@ -22,10 +23,21 @@ def get_settings() -> Settings:
     return Settings()
 
 
+class AppArchive(Archive):
+    """The archive as the app uses it: whatever a user has it fetch connects to public addresses only, on
+    every connection (redirects included), unless ``ARCHIVE_ALLOW_PRIVATE_URLS`` is set."""
+
+    def ingest(self, *args, **kwargs):
+        if self.settings.allow_private_urls:
+            return super().ingest(*args, **kwargs)
+        with public_addresses_only():
+            return super().ingest(*args, **kwargs)
+
+
 @st.cache_resource(show_spinner="Opening the archive and loading the embedding model…")
 def get_archive() -> Archive:
     """One Archive per server process; puts the sample articles in an empty, writable archive."""
-    archive = Archive(get_settings())
+    archive = AppArchive(get_settings())
     if not archive.settings.read_only:
         archive.seed_sample()
     return archive

@@ -5,20 +5,23 @@ redirect from a public page) reaches what only the server can: a Chroma server o
 on 192.168.*, a cloud's metadata service on 169.254.169.254. ``url_refusal`` resolves the URL's host,
 then follows its redirects one by one, resolving each target before it is requested, and says why the
 first address that is not public is refused. ``ARCHIVE_ALLOW_PRIVATE_URLS`` turns the check off (an
-archive of an intranet). Ingest then fetches the URL itself, so a server that answers this check with
-one redirect and the fetch with another, or a name that resolves to another address a moment later,
-gets past it: only the same check on the address each of ingest's connections reaches would stop that.
+archive of an intranet). This check says early and plainly why a URL is refused; what makes the
+refusal hold is the same check on the socket of every connection ingest's fetch opens (the app ingests
+inside ``ingest.readers.addresses.public_addresses_only``), so a server that answers this check with one
+redirect and the fetch with another, or a name that resolves to another address a moment later, is
+refused all the same.
 """
 
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import socket
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from urllib.parse import urlsplit
+
+from ingest.readers.addresses import address_kind
 
 Resolver = Callable[[str, int], list[str]]
 USER_AGENT = "news-archive/0.1"
@@ -34,20 +37,6 @@ def resolve(host: str, port: int) -> list[str]:
         return list(dict.fromkeys(info[4][0] for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)))
     except (OSError, UnicodeError):
         return []
-
-
-def address_kind(ip: str) -> str:
-    """'' for a public address, else what it is: 'loopback', 'private', 'link-local' or 'reserved'."""
-    address = ipaddress.ip_address(ip.split("%", 1)[0])
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
-    if address.is_loopback:
-        return "loopback"
-    if address.is_link_local:
-        return "link-local"
-    if address.is_private:
-        return "private"
-    return "" if address.is_global else "reserved"
 
 
 def host_refusal(url: str, resolver: Resolver = resolve) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 from archive.embedding import mean_vector
 from archive.keyword import KeywordIndex, ParsedQuery
 from archive.memindex import MemoryIndex
+from archive.namebook import NameBook, entity_counts
 from archive.settings import Settings
 from archive.storage import derive
 from archive.storage.chroma import Connection, all_of, ts_clauses
@@ -51,6 +52,7 @@ class Store(MetadataWrites):
         self.journal = Journal(settings.dir / f"{index_name}.{JOURNAL}")
         self._chunk_count: int | None = None
         self._article_cache: tuple[int, dict[str, Article]] = (-1, {})
+        self._name_book: tuple[tuple[int, int], NameBook] | None = None
         self.keywords = KeywordIndex(settings.dir / f"{index_name}.keywords.sqlite")
         self.follow_lock = threading.Lock()  # one thread follows the change feed at a time; others read on
         self.followed_at = 0.0
@@ -115,13 +117,29 @@ class Store(MetadataWrites):
         return self.keywords.first_chunks(list(dict.fromkeys(article_ids)))
 
     def articles_naming(self, names: Sequence[str]) -> list[str]:
-        """Ids of the articles that name every one of ``names`` (people, organisations, places)."""
+        """Ids of the articles that name every one of ``names`` (people, organisations, places), in any of
+        the spellings the archive's name book joins to it (a surname matches the full name)."""
         derive.follow(self)
-        return self.keywords.articles_naming(names)
+        wanted = [n for n in names if n.strip()]
+        if not wanted:
+            return []
+        book = self.name_book()
+        found = [self.keywords.articles_naming_any(book.variants_of(n)) for n in wanted]
+        return sorted(set.intersection(*found))
 
-    def entity_counts(self, article_ids: Sequence[str]) -> dict[str, dict[str, int]]:
-        """kind -> name -> how many of the given articles name it, most named first."""
-        return self.keywords.entity_counts(article_ids)
+    def entity_counts(self, article_ids: Sequence[str], per_kind: int = 15) -> dict[str, dict[str, int]]:
+        """kind -> name -> how many of the given articles name it (as the name book joins spellings), most
+        named first, ties by name."""
+        return entity_counts(self.name_book(), self.keywords.entity_names_of(list(article_ids)), per_kind)
+
+    def name_book(self) -> NameBook:
+        """The archive's names joined across articles (archive/namebook.py), rebuilt when entity rows change."""
+        signature = self.keywords.entity_signature()
+        cached = self._name_book
+        if cached is None or cached[0] != signature:
+            cached = (signature, NameBook(self.keywords.entity_table()))
+            self._name_book = cached
+        return cached[1]
 
     # ---- reading the record --------------------------------------------------------------------
 

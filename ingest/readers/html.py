@@ -19,6 +19,7 @@ from trafilatura.xml import xmltotxt
 from archive.errors import InputError
 from archive.settings import Settings
 from archive.types import RawDocument
+from ingest.readers.addresses import checked_connection
 from ingest.readers.decoding import declared_html_charset, decode_declared
 from ingest.readers.fields import same_words
 from ingest.readers.files import MB, read_limited
@@ -224,11 +225,13 @@ def _shut(sock: socket.socket) -> None:
 
 
 class _Watched:
-    """An HTTP connection that hands its socket to the fetch's deadline as soon as it is connected."""
+    """An HTTP connection that hands its socket to the fetch's deadline as soon as it is connected, and
+    whose peer address is checked when the app allows public addresses only (``addresses``)."""
 
     def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deadline = deadline
+        self._create_connection = checked_connection
 
     def connect(self) -> None:
         super().connect()
