@@ -122,13 +122,14 @@ class Phrase:
     sentence: str = ""  # the sentence it was found in
     subject: bool = False  # the grammatical subject of its clause (the doer): "Argentina" in "Argentina won"
     governor: str = ""  # the word it hangs on, through a preposition: "dock" for "at the northern pier"
+    via: str = ""  # that preposition ("at"); "" when it hangs on the word directly (a subject or an object)
 
 
 def expected_kind(question: str) -> str:
     """The kind of phrase a question asks for, from its wording."""
-    q = " ".join(question.split())
+    q = asking_sentence(question)
     low = q.lower()
-    match = _WH.search(low)
+    match = _asking_word(low)
     if not match:
         return PHRASE
     wh = " ".join(match.group(1).split())
@@ -169,6 +170,29 @@ def expected_kind(question: str) -> str:
     return head or (NAME if wh == "which" else PHRASE)
 
 
+def asking_sentence(question: str) -> str:
+    """The sentence that asks: a quiz sets its scene first ("We also lost actress Nichelle Nichols, who
+    passed away at 89. Which iconic role did she bring to life?"), and the scene's "who" asks nothing."""
+    q = " ".join(question.split())
+    sentences = [x for x in re.split(r"(?<=[.!?])\s+(?=[A-Z“\"])", q) if x.strip()]
+    asking = [x for x in sentences if x.rstrip(" \"'”’)").endswith("?")]
+    return (asking or sentences or [q])[-1]
+
+
+def _asking_word(low: str) -> re.Match | None:
+    """The question word that asks. English fronts it ("In what year did ...", "Which show ..."); a quiz
+    may leave it where the answer goes ("... by playing in which tournament?", "... keeps stealing what?"),
+    and then the question words before it open relative clauses ("began what could be her final act")."""
+    found = list(_WH.finditer(low))
+    if not found:
+        return None
+    fronted = found[0]
+    if not re.sub(r"\b(?:and|so|but|in|on|at|by|for|from|to|of|since|until|with|during|after|before)\b", "",
+                  low[:fronted.start()]).strip(" ,;:-–—\"“'"):
+        return fronted
+    return found[-1]
+
+
 @lru_cache(maxsize=256)
 def _question_head(question: str) -> str | None:
     """The head noun of the noun phrase a "which/what" opens, from the parse: "" when "which/what" stands alone
@@ -201,7 +225,8 @@ def _of_object(token) -> str:
 
 def head_noun(question: str) -> str:
     """The noun a "which/what" question asks about ("show" in "Which wildly popular show ..."), or ""."""
-    parsed = _question_head(" ".join(question.split()))
+    question = asking_sentence(question)
+    parsed = _question_head(question)
     if parsed:
         return parsed
     low = question.lower()
@@ -250,7 +275,8 @@ def _parsed(sentence: str) -> tuple[Phrase, ...]:
     out = [Phrase(e.text, e.start_char, e.end_char, "", e.label_, subject=e.root.dep_ in ("nsubj", "nsubjpass"))
            for e in doc.ents]
     out += [Phrase(c.text, c.start_char, c.end_char, "", "chunk", subject=c.root.dep_ in ("nsubj", "nsubjpass"),
-                   governor=_governor(c.root)) for c in doc.noun_chunks]
+                   governor=_governor(c.root), via=c.root.head.lower_ if c.root.dep_ == "pobj" else "")
+            for c in doc.noun_chunks]
     return tuple(out)
 
 
@@ -322,9 +348,12 @@ def _of_kind(phrases: list[Phrase], kind: str) -> list[Phrase]:
             return exact
         return exact or [p for p in phrases if p.label in ("capitalised", "quote")]  # no model: capitalised names
     if kind == NAME:
-        # with the model, its entities are the names (a capitalised "Burmese" is an adjective); without, capitals
+        # with the model, its entities are the names (a capitalised "Burmese" is an adjective); without, capitals;
+        # a date is never the name asked for ("Sept." in "on Sept. 10")
         model = any(p.label in _NAMED_LABELS or p.label == "chunk" for p in phrases)
-        return [p for p in phrases if (_is_named(p) and p.label != "NORP" and not (model and p.label == "capitalised"))]
+        dates = [p for p in phrases if _is_date(p)]
+        return [p for p in phrases if (_is_named(p) and p.label != "NORP" and not (model and p.label == "capitalised"))
+                and not any(d.start < p.end and p.start < d.end for d in dates)]
     if kind == PHRASE:
         return [p for p in phrases if p.label in ("quote", "chunk") or _is_named(p) or _is_number(p)]
     if kind == DESCRIPTION:
@@ -355,7 +384,7 @@ def sentence_head(p: Phrase) -> str:
 
 
 def _in_question(p: Phrase, question_stems: set[str], question_numbers: set[str], question_low: str,
-                 question_names: set[str] = frozenset()) -> bool:
+                 question_names: set[str] = frozenset(), question_acronyms: set[str] = frozenset()) -> bool:
     """True when the question already holds the phrase: its words, or (for a number or date) its digits."""
     from archive.verify import numbers
 
@@ -367,7 +396,20 @@ def _in_question(p: Phrase, question_stems: set[str], question_numbers: set[str]
         return p.text.lower().strip() in question_low or p.text.lower().strip() in _PRONOUNS
     if p.label in ("PERSON", "ORG", "capitalised") and stems & question_names:
         return True  # "Mark Rutte" is the question's "Rutte": a name sharing a name's word names the same one
+    if initials(p.text) and initials(p.text) in question_acronyms:
+        return True  # "the United States" is the question's "US"
     return stems <= question_stems
+
+
+def initials(name: str) -> str:
+    """The initials of a name of two or more capitalised words ("the United States" -> "us"), or ""."""
+    words = [w for w in re.findall(r"[\w’'-]+", name) if w[:1].isupper()]
+    return "".join(w[0] for w in words).lower() if len(words) >= 2 else ""
+
+
+def acronyms(text: str) -> set[str]:
+    """The acronyms of a text, dots dropped and lower-cased ("U.S." and "US" -> "us"; "NATO" -> "nato")."""
+    return {re.sub(r"\W", "", w).lower() for w in text.split() if sum(ch.isupper() for ch in w) >= 2}
 
 
 def _tokens(text: str) -> list[tuple[str, int]]:
@@ -405,6 +447,17 @@ def _extend(sentence: str, p: Phrase, phrases: list[Phrase], kind: str) -> Phras
     return Phrase(text, start, start + len(text), kind, p.label, sentence)
 
 
+def _with_class_word(sentence: str, p: Phrase, head: str) -> Phrase:
+    """A name with the capitalised class word the question asks by, just before it: "which hurricane" is
+    answered "Hurricane Fiona", as the sentence writes it, not "Fiona"."""
+    if not head:
+        return p
+    before = re.search(r"([A-Z][\w-]*)\s+$", sentence[:p.start])
+    if not before or before.group(1).lower()[:5] != head:
+        return p
+    return replace(p, text=sentence[before.start(1):p.end], start=before.start(1))
+
+
 def answer_phrases(question: str, sentence: str, kind: str | None = None, strict: bool = False) -> list[Phrase]:
     """The phrases of ``sentence`` that could answer ``question``, best first (none already in the question)."""
     from archive.verify import numbers
@@ -415,6 +468,7 @@ def answer_phrases(question: str, sentence: str, kind: str | None = None, strict
     phrases = [replace(p, sentence=sentence) for p in _spacy_phrases(sentence) + _regex_phrases(sentence)]
     q_stems, q_numbers, q_low = content_stems(question), numbers(question), question.lower()
     q_names = content_stems(" ".join(_QUESTION_NAME.findall(question)))
+    q_acronyms = acronyms(question)
     dateline = _DATELINE.match(sentence)
     if dateline:  # what lies in the dateline goes; a phrase running past it keeps its part after it
         cut = dateline.end()
@@ -422,7 +476,7 @@ def answer_phrases(question: str, sentence: str, kind: str | None = None, strict
                    for p in phrases if p.end > cut and sentence[cut:p.end].strip()]
 
     def fresh(candidates: list[Phrase]) -> list[Phrase]:
-        return [p for p in candidates if not _in_question(p, q_stems, q_numbers, q_low, q_names)
+        return [p for p in candidates if not _in_question(p, q_stems, q_numbers, q_low, q_names, q_acronyms)
                 and len(p.text.split()) <= MAX_PHRASE_WORDS and p.text.strip().lower() not in _PRONOUNS
                 and re.search(r"\w", p.text)]
 
@@ -432,7 +486,9 @@ def answer_phrases(question: str, sentence: str, kind: str | None = None, strict
         found = fresh(_common_noun_answers(sentence, phrases, kind, q_stems))
     if not found and kind == NAME and not strict:  # "which animal" is answered by "a python": no name needed
         # a noun phrase sharing a word with the question restates it ("younger consumers" for "a younger crowd")
-        found = fresh([p for p in phrases if p.label == "chunk" and not content_stems(p.text) & q_stems])
+        dates = [d for d in phrases if _is_date(d)]
+        found = fresh([p for p in phrases if p.label == "chunk" and not content_stems(p.text) & q_stems
+                       and not any(d.start < p.end and p.start < d.end for d in dates)])
     if not found:
         return []
     # Proximity: a fact sits beside the words that name it. The question's head noun ("show", "automaker")
@@ -455,12 +511,15 @@ def answer_phrases(question: str, sentence: str, kind: str | None = None, strict
         vague = kind == DATE and not re.search(rf"\d|{_MONTH}|day\b", p.text)
         # "where" is answered by a place said to be the scene: "in Brussels", not "against Ukraine"
         scene = not locative or bool(_LOCATIVE.search(sentence[max(0, p.start - 12):p.start]))
-        return (not framed, not quoted, vague, not scene, label, weight, _distance(p, anchors), p.start)
+        # "keeps stealing what?" is answered by what the sentence's "steal" takes: "steal surfboards"
+        slot = kind in (PHRASE, NAME) and bool(p.governor) and bool(content_stems(p.governor) & q_stems)
+        return (not framed, not quoted, vague, not scene, not slot, slot and bool(p.via), label, weight,
+                _distance(p, anchors), p.start)
 
     ordered = sorted(found, key=rank)
     out, seen = [], set()
     for p in ordered:
-        extended = _extend(sentence, p, phrases, kind)
+        extended = _with_class_word(sentence, _extend(sentence, p, phrases, kind), head)
         if (extended.start, extended.end) not in seen:
             seen.add((extended.start, extended.end))
             out.append(extended)

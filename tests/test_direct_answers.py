@@ -45,7 +45,10 @@ SEEDS = Path(__file__).resolve().parent.parent / "data" / "sample"
         ("What did Rutte say would happen if Russia attacked Poland?", "statement"),
         ("Why did Rutte warn Russia?", "reason"),
         ("What is the “coalition of the willing”?", "phrase"),
-        ("What closed schools across the valley?", "phrase"),  # "what" is the doer; the schools are the object
+        ("What closed schools across the valley?", "phrase"),
+        ("We also lost actress Nichelle Nichols, who passed away at 89. Which iconic role did she bring to life?",
+         "name"),  # the scene's "who" asks nothing
+        ("Serena Williams began what could be her final act by playing in which tournament?", "name"),  # in situ  # "what" is the doer; the schools are the object
         ("What killed 20 people in Texas?", "phrase"),
         ("Which of these countries won the cup?", "place"),
         ("What company recalled the cars?", "organisation"),
@@ -56,6 +59,21 @@ def test_the_question_says_what_kind_of_answer_it_wants(question, kind):
 
 
 PHRASES = [
+    # a quiz's scene first, then the question; "the United States" is the question's "US", not its answer
+    ("NASA made history this week after completing its first launch from a commercial spaceport outside the US. "
+     "Where did the launch occur?",
+     "NASA has successfully launched a rocket from Australia’s remote Northern Territory, making history as the "
+     "agency’s first commercial spaceport launch outside the United States.", "Australia"),
+    ("A California sea otter keeps stealing what, according to reports?",  # what "steal" takes, not the figure
+     "The high jinks of a 5-year-old southern sea otter who likes to steal surfboards off the coast of California "
+     "have attracted international attention.", "surfboards"),
+    ("Scientists have revived what animal that was frozen 46,000 years ago?",
+     "Russian scientists were able to revive two worms frozen for 46,000 years using water as a medium.", "two worms"),
+    ("More than a million people were without power this week due to which hurricane?",  # the name as written
+     "More than a million people are without power again Thursday as crews repair utilities disabled by Hurricane "
+     "Fiona.", "Hurricane Fiona"),
+    ("Apple is expected to unveil which popular product early next month?",  # a date is never the name
+     "Apple is widely expected to unveil its new iPhone on Sept. 12.", "iPhone"),
     (SOLDIERS, "Rutte highlighted the significant human cost of the conflict, pointing to estimates suggesting "
                "Russia suffers approximately 20,000 soldier losses monthly.", "approximately 20,000 soldier losses monthly"),
     ("Where did Rutte warn that NATO could be Russia's next target?",
