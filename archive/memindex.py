@@ -3,7 +3,9 @@
 At 81k chunks on 2 cores, Chroma's HNSW answers an unfiltered query in ~10 ms but a date-filtered one
 in ~400 ms, and SQLite FTS5 spends ~70 ms computing BM25 for every row an OR query matches. Held in
 memory as arrays, the same chunks answer both in a few milliseconds, exactly (no approximate graph),
-and a filter is a boolean mask that costs the same whatever it selects.
+and a filter is a boolean mask that costs the same whatever it selects. At 1M chunks the vectors are
+scanned as int8 first and BM25 skips most of a common word's postings, neither changing a result
+(archive/vectorscan.py, archive/postings.py).
 
 The index is a cache of what the archive already holds: chunk rows come from the keyword file, vectors
 from Chroma. It is rebuilt from them when missing, brought up to date when any writer (this process or
@@ -26,6 +28,10 @@ from pathlib import Path
 import numpy as np
 
 from archive.keyword import STOPWORDS, Row, folded
+from archive.postings import B, K1, Field, top_rows
+from archive.vectorscan import SPLIT_ROWS, VectorIndex, similarities, vector_index
+
+__all__ = ["B", "K1", "SPLIT_ROWS", "MemoryIndex", "Tokenizer", "similarities"]
 
 log = logging.getLogger(__name__)
 _blas_limited = False
@@ -48,7 +54,6 @@ def single_threaded_blas() -> None:
         return
     ThreadpoolController().select(internal_api="openblas").limit(limits=1)
 
-K1, B = 1.2, 0.75  # the BM25 constants FTS5 uses
 TITLE_WEIGHT = 0.3  # a title word counts less than a body word (titles repeat on every chunk)
 SNAPSHOT_VERSION = 1
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
@@ -78,44 +83,27 @@ class Tokenizer:
         return [cache[w] for w in words if w not in STOPWORDS]
 
 
-@dataclass
-class _Field:
-    """Postings of one text field: for each term id, the rows holding it and how often (CSR layout)."""
+class _Derived:
+    """What one state's searches share: its filter masks, the articles they pass, the article-level indexes."""
 
-    indptr: np.ndarray  # int64, len(vocab) + 1
-    rows: np.ndarray  # int32 row positions, grouped by term
-    tf: np.ndarray  # float32 term frequency, aligned with rows
-    length: np.ndarray  # float32 words per row
+    LIMIT = 32  # masks remembered per state (a search asks for the same one five times)
 
-    @staticmethod
-    def build(triples: tuple[np.ndarray, np.ndarray, np.ndarray], n_terms: int, length: np.ndarray) -> _Field:
-        term, row, tf = triples
-        order = np.argsort(term, kind="stable")
-        counts = np.bincount(term, minlength=n_terms)
-        indptr = np.zeros(n_terms + 1, dtype=np.int64)
-        np.cumsum(counts, out=indptr[1:])
-        return _Field(indptr, row[order].astype(np.int32), tf[order].astype(np.float32), length.astype(np.float32))
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.masks: dict[tuple, np.ndarray] = {}
+        self.passing: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # id(keep) -> (keep, articles passing)
+        self.indexes: dict[str, VectorIndex] = {}
 
-    def triples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        term = np.repeat(np.arange(len(self.indptr) - 1, dtype=np.int32), np.diff(self.indptr))
-        return term, self.rows, self.tf
-
-    def add_scores(self, scores: np.ndarray, term_ids: Sequence[int], alive: np.ndarray, weight: float) -> None:
-        n_alive = max(int(alive.sum()), 1)
-        live_len = self.length[alive]
-        avg = float(live_len.mean()) if len(live_len) else 1.0
-        avg = avg or 1.0
-        norm = K1 * (1 - B + B * self.length / avg)
-        for t in term_ids:
-            if t >= len(self.indptr) - 1:
-                continue
-            lo, hi = self.indptr[t], self.indptr[t + 1]
-            if lo == hi:
-                continue
-            rows, tf = self.rows[lo:hi], self.tf[lo:hi]
-            df = hi - lo
-            idf = np.log((n_alive - df + 0.5) / (df + 0.5) + 1.0)
-            scores[rows] += weight * idf * tf * (K1 + 1) / (tf + norm[rows])
+    def remembered(self, table: dict, key, make):
+        """``table[key]``, made (outside the lock) and kept when missing; the table is emptied when full."""
+        found = table.get(key)
+        if found is None:
+            found = make()
+            with self.lock:
+                if len(table) >= self.LIMIT:
+                    table.clear()
+                table[key] = found
+        return found
 
 
 @dataclass
@@ -133,14 +121,16 @@ class _State:
     vectors: np.ndarray  # float32 (n, dim), unit length
     alive: np.ndarray  # bool: the row still exists in the keyword file
     vocab: dict[str, int]
-    body: _Field
-    title: _Field
+    body: Field
+    title: Field
     article_index: dict[str, int] = field(default_factory=dict)
     source_index: dict[str, int] = field(default_factory=dict)
     article_cache: tuple[np.ndarray, np.ndarray] | None = None
-    article_terms_cache: tuple[_Field, _Field, np.ndarray] | None = None
+    article_terms_cache: tuple[Field, Field, np.ndarray] | None = None
     headlines: np.ndarray | None = None  # float32 (len(article_ids), dim), unit length; None until filled
     has_headline: np.ndarray | None = None  # bool per article
+    scan: VectorIndex | None = None  # over ``vectors`` (checked by identity); built when first needed
+    derived: _Derived = field(default_factory=_Derived, init=False, repr=False)  # fresh per state
 
     def __post_init__(self) -> None:
         self.article_index = {a: i for i, a in enumerate(self.article_ids)}
@@ -236,48 +226,40 @@ class MemoryIndex:
         article_ids: Sequence[str] = (),
         window: tuple[int | None, int | None] = (None, None),
     ) -> np.ndarray:
-        """Rows that exist and pass the filters (``window``: dated rows outside it are left out, undated kept)."""
-        keep = state.alive.copy()
-        if sources:
-            wanted = [state.source_index[s] for s in sources if s in state.source_index]
-            keep &= np.isin(state.source, np.asarray(wanted, dtype=np.int32))
-        if article_ids:
-            wanted = [state.article_index[a] for a in article_ids if a in state.article_index]
-            keep &= np.isin(state.article, np.asarray(wanted, dtype=np.int32))
-        low, high = ts_range
-        if low is not None or high is not None:
-            keep &= state.ts != MISSING_TS
-            if low is not None:
-                keep &= state.ts >= low
-            if high is not None:
-                keep &= state.ts <= high
-        low, high = window
-        if low is not None or high is not None:
-            inside = np.ones(len(keep), dtype=bool)
-            if low is not None:
-                inside &= state.ts >= low
-            if high is not None:
-                inside &= state.ts <= high
-            keep &= inside | (state.ts == MISSING_TS)
-        return keep
+        """Rows that exist and pass the filters (``window``: dated rows outside it are left out, undated kept).
+
+        Read-only, and the same array for the same filters on the same state (so it is computed once a search).
+        """
+        key = (tuple(sources), tuple(ts_range), tuple(article_ids), tuple(window))
+        return state.derived.remembered(state.derived.masks, key, lambda: _filtered(state, *key))
 
     def nearest(self, state: _State, vector: np.ndarray, n: int, keep: np.ndarray) -> list[tuple[int, float]]:
         """(rowid, cosine) of the ``n`` rows nearest to ``vector`` among ``keep``."""
         if not len(state):
             return []
-        scores = similarities(state.vectors, np.asarray(vector, dtype=np.float32))
-        return _top(scores, keep, n, state.rowid, floor=-np.inf)
+        return _ranked(state.rowid, self._chunk_index(state).top(vector, n, keep))
+
+    def _chunk_index(self, state: _State) -> VectorIndex:
+        """The state's vector index (exact, or int8-first above ``vectorscan.QUANTIZED_ROWS``), built once."""
+        scan = state.scan
+        if scan is None or scan.vectors is not state.vectors:
+            with state.derived.lock:
+                if state.scan is None or state.scan.vectors is not state.vectors:
+                    state.scan = vector_index(state.vectors)
+                scan = state.scan
+        return scan
+
+    def _term_ids(self, state: _State, words: Sequence[str]) -> list[int]:
+        terms = dict.fromkeys(self._tokenizer.terms(self._tokenizer.words(" ".join(words))))
+        return [state.vocab[t] for t in terms if t in state.vocab]
 
     def bm25(self, state: _State, words: Sequence[str], n: int, keep: np.ndarray) -> list[tuple[int, float]]:
         """(rowid, BM25) of the ``n`` best rows for the query words among ``keep`` (body + 0.3 title)."""
-        terms = dict.fromkeys(self._tokenizer.terms(self._tokenizer.words(" ".join(words))))
-        ids = [state.vocab[t] for t in terms if t in state.vocab]
+        ids = self._term_ids(state, words)
         if not ids or not len(state):
             return []
-        scores = np.zeros(len(state), dtype=np.float32)
-        state.body.add_scores(scores, ids, state.alive, 1.0)
-        state.title.add_scores(scores, ids, state.alive, TITLE_WEIGHT)
-        return _top(scores, keep, n, state.rowid, floor=0.0)
+        lists = state.body.lists(ids, state.alive, 1.0) + state.title.lists(ids, state.alive, TITLE_WEIGHT)
+        return _ranked(state.rowid, top_rows(lists, keep, n, len(state)))
 
     def article_vectors(self, state: _State) -> tuple[np.ndarray, np.ndarray]:
         """Each article's normalised mean chunk vector, and which articles have any live chunk (cached per state)."""
@@ -299,14 +281,14 @@ class MemoryIndex:
         """(article id, cosine) of the ``n`` articles whose headline is nearest to ``vector``, among the rows ``keep`` passes."""
         if state.headlines is None or not len(state.headlines) or not state.headlines.shape[1]:
             return []
-        scores = state.headlines @ np.asarray(vector, dtype=np.float32)
-        return _top_articles(state, scores, keep, state.has_headline, n, floor=-np.inf)
+        index = _article_index(state, "headlines", state.headlines)
+        return _articles_ranked(state, index.top(vector, n, _passing(state, keep) & state.has_headline))
 
     def nearest_articles(self, state: _State, vector: np.ndarray, n: int, keep: np.ndarray) -> list[tuple[str, float]]:
         """(article id, cosine) of the ``n`` articles whose mean chunk vector is nearest, among the rows ``keep`` passes."""
         vectors, present = self.article_vectors(state)
-        scores = vectors @ np.asarray(vector, dtype=np.float32)
-        return _top_articles(state, scores, keep, present, n, floor=-np.inf)
+        index = _article_index(state, "articles", vectors)
+        return _articles_ranked(state, index.top(vector, n, _passing(state, keep) & present))
 
     def article_bm25(self, state: _State, words: Sequence[str], n: int, keep: np.ndarray) -> list[tuple[str, float]]:
         """(article id, BM25) of the ``n`` best whole articles for the query words, among the rows ``keep`` passes.
@@ -316,17 +298,15 @@ class MemoryIndex:
         engine would), an article that holds all the question's words wins over one passage that holds
         half of them.
         """
-        terms = dict.fromkeys(self._tokenizer.terms(self._tokenizer.words(" ".join(words))))
-        ids = [state.vocab[t] for t in terms if t in state.vocab]
+        ids = self._term_ids(state, words)
         if not ids or not len(state):
             return []
         body, title, present = self._article_terms(state)
-        scores = np.zeros(len(state.article_ids), dtype=np.float32)
-        body.add_scores(scores, ids, present, 1.0)
-        title.add_scores(scores, ids, present, 1.0)  # at the article level the title is there once
-        return _top_articles(state, scores, keep, present, n, floor=0.0)
+        lists = body.lists(ids, present, 1.0) + title.lists(ids, present, 1.0)  # an article's title counts once
+        found = top_rows(lists, _passing(state, keep) & present, n, len(state.article_ids))
+        return _articles_ranked(state, found)
 
-    def _article_terms(self, state: _State) -> tuple[_Field, _Field, np.ndarray]:
+    def _article_terms(self, state: _State) -> tuple[Field, Field, np.ndarray]:
         """Postings per article (its live chunks' terms added up; the title once), cached per state.
 
         Neighbouring chunks share up to ``chunk_overlap`` characters, so a word in an overlap counts
@@ -351,7 +331,7 @@ class MemoryIndex:
                     tf = tf[first]
                     length = np.zeros(n_articles, np.float32)
                     length[owners] = chunk_field.length[live]
-                fields.append(_Field.build(
+                fields.append(Field.build(
                     ((keys // n_articles).astype(np.int64), (keys % n_articles).astype(np.int32), tf), n_terms, length,
                 ))
             present = np.zeros(n_articles, bool)
@@ -362,7 +342,7 @@ class MemoryIndex:
     # ---- keeping in step ---------------------------------------------------------------------------
 
     def _empty(self) -> _State:
-        empty_field = _Field(np.zeros(1, dtype=np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), np.zeros(0, np.float32))
+        empty_field = Field.empty()
         return _State(
             -1, np.zeros(0, np.int64), [], np.zeros(0, np.int32), [], np.zeros(0, np.int64),
             np.zeros(0, np.int32), [], np.zeros((0, 0), np.float32), np.zeros(0, bool), {}, empty_field, empty_field,
@@ -434,13 +414,16 @@ class MemoryIndex:
         article_ids = list(a_index)
         sources = list(s_index)
 
-        def field_of(triples, lengths) -> _Field:
+        def field_of(triples, lengths) -> Field:
             joined = tuple(np.concatenate([t[i] for t in triples]) for i in range(3))
-            return _Field.build(joined, len(vocab), np.concatenate(lengths))
+            return Field.build(joined, len(vocab), np.concatenate(lengths))
 
         dim = len(next(iter(vectors.values()))) if vectors else state.vectors.shape[1]
         old_vectors = state.vectors if len(state) else np.zeros((0, dim), np.float32)
         new_vectors = np.asarray([vectors[r.chunk_id] for r in fresh], dtype=np.float32).reshape(-1, dim)
+        all_vectors = np.concatenate([old_vectors, _unit(new_vectors)])
+        # Rows are only appended: an index already built takes the new rows (its int8 scales are kept).
+        scan = vector_index(all_vectors, state.scan) if state.scan is not None else None
         return _State(
             generation,
             np.concatenate([state.rowid, np.asarray([r.rowid for r in fresh], np.int64)]),
@@ -450,11 +433,12 @@ class MemoryIndex:
             np.concatenate([state.ts, np.asarray(new_ts, np.int64)]),
             np.concatenate([state.source, np.asarray(new_source, np.int32)]),
             sources,
-            np.concatenate([old_vectors, _unit(new_vectors)]),
+            all_vectors,
             np.concatenate([alive, np.ones(len(fresh), bool)]),
             vocab,
             field_of(body_triples, body_len),
             field_of(title_triples, title_len),
+            scan=scan,
         )
 
     # ---- snapshot ----------------------------------------------------------------------------------
@@ -505,7 +489,7 @@ class MemoryIndex:
                 if int(z["version"]) != SNAPSHOT_VERSION:
                     return None
                 fields = {
-                    name: _Field(*(z[f"{name}_{part}"] for part in ("indptr", "rows", "tf", "length")))
+                    name: Field(*(z[f"{name}_{part}"] for part in ("indptr", "rows", "tf", "length")))
                     for name in ("body", "title")
                 }
                 headlines = (z["headlines"], z["has_headline"]) if "headlines" in z.files else (None, None)
@@ -518,6 +502,34 @@ class MemoryIndex:
         except Exception as e:  # noqa: BLE001 - a damaged cache is rebuilt, never trusted
             log.warning("ignoring the damaged search snapshot %s: %s", self._snapshot, e)
             return None
+
+
+def _filtered(state: _State, sources, ts_range, article_ids, window) -> np.ndarray:
+    """The rows of ``state`` that exist and pass the filters, as a read-only mask."""
+    keep = state.alive.copy()
+    if sources:
+        wanted = [state.source_index[s] for s in sources if s in state.source_index]
+        keep &= np.isin(state.source, np.asarray(wanted, dtype=np.int32))
+    if article_ids:
+        wanted = [state.article_index[a] for a in article_ids if a in state.article_index]
+        keep &= np.isin(state.article, np.asarray(wanted, dtype=np.int32))
+    low, high = ts_range
+    if low is not None or high is not None:
+        keep &= state.ts != MISSING_TS
+        if low is not None:
+            keep &= state.ts >= low
+        if high is not None:
+            keep &= state.ts <= high
+    low, high = window
+    if low is not None or high is not None:
+        inside = np.ones(len(keep), dtype=bool)
+        if low is not None:
+            inside &= state.ts >= low
+        if high is not None:
+            inside &= state.ts <= high
+        keep &= inside | (state.ts == MISSING_TS)
+    keep.flags.writeable = False
+    return keep
 
 
 DEAD_SHARE = 10  # rows of replaced or deleted chunks are dropped once they are a tenth of the index
@@ -541,39 +553,19 @@ def _compacted(state: _State) -> _State:
     position = np.full(len(state), -1, dtype=np.int64)
     position[keep] = np.arange(len(keep))
 
-    def field_of(f: _Field) -> _Field:
+    def field_of(f: Field) -> Field:
         term, row, tf = f.triples()
         live = state.alive[row]
-        return _Field.build((term[live], position[row[live]], tf[live]), len(f.indptr) - 1, f.length[keep])
+        return Field.build((term[live], position[row[live]], tf[live]), len(f.indptr) - 1, f.length[keep])
 
+    vectors = np.ascontiguousarray(state.vectors[keep])
     return replace(
         state, rowid=state.rowid[keep], chunk_id=[state.chunk_id[i] for i in keep], article=state.article[keep],
-        ts=state.ts[keep], source=state.source[keep], vectors=np.ascontiguousarray(state.vectors[keep]),
+        ts=state.ts[keep], source=state.source[keep], vectors=vectors,
         alive=np.ones(len(keep), bool), body=field_of(state.body), title=field_of(state.title),
         article_cache=None, article_terms_cache=None,
+        scan=vector_index(vectors),  # fitted again (off the query path: compaction runs in the background)
     )
-
-
-SPLIT_ROWS = 20_000  # above this many rows the scan is split between this thread and a helper
-_HELPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="memindex-scan")
-
-
-def similarities(vectors: np.ndarray, vector: np.ndarray) -> np.ndarray:
-    """``vectors @ vector``, the two halves computed at once in two threads once the matrix is large.
-
-    The scan reads every stored vector (125 MB at 81k chunks), and one core does not saturate the
-    memory bus: two threads took the scan from 10 to 7 ms. BLAS itself stays on one thread (see
-    ``single_threaded_blas``); these are plain Python threads, and numpy releases the GIL.
-    """
-    rows = len(vectors)
-    if rows < SPLIT_ROWS:
-        return vectors @ vector
-    out = np.empty(rows, dtype=np.float32)
-    half = rows // 2
-    other = _HELPER.submit(np.dot, vectors[half:], vector, out[half:])
-    np.dot(vectors[:half], vector, out[:half])
-    other.result()
-    return out
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
@@ -582,22 +574,30 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     return (vectors / norms).astype(np.float32)
 
 
-def _top_articles(
-    state: _State, scores: np.ndarray, keep: np.ndarray, allowed: np.ndarray, n: int, floor: float
-) -> list[tuple[str, float]]:
-    """(article id, score) of the ``n`` best ``allowed`` articles that have a row ``keep`` passes."""
-    passing = np.zeros(len(state.article_ids), bool)
-    passing[state.article[keep]] = True
-    return [(state.article_ids[i], score) for i, score in _top(scores, passing & allowed, n, np.arange(len(scores)), floor)]
+def _passing(state: _State, keep: np.ndarray) -> np.ndarray:
+    """Articles with a row ``keep`` passes (remembered for the masks ``mask`` hands out)."""
+    def make():
+        passing = np.zeros(len(state.article_ids), bool)
+        passing[state.article[keep]] = True
+        return keep, passing
+    return state.derived.remembered(state.derived.passing, id(keep), make)[1]
 
 
-def _top(scores: np.ndarray, keep: np.ndarray, n: int, rowid: np.ndarray, floor: float) -> list[tuple[int, float]]:
-    """(rowid, score) of the ``n`` best kept rows scoring above ``floor``, best first."""
-    candidates = np.flatnonzero(keep & (scores > floor))
-    if not len(candidates) or n <= 0:
-        return []
-    if len(candidates) > n:
-        part = np.argpartition(-scores[candidates], n - 1)[:n]
-        candidates = candidates[part]
-    order = candidates[np.argsort(-scores[candidates], kind="stable")]
-    return [(int(rowid[i]), float(scores[i])) for i in order]
+def _article_index(state: _State, name: str, vectors: np.ndarray) -> VectorIndex:
+    """A vector index over one of the state's per-article matrices, built once per matrix."""
+    index = state.derived.indexes.get(name)
+    if index is None or index.vectors is not vectors:
+        index = state.derived.indexes[name] = vector_index(vectors)
+    return index
+
+
+def _ranked(rowid: np.ndarray, found: tuple[np.ndarray, np.ndarray]) -> list[tuple[int, float]]:
+    """(rowid, score) pairs of the positions and scores a ranking found."""
+    positions, scores = found
+    return [(int(rowid[i]), float(v)) for i, v in zip(positions, scores)]
+
+
+def _articles_ranked(state: _State, found: tuple[np.ndarray, np.ndarray]) -> list[tuple[str, float]]:
+    """(article id, score) pairs of the article positions and scores a ranking found."""
+    positions, scores = found
+    return [(state.article_ids[i], float(v)) for i, v in zip(positions, scores)]
