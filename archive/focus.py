@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 ECHO_SHARE = 0.8  # a restatement holds at least this share of the question's content words ...
 # ... and asks it (a clause opening with a question word: "Quiz: which show ...") or adds no word to it
 _ASKING = re.compile(r"(?:^|[:;—–]\s*)[\"“‘']?(?:which|what|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
+PARAPHRASE = 0.6  # cosine at which a sentence shows the archive holds the topic without sharing the words
 SUBJECT_WORDS = 8  # an unattributed sentence is the words of a name among its first words ("Russian President Vladimir Putin …")
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*")
 _NOT_NAMES = frozenset("""what which who whom whose when where why how and did does do is are was were according
@@ -280,12 +281,16 @@ def article_stems(text: str) -> frozenset[str]:
 def select_answer(asked: str, focus: Focus, candidates: list[Candidate], min_similarity: float,
                   min_coverage: float) -> tuple[Candidate | None, Judgement | None, str]:
     """The gate and the choice in one. The archive holds the topic when some sentence is close to the question
-    and holds more than a token share of its words; it answers when a sentence that is close to the question or
+    and holds more than a token share of its words (or is a close paraphrase of it); it answers when a sentence that is close to the question or
     holds that share of its words (news paraphrases a quiz's question: "coming back for a second season" for
     "green lit for a new season") also answers it (archive/focus.py): the best-scored such sentence is the
     answer. Without one: (None, None, why)."""
     # A quiz restating the question does show that the archive holds the topic; it is never the answer (judge).
-    if not any(c.similarity >= min_similarity and c.coverage > min_coverage for c in candidates):
+    # So does a sentence that means nearly what the question asks in other words ("Sri Lanka has plunged into
+    # chaos and its president has fled" for "Which island nation plunged into chaos, prompting its leader to
+    # flee?"), however few of its words it shares.
+    if not any(c.similarity >= min_similarity and (c.coverage > min_coverage or c.similarity >= PARAPHRASE)
+               for c in candidates):
         return None, None, ""
     nearest: tuple[Candidate, Judgement] | None = None
     for c in candidates:

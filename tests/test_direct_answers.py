@@ -419,3 +419,21 @@ def test_which_role_is_answered_only_by_a_sentence_that_names_the_role():
     anyone = "The recall was announced by Jim Farley, who said the defect affects 2.9 million vehicles."
     assert not judge(question, focus, anyone, Context()).answers
     assert judge(question, focus, anyone, Context(title="Ford engineer's find prompts recall")).focus
+
+
+def test_a_close_paraphrase_shows_the_topic_though_it_shares_few_words():
+    from archive.answer import Candidate
+    from archive.focus import select_answer
+    from archive.types import Article, Chunk
+
+    text = "Sri Lanka has plunged into chaos and its president has fled to Singapore."
+    article = Article("a1", "Crisis in Colombo", text, "hash", "/a1.txt")
+    question = "Which island nation plunged into chaos in recent days, prompting its leader to flee?"
+    focus = question_focus(question)
+
+    def candidate(similarity: float) -> Candidate:
+        return Candidate(0, article, Chunk("a1", 0, text, 0, len(text)), 0, len(text), similarity, 0.22, similarity)
+
+    best, verdict, _ = select_answer(question, focus, [candidate(0.62)], min_similarity=0.45, min_coverage=0.34)
+    assert best is not None and verdict.answers  # close in meaning: the archive holds it, and this answers
+    assert select_answer(question, focus, [candidate(0.5)], min_similarity=0.45, min_coverage=0.34)[0] is None
