@@ -437,3 +437,13 @@ def test_a_close_paraphrase_shows_the_topic_though_it_shares_few_words():
     best, verdict, _ = select_answer(question, focus, [candidate(0.62)], min_similarity=0.45, min_coverage=0.34)
     assert best is not None and verdict.answers  # close in meaning: the archive holds it, and this answers
     assert select_answer(question, focus, [candidate(0.5)], min_similarity=0.45, min_coverage=0.34)[0] is None
+
+
+def test_the_counted_thing_is_the_noun_how_many_counts_not_the_verb_after_it():
+    question = "How many tourists visited the Mauna Loa volcano during the eruption's first weekend?"
+    focus = question_focus(question)
+    assert focus.counted == ("touri",)
+    years = "Mauna Loa, the world's largest active volcano, erupted this week for the first time in 38 years."
+    assert not judge(question, focus, years, Context()).answers
+    visitors = "More than 5,000 tourists visited Mauna Loa during the eruption's first weekend, park officials said."
+    assert judge(question, focus, visitors, Context()).answers
