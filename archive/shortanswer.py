@@ -123,6 +123,7 @@ class Phrase:
     subject: bool = False  # the grammatical subject of its clause (the doer): "Argentina" in "Argentina won"
     governor: str = ""  # the word it hangs on, through a preposition: "dock" for "at the northern pier"
     via: str = ""  # that preposition ("at"); "" when it hangs on the word directly (a subject or an object)
+    modifier: bool = False  # it qualifies another noun ("NATO" in "NATO Secretary General Mark Rutte")
 
 
 def expected_kind(question: str) -> str:
@@ -272,7 +273,8 @@ def _spacy_phrases(sentence: str) -> list[Phrase]:
 def _parsed(sentence: str) -> tuple[Phrase, ...]:
     """Entities and noun chunks of one sentence (cached: the gate and the direct answer read the same one)."""
     doc = _MODEL.get()(sentence)
-    out = [Phrase(e.text, e.start_char, e.end_char, "", e.label_, subject=e.root.dep_ in ("nsubj", "nsubjpass"))
+    out = [Phrase(e.text, e.start_char, e.end_char, "", e.label_, subject=e.root.dep_ in ("nsubj", "nsubjpass"),
+                  modifier=e.root.dep_ in ("compound", "amod", "poss"))
            for e in doc.ents]
     out += [Phrase(c.text, c.start_char, c.end_char, "", "chunk", subject=c.root.dep_ in ("nsubj", "nsubjpass"),
                    governor=_governor(c.root), via=c.root.head.lower_ if c.root.dep_ == "pobj" else "")
@@ -343,7 +345,9 @@ def _of_kind(phrases: list[Phrase], kind: str) -> list[Phrase]:
         if kind == WHO:  # "which artist" asks for a person; "who" may be answered by an organisation
             # "who" is answered by an organisation or a country too when it does the deed, as the subject of its
             # clause ("Ford recalled ...", "Argentina won ..."); one named elsewhere is a place or a document
-            exact += [p for p in phrases if p.label in ("ORG", "GPE", "NORP") and (p.subject or not sentence_head(p))]
+            # (a name qualifying another noun is not the doer: "NATO" in "NATO Secretary General Mark Rutte warned")
+            exact += [p for p in phrases if p.label in ("ORG", "GPE", "NORP")
+                      and (p.subject or not (sentence_head(p) or p.modifier))]
         if any(p.label in _NAMED_LABELS for p in phrases):
             return exact
         return exact or [p for p in phrases if p.label in ("capitalised", "quote")]  # no model: capitalised names

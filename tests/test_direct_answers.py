@@ -127,6 +127,8 @@ def test_the_direct_answer_is_the_phrase_of_that_kind_verbatim_from_the_sentence
         ("Which automaker recalled 2.9 million vehicles?", "the recall covers 2.9 million vehicles."),
         ("Who won the 2022 football World Cup?", "the final of the World Cup was played in the evening."),
         ("Why did Rutte warn Russia?", "Rutte warned Russia because the threat is real."),  # a reason: no phrase
+        ("Who did Rutte meet in Berlin?",  # "NATO" qualifies his title: it is not whom he met
+         "NATO Secretary General Mark Rutte warned during a speech in Berlin of a new wave of Russian aggression."),
     ],
 )
 def test_no_direct_answer_when_the_sentence_holds_no_phrase_of_that_kind(question, sentence):
