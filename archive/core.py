@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+import contextlib
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from archive.storage import Store
 
 LOCK_FILE = "ingest.lock"
+TURN_WAIT_S = 300.0  # longest an ingest on a shared server waits for another host's turn to write (one batch)
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 
 
@@ -70,15 +72,23 @@ class Archive:
                 "this archive is read-only (ARCHIVE_READ_ONLY is set): adding articles needs the admin password"
             )
 
-        with self._write_lock():
-            report = Ingestor(self.store, self.embedder, self.settings).run(
+        # The file lock holds for the whole run (one ingest per archive folder: its journal and derived
+        # files); on a shared server the lease is taken per write, so hosts encode at once (ingest/pipeline.py).
+        with self._write_lock(lease=False):
+            turn = self._lease_turn if self.settings.chroma_url else contextlib.nullcontext
+            report = Ingestor(self.store, self.embedder, self.settings, turn).run(
                 paths, source=source, prune=prune, progress=progress, on_progress=on_progress
             )
             if report.added or report.updated or report.pruned:
                 self.store.save_memory_index()  # the next search (or process) starts from an up-to-date snapshot
             if self.store.shared_server:
-                self.store.feed.trim()  # entries older than any host needs (one that fell further behind reconciles)
+                with turn():
+                    self.store.feed.trim()  # entries older than any host needs (one behind further reconciles)
             return report
+
+    def _lease_turn(self):
+        """The writers' lease for one write on a shared server; waits for another host's write to end."""
+        return self.store.lease.held(max(self.settings.lock_timeout_s, TURN_WAIT_S))
 
     def delete_articles(self, ids: Sequence[str], admin: bool = False) -> None:
         """Remove articles with their chunks, keyword and entity rows and headlines; holds the write lock.
@@ -268,7 +278,8 @@ class Archive:
         )
 
     @contextmanager
-    def _write_lock(self):
+    def _write_lock(self, lease: bool = True):
+        """This folder's file lock; with ``lease``, on a shared server also the writers' lease, for the block."""
         from filelock import FileLock, Timeout
 
         self.settings.dir.mkdir(parents=True, exist_ok=True)
@@ -281,7 +292,7 @@ class Archive:
                 f"another ingest is writing to {self.settings.dir} (lock {path}); try again when it ends"
             ) from e
         try:
-            if self.settings.chroma_url:  # other hosts may write to the same server: one writer at a time
+            if lease and self.settings.chroma_url:  # other hosts may write to the same server: one writer at a time
                 with self.store.lease.held(self.settings.lock_timeout_s):
                     yield
             else:

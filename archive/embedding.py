@@ -68,7 +68,10 @@ class SentenceTransformerEmbedder:
         self.name = model
         self._batch_size = batch_size
         self._offline = offline
-        self.precision = resolve_precision(precision)
+        self.requested_precision = resolve_precision(precision)
+        # what documents are embedded with; `auto` (and a check of bf16/int8) settles when the model loads
+        self.precision = self.requested_precision if self.requested_precision in ("fp32", "bf16") else "fp32"
+        self._int8 = None
         if query_encoder not in ("auto", "onnx", "torch"):
             raise ConfigError(f"query_encoder must be auto, onnx or torch, got {query_encoder!r}")
         self.query_encoder = query_encoder
@@ -103,24 +106,76 @@ class SentenceTransformerEmbedder:
             except Exception as e:  # the library raises many kinds; the message is what matters
                 raise EmbeddingError(f"could not load embedding model {self.name!r}: {e}") from e
             self.dim = int(model.get_embedding_dimension())
+            if self.device == "cpu" and self.requested_precision != "fp32":
+                self.precision = self._settle_precision(model)
             self._model = model
             return model
+
+    def _settle_precision(self, model) -> str:
+        """The measured (``auto``) or checked precision for documents, remembered per machine (archive/precision.py)."""
+        import torch
+
+        from archive import precision
+        from archive.onnxquery import _cache_key
+
+        cache = precision.ChoiceCache(self._model_cache or default_model_cache())
+        key = precision.machine_key(self.requested_precision, _cache_key(model), torch.get_num_threads())
+        choice = cache.get(key)
+        if choice is None:
+            choice = precision.choose(self.requested_precision, self._candidates(model))
+            cache.put(key, choice)
+        if choice.precision != "int8":
+            self._int8 = None  # built for the measurement only
+        elif self._int8 is None and not self._build_int8(model):
+            return "fp32"
+        log.info("documents are embedded in %s (%s)", choice.precision, choice.speeds or "as configured")
+        return choice.precision
+
+    def _candidates(self, model) -> dict:
+        """Encoders this CPU offers, each built on demand: ``auto`` offers bf16 only where it is native."""
+        offered = {"fp32": lambda: lambda texts: self._torch_encode(model, texts, "fp32")}
+        if self.requested_precision == "bf16" or (self.requested_precision == "auto" and cpu_has_bf16()):
+            offered["bf16"] = lambda: lambda texts: self._torch_encode(model, texts, "bf16")
+        offered["int8"] = lambda: self._make_int8(model).embed_documents
+        return offered
+
+    def _make_int8(self, model):
+        import torch
+
+        from archive.int8encoder import Int8Encoder
+
+        self._int8 = Int8Encoder(model, self._model_cache or default_model_cache(), threads=torch.get_num_threads())
+        return self._int8
+
+    def _build_int8(self, model) -> bool:
+        """The int8 encoder a remembered choice names; False (documents in fp32, reason logged) when it cannot load."""
+        from archive.onnxquery import OnnxUnavailable
+
+        try:
+            self._make_int8(model)
+            return True
+        except OnnxUnavailable as e:
+            log.warning("the int8 document encoder could not load (%s); documents are embedded in fp32", e)
+            return False
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension()), dtype=np.float32)
         model = self._load()
         try:
-            with self._autocast():
-                vectors = model.encode(
-                    texts,
-                    batch_size=self._batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
+            if self.precision == "int8" and self._int8 is not None:
+                return self._int8.embed_documents(texts)
+            return self._torch_encode(model, texts, self.precision)
         except Exception as e:
             raise EmbeddingError(f"embedding {len(texts)} texts failed: {e}") from e
+
+    def _torch_encode(self, model, texts: list[str], precision: str) -> np.ndarray:
+        """sentence-transformers' encode (which batches texts by length), under bf16 autocast when asked."""
+        with _autocast(precision):
+            vectors = model.encode(
+                texts, batch_size=self._batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return np.asarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -165,18 +220,19 @@ class SentenceTransformerEmbedder:
                     self._onnx = False
         return self._onnx or None
 
-    def _autocast(self):
-        import torch
-
-        if self.precision == "bf16":
-            return torch.autocast("cpu", dtype=torch.bfloat16)
-        return contextlib.nullcontext()
-
     def dimension(self) -> int:
         """The vector size (loads the model if needed)."""
         if not self.dim:
             self._load()
         return self.dim
+
+
+def _autocast(precision: str):
+    import torch
+
+    if precision == "bf16":
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 def choose_device(wanted: str) -> str:
@@ -207,11 +263,10 @@ def cpu_has_bf16() -> bool:
 
 
 def resolve_precision(precision: str) -> str:
-    """'auto' becomes 'bf16' on CPUs with native bfloat16, else 'fp32'."""
-    if precision == "auto":
-        return "bf16" if cpu_has_bf16() else "fp32"
-    if precision not in ("fp32", "bf16"):
-        raise ConfigError(f"embedding_precision must be auto, fp32 or bf16, got {precision!r}")
+    """The precision asked for, checked: ``auto`` is settled by measurement when the model loads
+    (archive/precision.py); the embedder's ``precision`` says what was chosen."""
+    if precision not in ("auto", "fp32", "bf16", "int8"):
+        raise ConfigError(f"embedding_precision must be auto, fp32, bf16 or int8, got {precision!r}")
     return precision
 
 

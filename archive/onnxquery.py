@@ -3,8 +3,9 @@
 A search embeds one short text. PyTorch spends most of that time in per-operator overhead, not in
 arithmetic: onnxruntime runs the same graph about twice as fast on one thread (measured on the dev
 questions: p50 12 ms against 27 ms). The vectors are the same vectors (largest difference ~1e-7), so
-queries still meet documents embedded by PyTorch at ingest. Batches of documents gain nothing (the
-arithmetic dominates there), so ingest keeps PyTorch.
+queries still meet documents embedded by PyTorch at ingest. Batches of documents gain nothing from this
+fp32 graph (the arithmetic dominates there); its int8 quantisation (archive/int8encoder.py) is a
+document encoder that ``embedding_precision`` may choose.
 
 The graph is exported once per model and cached on disk (``model_cache`` setting); every load checks
 it on a few probe texts against the vectors of the encoder the documents are embedded with (PyTorch in
@@ -36,7 +37,8 @@ PROBES = (
 # 1 - cosine allowed between an ONNX query vector and the document encoder's vector of the same text, by
 # the document encoder's precision. fp32: the same arithmetic (measured 1.6e-7 largest difference). bf16:
 # autocast rounds activations, measured 2.4e-5 on the probes; 1e-4 is the "0.9999 cosine" the setting promises.
-TOLERANCE = {"fp32": 1e-6, "bf16": 1e-4}
+# int8: documents quantised to int8 (archive/int8encoder.py) sit within 0.99 cosine of fp32 (archive/precision.py).
+TOLERANCE = {"fp32": 1e-6, "bf16": 1e-4, "int8": 1e-2}
 
 
 class OnnxUnavailable(RuntimeError):
@@ -127,46 +129,17 @@ class OnnxQueryEncoder:
         _mean_pooling_only(model)
         self._tokenizer = model.tokenizer
         self._max_length = int(getattr(model, "max_seq_length", 0) or 512)
-        forward_args = inspect.signature(model[0].auto_model.forward).parameters
-        given = self._tokenizer(["x"], return_tensors="np").keys()
-        self._inputs = [
-            name for name in ("input_ids", "attention_mask", "token_type_ids") if name in given and name in forward_args
-        ]
-        if self._inputs[:2] != ["input_ids", "attention_mask"]:
-            raise OnnxUnavailable(f"the tokenizer gives {sorted(given)}, not input_ids and attention_mask")
-        path = Path(cache_dir).expanduser() / f"{_cache_key(model)}.onnx"
+        self._inputs = graph_inputs(model)
+        path = export_path(model, cache_dir)
         try:
-            self._session = self._open(model, path, onnxruntime, threads=1)
+            self._session = open_session(model, self._inputs, path, threads=1)
             # batches of sentences (a reranker's, an answer's) are worth both cores
             self._batch_session = onnxruntime.InferenceSession(
-                str(path), self._options(onnxruntime, threads=min(2, os.cpu_count() or 1)),
-                providers=["CPUExecutionProvider"],
+                str(path), session_options(min(2, os.cpu_count() or 1)), providers=["CPUExecutionProvider"]
             )
         except Exception as e:  # export and load raise many kinds; any of them means "use PyTorch"
             raise OnnxUnavailable(f"could not export or load the ONNX graph: {e}") from e
         self._check(model, reference, precision)
-
-    @staticmethod
-    def _options(onnxruntime, threads: int):
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # idle threads yield the cores
-        options.log_severity_level = 3
-        return options
-
-    def _open(self, model, path: Path, onnxruntime, threads: int):
-        """Loads the cached graph; exports it first when missing, and again when the cached file is damaged.
-        One short text runs on one thread: more threads cost more than they give."""
-        options = self._options(onnxruntime, threads)
-        if path.exists():
-            try:
-                return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-            except Exception as e:
-                log.warning("the cached ONNX graph %s is unreadable (%s); exporting it again", path, e)
-        log.info("exporting the embedding model to %s (once)", path)
-        _export(model, self._inputs, path)
-        return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     def _check(self, model, reference: np.ndarray | None, precision: str) -> None:
         """Queries must meet documents where the document encoder puts them: compare like with like."""
@@ -183,29 +156,77 @@ class OnnxQueryEncoder:
 
     def embed_many(self, texts: list[str], batch: int = 16) -> np.ndarray:
         """Several short texts (a reranker's sentences) on both cores, shortest first so padding stays small."""
-        if not texts:
-            return np.zeros((0, 0), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.empty((len(texts), 0), dtype=np.float32)
-        for start in range(0, len(order), batch):
-            rows = order[start : start + batch]
-            vectors = self._pooled(self._batch_session, [texts[i] for i in rows])
-            if not out.shape[1]:
-                out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
-            out[rows] = vectors
-        return out
+        return embed_by_length(texts, batch, lambda part: self._pooled(self._batch_session, part))
 
     def embed(self, text: str) -> np.ndarray:
         return self._pooled(self._session, [text])[0]
 
     def _pooled(self, session, texts: list[str]) -> np.ndarray:
-        """Mean of the token vectors under the attention mask, normalised: sentence-transformers' pooling."""
-        encoded = self._tokenizer(
-            texts, return_tensors="np", truncation=True, max_length=self._max_length, padding=len(texts) > 1
-        )
-        feeds = {name: np.asarray(encoded[name], dtype=np.int64) for name in self._inputs}
-        tokens = session.run(None, feeds)[0]
-        mask = np.asarray(encoded["attention_mask"], dtype=np.float32)[..., None]
-        vectors = (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1.0)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+        return mean_pooled(session, self._tokenizer, self._inputs, self._max_length, texts)
+
+
+def graph_inputs(model) -> list[str]:
+    """The tokenizer outputs the model's forward takes, in the exported graph's order."""
+    forward_args = inspect.signature(model[0].auto_model.forward).parameters
+    given = model.tokenizer(["x"], return_tensors="np").keys()
+    inputs = [name for name in ("input_ids", "attention_mask", "token_type_ids") if name in given and name in forward_args]
+    if inputs[:2] != ["input_ids", "attention_mask"]:
+        raise OnnxUnavailable(f"the tokenizer gives {sorted(given)}, not input_ids and attention_mask")
+    return inputs
+
+
+def export_path(model, cache_dir: Path) -> Path:
+    """Where the fp32 export of ``model`` is cached."""
+    return Path(cache_dir).expanduser() / f"{_cache_key(model)}.onnx"
+
+
+def session_options(threads: int):
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # idle threads yield the cores
+    options.log_severity_level = 3
+    return options
+
+
+def open_session(model, inputs: list[str], path: Path, threads: int):
+    """An onnxruntime session on the cached fp32 graph; exports it first when missing, and again when damaged."""
+    import onnxruntime
+
+    options = session_options(threads)
+    if path.exists():
+        try:
+            return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as e:
+            log.warning("the cached ONNX graph %s is unreadable (%s); exporting it again", path, e)
+    log.info("exporting the embedding model to %s (once)", path)
+    _export(model, inputs, path)
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def embed_by_length(texts: list[str], batch: int, encode) -> np.ndarray:
+    """``encode`` over batches of texts of similar length (so little padding is computed), in input order."""
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = np.empty((len(texts), 0), dtype=np.float32)
+    for start in range(0, len(order), batch):
+        rows = order[start : start + batch]
+        vectors = encode([texts[i] for i in rows])
+        if not out.shape[1]:
+            out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+        out[rows] = vectors
+    return out
+
+
+def mean_pooled(session, tokenizer, inputs: list[str], max_length: int, texts: list[str]) -> np.ndarray:
+    """Mean of the token vectors under the attention mask, normalised: sentence-transformers' pooling."""
+    encoded = tokenizer(texts, return_tensors="np", truncation=True, max_length=max_length, padding=len(texts) > 1)
+    feeds = {name: np.asarray(encoded[name], dtype=np.int64) for name in inputs}
+    tokens = session.run(None, feeds)[0]
+    mask = np.asarray(encoded["attention_mask"], dtype=np.float32)[..., None]
+    vectors = (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1.0)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)

@@ -3,10 +3,17 @@
 Articles are processed in batches so the model embeds many chunks per call. Within a batch, an
 article is only written once all of its chunks are embedded, and the store keeps the previous
 version readable until the new one is committed, so a failure never loses what was there.
+
+Writes happen in turns (``turn``, the writers' lease on a shared Chroma server; nothing on an
+embedded archive, which the archive's file lock keeps to one ingest): the sweep and catch-up before
+the run, each batch, the origins and names after it, and prune. Between turns other hosts may write,
+so on a shared server each batch is checked again in its turn: an article another host stored
+meanwhile (the same content, or the same id) is recorded as a copy or left as it is, not stored twice.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import logging
 import os
@@ -79,10 +86,13 @@ def origin_file(origin: str) -> str:
 class Ingestor:
     """Runs one ingest over a store and an embedder."""
 
-    def __init__(self, store, embedder: Embedder, settings: Settings):
+    def __init__(self, store, embedder: Embedder, settings: Settings,
+                 turn: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext):
         self.store = store
         self.embedder = embedder
         self.settings = settings
+        self._turn = turn  # held around every write (see the module docstring)
+        self._taken: list[tuple[Embedded, str]] = []  # stored by another host meanwhile, and by which id
 
     def run(
         self,
@@ -95,9 +105,10 @@ class Ingestor:
         """Ingest files, folders and URLs; returns what happened to each."""
         paths = list(paths)
         report = IngestReport()
-        self.store.recover()
-        self._backfill_headlines()
-        report.refurnished = self._refurnish()
+        with self._turn():
+            self.store.recover()
+            self._backfill_headlines()
+            report.refurnished = self._refurnish()
         origins, failures, report.skipped = sources.discover(paths)
         report.failed.extend(failures)
         defaults = {"source": source} if source else {}
@@ -106,7 +117,7 @@ class Ingestor:
         bar = _progress_bar(origins, progress)
         pending: list[_Pending] = []
         done = 0
-        self._writer = BackgroundWriter(self.store, before_write=self._with_stories)
+        self._writer = BackgroundWriter(self.store, before_write=self._in_turn, turn=self._turn)
         self._run_hashes: dict[str, str] = {}
         # Origins to add to stored articles, applied once the writer is done (their owner may be in flight).
         self._extra_origins: list[tuple[str, str]] = []
@@ -132,23 +143,26 @@ class Ingestor:
             self._flush(pending, report)
         finally:
             # Whatever stops the run, what was already embedded is still written.
-            written = self._writer.close()
+            self._written = written = self._writer.close()
             report.added, report.updated, report.chunks_embedded = written.added, written.updated, written.chunks
             report.failed.extend(written.failed)
-        for article_id, origin in self._extra_origins:
-            self.store.add_origin(article_id, origin)
-        self._drop_moved_origins()
+        self._record_taken(report)
+        with self._turn():
+            for article_id, origin in self._extra_origins:
+                self.store.add_origin(article_id, origin)
+            self._drop_moved_origins()
         bar.close()
         if self.settings.entities:  # the articles are searchable already; their names fill in now
             try:
-                report.named = name_articles(self.store, self.settings, self.store.unnamed(), progress)
+                report.named = name_articles(self.store, self.settings, self._to_name(), progress, self._turn)
             except ArchiveError as e:  # the articles stay stored and searchable; `python -m archive names` retries
                 log.warning("could not find the names articles hold (they are stored; retry with "
                             "`python -m archive names`): %s", e)
-        if prune:
-            report.pruned = self._prune(paths, reads, report)
-        # Paragraphs this run made furniture (or deletions made ordinary again) change what stored chunks embed.
-        report.refurnished += self._refurnish()
+        with self._turn():
+            if prune:
+                report.pruned = self._prune(paths, reads, report)
+            # Paragraphs this run made furniture (or deletions made ordinary again) change what stored chunks embed.
+            report.refurnished += self._refurnish()
         return report
 
     # ---- reading ---------------------------------------------------------------------------------
@@ -409,6 +423,50 @@ class Ingestor:
             self.store.set_headline_vectors(part, vectors)
         return len(missing)
 
+    def _to_name(self) -> list[str]:
+        """Articles whose names are not found yet; on a shared server only this run's (each worker names its
+        own; what an interrupted worker left, `python -m archive names` finds)."""
+        unnamed = self.store.unnamed()
+        return [i for i in unnamed if i in self._written.ids] if self.store.shared_server else unnamed
+
+    def _in_turn(self, batch: list[Embedded]) -> list[Embedded]:
+        """What the writer does in a batch's turn before storing it: check it again, then find its stories."""
+        return self._with_stories(self._still_new(batch) if self.store.shared_server else batch)
+
+    def _still_new(self, batch: list[Embedded]) -> list[Embedded]:
+        """The batch less what another host stored since this run decided to store it (see the module docstring).
+
+        An article whose content another host stored under another id is a copy of that one; one whose id
+        another host stored is left as it is when the content is the same, and replaced otherwise.
+        """
+        new = [e for e in batch if not e.is_update]
+        owners = self.store.find_by_hash([e.article.content_hash for e in new])
+        stored = self.store.records([e.article.id for e in new], ["metadatas"])
+        kept = []
+        for e in batch:
+            owner, article = owners.get(e.article.content_hash), e.article
+            if e.is_update:
+                kept.append(e)
+            elif owner is not None and owner != article.id and owner not in self._replaced:
+                self._taken.append((e, owner))  # a copy of another host's article
+            elif article.id in stored and stored[article.id][0].content_hash == article.content_hash:
+                self._taken.append((e, article.id))  # the same article, stored by another host
+            else:  # new, or its id stored meanwhile with other content, which this version replaces
+                kept.append(replace(e, is_update=article.id in stored))
+        return kept
+
+    def _record_taken(self, report: IngestReport) -> None:
+        """Articles another host stored first: copies of its articles (or the same article), not stored again."""
+        for e, owner in self._taken:
+            origin = e.article.origin
+            self._holder[origin] = owner
+            self._extra_origins.append((owner, origin))
+            if owner == e.article.id:
+                report.unchanged += 1
+            else:
+                report.duplicate += 1
+                report.duplicates.append((origin, owner))
+
     def _with_stories(self, batch: list[Embedded]) -> list[Embedded]:
         """Each article with its story id, so that it is written once, complete (names come after: ``name``)."""
         stories = assign_stories(self.store, [(e.article, mean_vector(e.vectors)) for e in batch], self.settings)
@@ -529,6 +587,29 @@ def _progress_bar(origins: list[str], enabled: bool | None):
     return tqdm(total=total, unit="article", desc="ingest", file=sys.stderr, disable=not shown)
 
 
+def eta_text(done: int, total: int | None, elapsed_s: float) -> str:
+    """Progress as the Add page shows it: articles read (of how many), their rate, and the time left."""
+    rate = done / elapsed_s if elapsed_s > 0 else 0.0
+    text = f"{done:,} of {total:,} articles" if total else f"{done:,} article(s)"
+    if rate <= 0:
+        return text
+    text += f" · {rate:.1f} articles/s"
+    if total and total > done:
+        text += f" · about {_duration((total - done) / rate)} left"
+    return text
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(1, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
 def expected_articles(origins: list[str]) -> int | None:
     """How many articles the inputs hold, for the progress bar's time left: a line per record of a JSONL
     feed (counted in one fast pass), one per other file or URL; None when a JSON file hides its count."""
@@ -549,10 +630,12 @@ def expected_articles(origins: list[str]) -> int | None:
     return total
 
 
-def name_articles(store, settings: Settings, article_ids: list[str], progress: bool | None = None) -> int:
+def name_articles(store, settings: Settings, article_ids: list[str], progress: bool | None = None,
+                  turn: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext) -> int:
     """Find the people, organisations and places each article names, over its whole text (spaCy's NER
     pipe alone, batched), and record them: a pass after embedding, so encoding never waits for it.
-    Returns how many articles were named."""
+    Each batch's names are recorded in a ``turn`` (see the module docstring). Returns how many articles
+    were named."""
     if not article_ids:
         return 0
     from archive.entities import get_extractor
@@ -566,7 +649,9 @@ def name_articles(store, settings: Settings, article_ids: list[str], progress: b
     for start in range(0, len(article_ids), NAME_BATCH):
         articles = list(store.get_articles(article_ids[start : start + NAME_BATCH]).values())
         found = extractor.extract([a.title for a in articles], [a.text for a in articles])
-        named += store.set_entities({a.id: f for a, f in zip(articles, found)}, {a.id: a.content_hash for a in articles})
+        with turn():
+            named += store.set_entities({a.id: f for a, f in zip(articles, found)},
+                                        {a.id: a.content_hash for a in articles})
         bar.update(len(articles))
     bar.close()
     return named

@@ -3,10 +3,15 @@
 Torch releases the GIL while it computes, so writing to Chroma and SQLite in a second thread hides
 most of the write time behind encoding. A failed batch is retried article by article, so one bad
 article costs only itself, and its previous version stays in the store.
+
+Each batch is written in a ``turn``: on a shared Chroma server, the writers' lease, held for that one
+batch (with its ``before_write`` step), so that ingests on several hosts encode at once and take
+turns to write.
 """
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Callable
@@ -28,6 +33,7 @@ class WriteResult:
     updated: int = 0
     chunks: int = 0
     failed: list[IngestFailure] = field(default_factory=list)
+    ids: set[str] = field(default_factory=set)  # the articles stored
 
 
 @dataclass(frozen=True)
@@ -45,9 +51,11 @@ class Embedded:
 class BackgroundWriter:
     """Stores batches of embedded articles in a thread; ``close()`` waits and returns the result."""
 
-    def __init__(self, store, depth: int = 2, before_write: Callable[[list[Embedded]], list[Embedded]] | None = None):
+    def __init__(self, store, depth: int = 2, before_write: Callable[[list[Embedded]], list[Embedded]] | None = None,
+                 turn: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext):
         self._store = store
         self._before_write = before_write
+        self._turn = turn
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self.result = WriteResult()
         self._error: BaseException | None = None
@@ -75,12 +83,13 @@ class BackgroundWriter:
                 self._error = e
 
     def _write(self, batch: list[Embedded]) -> None:
-        if self._before_write is not None:
-            try:
-                batch = self._before_write(batch)
-            except ArchiveError:
-                pass  # enrichment (stories) is best effort: the articles are stored without it
-        self._store_each(batch)
+        with self._turn():
+            if self._before_write is not None:
+                try:
+                    batch = self._before_write(batch)
+                except ArchiveError:
+                    pass  # enrichment (stories) is best effort: the articles are stored without it
+            self._store_each(batch)
 
     def _store_each(self, batch: list[Embedded]) -> list[Embedded]:
         """Store the batch; on failure, article by article. Returns what was stored."""
@@ -110,6 +119,7 @@ class BackgroundWriter:
             else:
                 self.result.added += 1
             self.result.chunks += len(item.chunks)
+            self.result.ids.add(item.article.id)
 
     def _fail(self, item: Embedded, reason: str) -> None:
         self.result.failed.append(IngestFailure(item.article.origin, f"{reason}; previous version kept"))

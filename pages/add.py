@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 
 import pandas as pd
 import streamlit as st
 
 from archive.errors import ArchiveError
+from ingest.pipeline import eta_text, expected_articles
 from webui.links import LIBRARY, article_params
 from webui.resources import (delete_allowed, escape_markdown, forget_cached_data, get_archive, get_catalog,
                              get_settings, ingest_allowed, is_admin)
@@ -37,14 +39,18 @@ def _input_of(origin: str, shown: dict[str, str]) -> str:
 
 
 def ingest_with_progress(shown: dict[str, str], source: str):
-    """Ingest the inputs with a progress bar; returns the IngestReport and the articles read per input."""
+    """Ingest the inputs with a progress bar (articles/s and time left); returns the IngestReport and the
+    articles read per input."""
     bar = st.progress(0.0, text="Reading…")
     read: dict[str, int] = {}
+    total, start = expected_articles(list(shown)), time.monotonic()
 
     def on_progress(done: int, origin: str) -> None:
         current = _input_of(origin, shown)
         read[current] = read.get(current, 0) + 1
-        bar.progress(min(len(read) / len(shown), 1.0), text=f"{done} article(s) read · {shown.get(current, current)}")
+        fraction = done / total if total else len(read) / len(shown)
+        text = f"{eta_text(done, total, time.monotonic() - start)} · {shown.get(current, current)}"
+        bar.progress(min(fraction, 1.0), text=text)
 
     report = get_archive().ingest(list(shown), source=source, on_progress=on_progress, admin=is_admin())
     bar.progress(1.0, text="Done")

@@ -425,3 +425,32 @@ def test_a_write_that_fails_halfway_is_swept_even_when_later_writes_succeed(sett
     assert again.unchanged == 5 and again.chunks_embedded == 0
     assert consistency_problems(archive) == [], "the next ingest swept what the failed write left"
     assert "A new closing line." not in archive.article(bad_id).text
+
+
+def test_headlines_are_embedded_with_their_chunks_and_a_rerun_reads_no_stored_text(fake_archive, sample_copy,
+                                                                                   monkeypatch):
+    """Nothing done twice: one model call for the five articles' chunks and headlines together; the second
+    run of the same files embeds nothing and reads no stored article text (only metadata, to compare hashes)."""
+    embedder = fake_archive.embedder
+    first = fake_archive.ingest([str(sample_copy)])
+    assert embedder.calls == 1 and embedder.texts_embedded == first.chunks_embedded + 5
+    reads = []
+    original = fake_archive.store.records
+    monkeypatch.setattr(fake_archive.store, "records", lambda ids, include: reads.append(include) or original(ids, include))
+    again = fake_archive.ingest([str(sample_copy)])
+    assert again.unchanged == 5 and embedder.calls == 1
+    assert not any("documents" in include for include in reads)
+
+
+@pytest.mark.parametrize(("done", "total", "elapsed", "text"), [
+    (0, 40, 0.0, "0 of 40 articles"),
+    (10, 40, 5.0, "10 of 40 articles · 2.0 articles/s · about 15 s left"),
+    (30, 1000, 10.0, "30 of 1,000 articles · 3.0 articles/s · about 5 min 23 s left"),
+    (100, 100_000, 50.0, "100 of 100,000 articles · 2.0 articles/s · about 13 h 52 min left"),
+    (40, 40, 20.0, "40 of 40 articles · 2.0 articles/s"),
+    (7, None, 2.0, "7 article(s) · 3.5 articles/s"),
+])
+def test_the_add_pages_progress_text_gives_the_rate_and_the_time_left(done, total, elapsed, text):
+    from ingest.pipeline import eta_text
+
+    assert eta_text(done, total, elapsed) == text

@@ -284,3 +284,36 @@ def test_a_host_behind_the_feeds_horizon_reconciles_with_the_record(tmp_path, se
     assert a.store.feed.since(0) == [] and a.store.feed.horizon() > b.store.keywords.state("feed_seq")
     assert finds(b, "quokkas") == {"Zoo welcomes quokkas"} and finds(b, "storm") == set()
     assert consistency_problems(b) == []
+
+
+class HeldEmbedder(HashingEmbedder):
+    """Holds its first embedding call until released: its ingest is mid-encoding, writing nothing."""
+
+    def __init__(self):
+        super().__init__()
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def embed_documents(self, texts):
+        self.entered.set()
+        assert self.release.wait(120)
+        return super().embed_documents(texts)
+
+
+@pytest.mark.server
+def test_hosts_on_one_server_encode_at_once_and_take_turns_to_write(tmp_path, server):
+    """The lease is held per write, not per ingest: a host that is encoding does not hold the others up."""
+    held = HeldEmbedder()
+    a = Archive(Settings(dir=tmp_path / "host-a", chroma_url=server, entities=False), embedder=held)
+    done: dict[str, object] = {}
+    first = threading.Thread(target=lambda: done.setdefault("a", a.ingest([str(write_corpus(tmp_path / "in-a"))])))
+    first.start()
+    assert held.entered.wait(60)
+    b = host(tmp_path, "host-b", server)  # lock_timeout_s 0: before, it was refused while host-a ingested
+    (tmp_path / "in-b").mkdir()
+    (tmp_path / "in-b" / NEW[0]).write_text(NEW[1], encoding="utf-8")
+    assert b.ingest([str(tmp_path / "in-b")]).added == 1
+    held.release.set()
+    first.join(120)
+    assert done["a"].added == 3
+    reader = host(tmp_path, "host-c", server)
+    assert reader.stats().articles == 4 and consistency_problems(reader) == []
