@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from archive.onnxquery import (
-    OnnxUnavailable, _mean_pooling_only, embed_by_length, export_path, graph_inputs, mean_pooled, open_session,
+    OnnxUnavailable, embed_by_length, export_path, graph_io, mean_pooled, open_session,
     session_options,
 )
 
@@ -71,15 +71,9 @@ class Int8Encoder:
     """Embeds documents with the int8 graph, batched by length; the same pooling as sentence-transformers."""
 
     def __init__(self, model, cache_dir: Path, threads: int):
-        try:
-            import onnx  # noqa: F401  (the exporter and the quantiser need it)
-            import onnxruntime
-        except ImportError as e:
-            raise OnnxUnavailable(f"{e.name} is not installed") from e
-        _mean_pooling_only(model)
-        self._tokenizer = model.tokenizer
-        self._max_length = int(getattr(model, "max_seq_length", 0) or 512)
-        self._inputs = graph_inputs(model)
+        io = graph_io(model)
+        onnxruntime = io.runtime
+        self._tokenizer, self._max_length, self._inputs = io.tokenizer, io.max_length, io.inputs
         try:
             self._session = self._open(model, Path(cache_dir), onnxruntime, threads)
         except Exception as e:  # export, quantisation and load raise many kinds; any means "not int8"

@@ -22,7 +22,9 @@ import logging
 import os
 import tempfile
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +45,28 @@ TOLERANCE = {"fp32": 1e-6, "bf16": 1e-4, "int8": 1e-2}
 
 class OnnxUnavailable(RuntimeError):
     """The ONNX path cannot serve this model; the caller uses PyTorch."""
+
+
+@dataclass(frozen=True)
+class GraphIO:
+    """What running ``model``'s exported graph needs: onnxruntime, the tokenizer, its inputs and length."""
+
+    runtime: Any
+    tokenizer: Any
+    inputs: list[str]
+    max_length: int
+
+
+def graph_io(model) -> GraphIO:
+    """Checks that the ONNX path can serve ``model`` (onnx and onnxruntime installed, Transformer + mean
+    pooling) and returns what running its graph needs; raises OnnxUnavailable otherwise."""
+    try:
+        import onnx  # noqa: F401  (the exporter and the quantiser need it)
+        import onnxruntime
+    except ImportError as e:
+        raise OnnxUnavailable(f"{e.name} is not installed") from e
+    _mean_pooling_only(model)
+    return GraphIO(onnxruntime, model.tokenizer, graph_inputs(model), int(getattr(model, "max_seq_length", 0) or 512))
 
 
 def _mean_pooling_only(model) -> None:
@@ -121,15 +145,9 @@ class OnnxQueryEncoder:
     def __init__(self, model, cache_dir: Path, reference: np.ndarray | None = None, precision: str = "fp32"):
         """``reference``: the document encoder's vectors of ``PROBES`` (fp32 PyTorch when not given), of
         ``precision``, the tolerance the check applies."""
-        try:
-            import onnx  # noqa: F401  (the exporter needs it)
-            import onnxruntime
-        except ImportError as e:
-            raise OnnxUnavailable(f"{e.name} is not installed") from e
-        _mean_pooling_only(model)
-        self._tokenizer = model.tokenizer
-        self._max_length = int(getattr(model, "max_seq_length", 0) or 512)
-        self._inputs = graph_inputs(model)
+        io = graph_io(model)
+        onnxruntime = io.runtime
+        self._tokenizer, self._max_length, self._inputs = io.tokenizer, io.max_length, io.inputs
         path = export_path(model, cache_dir)
         try:
             self._session = open_session(model, self._inputs, path, threads=1)
