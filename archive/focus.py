@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 from archive.keyword import parse_query
 from archive.prompts import skeleton
 from archive.shortanswer import (DESCRIPTION, PERSON, REASON, STATEMENT, WHOLE_SENTENCE, answer_phrases, expected_kind,
-                                 head_noun)
+                                 head_noun, parse)
 from archive.verify import content_stems, numbers
 
 if TYPE_CHECKING:
@@ -174,12 +174,11 @@ def _counted_words(question: str) -> str:
     """The thing "how many" counts, from the parse: its noun with the words that make it ("UPS drivers",
     "baby swings and rockers"), never the verb after it ("How many tourists visited ...": the tourists). ""
     without the model, and the regex's run of words is used instead."""
-    from archive.shortanswer import _MODEL
-
-    nlp = _MODEL.get()
-    if nlp is None or not re.search(r"\bhow\s+many\b", question, re.IGNORECASE):
+    if not re.search(r"\bhow\s+many\b", question, re.IGNORECASE):
         return ""
-    doc = nlp(question)
+    doc = parse(question)
+    if doc is None:
+        return ""
     many = next((t for t in doc if t.lower_ == "many" and t.i > 0 and doc[t.i - 1].lower_ == "how"), None)
     if many is None:
         return ""

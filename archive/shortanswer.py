@@ -195,13 +195,20 @@ def _asking_word(low: str) -> re.Match | None:
 
 
 @lru_cache(maxsize=256)
+def parse(text: str):
+    """spaCy's parse of a question (cached: the kind, the head noun and the focus all read it), or None
+    without the model."""
+    nlp = _MODEL.get()
+    return nlp(text) if nlp is not None else None
+
+
+@lru_cache(maxsize=256)
 def _question_head(question: str) -> str | None:
     """The head noun of the noun phrase a "which/what" opens, from the parse: "" when "which/what" stands alone
     as a subject or object ("What closed schools?"), None without the model."""
-    nlp = _MODEL.get()
-    if nlp is None:
+    doc = parse(question)
+    if doc is None:
         return None
-    doc = nlp(question)
     for chunk in doc.noun_chunks:
         if any(t.lower_ in ("which", "what") for t in chunk) and chunk.root.lower_ not in ("which", "what"):
             root = chunk.root
