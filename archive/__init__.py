@@ -3,7 +3,7 @@
 Importing this package loads no model and opens no database; ``Archive`` does so on first use.
 """
 
-from archive.core import Archive
+from archive.facade import Archive
 from archive.errors import ArchiveError
 from archive.settings import Settings
 from archive.types import Article, ArchiveStats, Chunk, Filters, IngestReport, SearchHit

@@ -18,12 +18,12 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from archive.keyword import ParsedQuery, plain_query
+from archive.storage.keyword import ParsedQuery, plain_query
 from archive.types import Article, Filters
 from ingest.chunking import sentence_spans
 
 if TYPE_CHECKING:
-    from archive.core import Archive
+    from archive.facade import Archive
 
 MIN_FUZZY_SCORE = 75.0
 _SPEECH = (r"said|says|stated|states|told|tells|added|adds|warned|warns|argued|argues|noted|notes|explained|"
@@ -96,10 +96,10 @@ _QUOTES_DASHES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', 
 
 def folded_map(text: str) -> tuple[str, list[int]]:
     """``text`` as look-up compares it, and where each folded character came from: lower case, straight
-    quotes and dashes, and the skeleton the instruction check reads (archive/prompts.py: invisible and bidi
+    quotes and dashes, and the skeleton the instruction check reads (archive/answers/prompts.py: invisible and bidi
     marks dropped, look-alike letters and accents folded), so "Rottnest" finds "Rott\u200enest" and the
     span still covers the article's own characters."""
-    from archive.prompts import skeleton_map
+    from archive.answers.prompts import skeleton_map
 
     folded, where = skeleton_map(text.translate(_QUOTES_DASHES))
     return folded, where
@@ -260,7 +260,7 @@ def approximate_span(phrase: str, sentence: str) -> tuple[float, int, int] | Non
     """
     from rapidfuzz import fuzz
 
-    from archive.keyword import STOPWORDS
+    from archive.storage.keyword import STOPWORDS
 
     wanted = {k for k, _, _ in _tokens(phrase) if k not in STOPWORDS}
     if not wanted:

@@ -89,7 +89,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from archive import Archive, Settings
-    from archive.evaluate import Question, by_record_id, evaluate_answers, load_questions
+    from evaluation.harness import Question, by_record_id, evaluate_answers, load_questions
     from bench.retrieval import CACHE, our_archive
 
     questions = load_questions(REALTIMEQA / "dev.jsonl")

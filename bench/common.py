@@ -51,7 +51,7 @@ def machine() -> str:
     """The CPU this run measured on, and the precision the embedder resolved to (results depend on both)."""
     import platform
 
-    from archive.embedding import resolve_precision
+    from archive.models.embedding import resolve_precision
 
     model = platform.processor() or "unknown CPU"
     try:

@@ -71,7 +71,7 @@ def main() -> None:
     parser.add_argument("--precisions", default=",".join(PRECISIONS), help="comma-separated, fp32 first")
     parser.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
     args = parser.parse_args()
-    from archive.evaluate import load_questions
+    from evaluation.harness import load_questions
 
     feed = subset(args.others)
     precisions = args.precisions.split(",")

@@ -33,7 +33,7 @@ from bench.common import ROOT, machine, peak_rss_mb, pool_records, write_section
 
 def worker_ours(subset: Path, workdir: Path) -> dict:
     from archive import Archive, Settings
-    from archive.embedding import make_embedder
+    from archive.models.embedding import make_embedder
 
     settings = Settings(dir=workdir / f"ours-{os.getpid()}")
     embedder = make_embedder(settings)
@@ -67,7 +67,7 @@ def pipeline_texts(subset: Path, settings) -> list[str]:
 def worker_encode(subset: Path, workdir: Path) -> dict:
     """Encode exactly the texts our pipeline embeds, with nothing around it."""
     from archive import Settings
-    from archive.embedding import make_embedder
+    from archive.models.embedding import make_embedder
 
     settings = Settings(dir=workdir / "encode")
     texts = pipeline_texts(subset, settings)
@@ -86,7 +86,7 @@ def worker_langchain(subset: Path, workdir: Path) -> dict:
     from langchain_huggingface import HuggingFaceEmbeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from archive.embedding import bundled_model_path
+    from archive.models.embedding import bundled_model_path
 
     embeddings = HuggingFaceEmbeddings(model_name=bundled_model_path(), model_kwargs={"device": "cpu"})
     embeddings.embed_query("warm up")

@@ -31,7 +31,7 @@ FOLDS = 5
 def per_question(archive, questions, weight: float, half_life: float) -> list[dict[str, float]]:
     """Each question's metrics under one setting, searched as of its question date."""
     from archive import Archive
-    from archive.evaluate import score_ranking
+    from evaluation.harness import score_ranking
 
     tuned = Archive(archive.settings.model_copy(update={"recency_weight": weight, "recency_half_life_days": half_life}),
                     embedder=archive.embedder)
@@ -52,7 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    from archive.evaluate import load_questions
+    from evaluation.harness import load_questions
     from bench.retrieval import our_archive
 
     questions = load_questions(REALTIMEQA / "dev.jsonl")

@@ -105,7 +105,7 @@ def langchain_store(build: bool):
     from langchain_huggingface import HuggingFaceEmbeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from archive.embedding import bundled_model_path
+    from archive.models.embedding import bundled_model_path
 
     embeddings = HuggingFaceEmbeddings(model_name=bundled_model_path(), model_kwargs={"device": "cpu"})
     store = Chroma(collection_name="langchain", embedding_function=embeddings, persist_directory=str(CACHE / "langchain"))
@@ -159,7 +159,7 @@ def _ts(day: date) -> int:
 
 
 def run(systems: dict[str, Search], questions) -> dict[str, dict[str, dict]]:
-    from archive.evaluate import evaluate
+    from evaluation.harness import evaluate
 
     results: dict[str, dict[str, dict]] = {}
     for name, search in systems.items():
@@ -174,7 +174,7 @@ def run(systems: dict[str, Search], questions) -> dict[str, dict[str, dict]]:
 
 
 def latency_table(full, questions) -> str:
-    from archive.evaluate import evaluate
+    from evaluation.harness import evaluate
 
     small = our_archive(limit=900, embedder=full.embedder)
     lines = ["| archive | chunks | reranker | p50 ms | p95 ms |", "|---|---|---|---|---|"]
@@ -204,7 +204,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--no-latency", action="store_true", help="skip the latency table")
     args = parser.parse_args()
-    from archive.evaluate import load_questions
+    from evaluation.harness import load_questions
 
     questions = load_questions(REALTIMEQA / "dev.jsonl")
     archive = our_archive()

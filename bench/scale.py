@@ -157,7 +157,7 @@ def measure(label: str, archive, qs: list[str]) -> dict:
 def recall_against_float32(archive, qs: list[str]) -> float:
     """Share of each search's top 10 articles (unfiltered and filtered) that the same search finds with every
     vector scanned in float32 (the in-memory index's int8 first stage is exact by construction: this checks it)."""
-    from archive.vectorscan import float32_scans
+    from archive.storage.vectorscan import float32_scans
 
     def top10() -> list[list[str]]:
         return [[h.article.id for h in archive.search(q, k=10, filters=f, time_words=False)]

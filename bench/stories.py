@@ -22,7 +22,7 @@ from bench.retrieval import our_archive  # noqa: E402
 
 
 def main() -> None:
-    from archive.stories import jaccard, outlet, shingles
+    from archive.search.stories import jaccard, outlet, shingles
 
     archive = our_archive()
     groups: dict[str, list] = defaultdict(list)

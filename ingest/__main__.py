@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from archive.cli_common import add_archive_dir, print_json, run_cli, settings_from
+from archive.cli.common import add_archive_dir, print_json, run_cli, settings_from
 from archive.types import IngestReport
 
 EXAMPLES = """examples:

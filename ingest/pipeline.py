@@ -26,12 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from archive.embedding import Embedder, mean_vector
+from archive.models.embedding import Embedder, mean_vector
 from archive.errors import ArchiveError, EmbeddingError, InputError
-from archive.evaluate import record_id_of
-from archive.furniture import paragraph_keys, without_furniture
+from evaluation.harness import record_id_of
+from archive.text.furniture import paragraph_keys, without_furniture
 from archive.settings import Settings
-from archive.stories import assign_stories
+from archive.search.stories import assign_stories
 from archive.types import Article, Chunk, IngestFailure, IngestReport, RawDocument
 from ingest import sources
 from ingest.chunking import chunk_article, embedding_text, headline_text
@@ -349,7 +349,7 @@ class Ingestor:
         return embedded
 
     def _furniture(self, articles: list[Article], stored: bool) -> dict[str, frozenset[str]]:
-        """Each article's paragraphs that are site furniture (archive/furniture.py).
+        """Each article's paragraphs that are site furniture (archive/text/furniture.py).
 
         ``stored``: the articles' own paragraph rows are in the archive and count; otherwise the batch's
         articles are counted on top of the stored articles that hold the paragraph.
@@ -638,7 +638,7 @@ def name_articles(store, settings: Settings, article_ids: list[str], progress: b
     were named."""
     if not article_ids:
         return 0
-    from archive.entities import get_extractor
+    from archive.models.entities import get_extractor
 
     from tqdm import tqdm
 

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from archive.errors import ArchiveError
-from archive.highlight import marked_html
+from archive.search.highlight import marked_html
 from webui.articles import meta_line
 from webui.links import ADD, LIBRARY, article_params
 from webui.resources import delete_allowed, escape_markdown, get_archive, get_catalog

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from archive.errors import ArchiveError
-from archive.highlight import marked_html
+from archive.search.highlight import marked_html
 from webui.articles import meta_line
 from webui.asof import as_of_control
 from webui.counts import plural

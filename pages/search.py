@@ -12,7 +12,7 @@ from datetime import date
 import streamlit as st
 
 from archive.errors import ArchiveError
-from archive.highlight import marked_html
+from archive.search.highlight import marked_html
 from archive.types import Filters
 from webui import export
 from webui.articles import meta_line

@@ -49,7 +49,7 @@ def fake_archive(settings: Settings) -> Archive:
 @pytest.fixture(scope="session")
 def real_embedder():
     """The bundled MiniLM model, loaded once for the whole run."""
-    from archive.embedding import make_embedder
+    from archive.models.embedding import make_embedder
 
     embedder = make_embedder(Settings())
     embedder.embed_query("warm up")
@@ -61,17 +61,17 @@ def cli(capsys, monkeypatch, real_embedder):
     """``python -m archive`` (or, with ``ingest`` first, ``python -m ingest``) run in this process with the
     model already loaded: (exit status, stdout). For tests of what a command prints; each CLI also has
     tests in a real subprocess, which pay for loading the model every time."""
-    import archive.__main__
+    import archive.cli.main
     import ingest.__main__
 
-    monkeypatch.setattr("archive.core.make_embedder", lambda settings: real_embedder)
+    monkeypatch.setattr("archive.facade.make_embedder", lambda settings: real_embedder)
 
     def run(*args: str) -> tuple[int, str]:
         capsys.readouterr()
         if args and args[0] == "ingest":
             code = ingest.__main__.main(list(args[1:]))
         else:
-            code = archive.__main__.main(list(args))
+            code = archive.cli.main.main(list(args))
         return code, capsys.readouterr().out
 
     return run

@@ -18,8 +18,8 @@ import time
 
 import numpy as np
 
-import archive.core
-from archive.cli_common import run_cli
+import archive.facade
+from archive.cli.common import run_cli
 from ingest.__main__ import main
 from tests.fakes import HashingEmbedder
 
@@ -42,5 +42,5 @@ def fake_embedder(settings) -> HashingEmbedder:
 
 
 if __name__ == "__main__":
-    archive.core.make_embedder = fake_embedder
+    archive.facade.make_embedder = fake_embedder
     run_cli(lambda: main(sys.argv[1:]))

@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import pytest
 
 from archive import Archive, Settings
-from archive.focus import Context, is_echo, judge, question_focus
-from archive.shortanswer import expected_kind, short_phrase
+from archive.answers.focus import Context, is_echo, judge, question_focus
+from archive.answers.shortanswer import expected_kind, short_phrase
 from tests.conftest import SAMPLE, sample_id
 
 SOLDIERS = "How many soldiers does Russia lose each month according to Rutte?"
@@ -136,7 +136,7 @@ def test_no_direct_answer_when_the_sentence_holds_no_phrase_of_that_kind(questio
 
 
 def test_numbers_and_dates_are_found_without_the_language_model(monkeypatch):
-    from archive import shortanswer
+    from archive.answers import shortanswer
 
     monkeypatch.setattr(shortanswer._MODEL, "get", lambda: None)
     assert short_phrase("How much did the bidder pay?", "The bidder paid $19 million for lunch.").text == "$19 million"
@@ -311,7 +311,7 @@ def test_ask_text_leads_with_the_direct_answer(sample_archive, cli):
 
 
 def test_no_direct_answer_is_said_plainly():
-    from archive.answer import Answer, AnswerSentence, Answerer, Citation, Source
+    from archive.answers.answerer import Answer, AnswerSentence, Answerer, Citation, Source
     from archive.types import Article, Chunk
 
     text = "Rutte spoke in Berlin on the threat to the alliance."
@@ -373,7 +373,7 @@ def test_lookup_folds_invisible_marks_like_the_instruction_check(quiz_archive):
 
 @pytest.mark.parametrize("text", OWN_DISGUISES)
 def test_our_own_disguises_are_found(text):
-    from archive.prompts import instruction_spans
+    from archive.answers.prompts import instruction_spans
 
     assert instruction_spans(f"Rutte spoke in Berlin.\n\n{text}\n\nHe left.") != []
 
@@ -424,8 +424,8 @@ def test_which_role_is_answered_only_by_a_sentence_that_names_the_role():
 
 
 def test_a_close_paraphrase_shows_the_topic_though_it_shares_few_words():
-    from archive.answer import Candidate
-    from archive.focus import select_answer
+    from archive.answers.answerer import Candidate
+    from archive.answers.focus import select_answer
     from archive.types import Article, Chunk
 
     text = "Sri Lanka has plunged into chaos and its president has fled to Singapore."

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from archive import Settings
-from archive.embedding import choose_device, make_embedder
+from archive.models.embedding import choose_device, make_embedder
 
 
 @pytest.mark.parametrize(("cuda", "mps", "chosen"), [(True, False, "cuda"), (True, True, "cuda"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from archive import Archive, Settings
-from archive.entities import EntityExtractor, clean_name
+from archive.models.entities import EntityExtractor, clean_name
 from archive.types import Filters
 from tests.conftest import SAMPLE, sample_id
 from tests.fakes import HashingEmbedder

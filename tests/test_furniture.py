@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from archive import Archive, Settings
-from archive.furniture import paragraph_key, paragraphs, without_furniture
+from archive.text.furniture import paragraph_key, paragraphs, without_furniture
 from ingest.chunking import embedding_text
 from tests.archive_checks import consistency_problems
 from tests.fakes import HashingEmbedder

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archive.search import fuse, fuse_scores
+from archive.search.hybrid import fuse, fuse_scores
 from archive.types import Article, Chunk, ChunkMatch
 
 

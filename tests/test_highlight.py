@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archive.highlight import marked_html, matching_sentences
+from archive.search.highlight import marked_html, matching_sentences
 from archive.types import Chunk
 from ingest.normalize import clean_text
 from tests.conftest import SAMPLE

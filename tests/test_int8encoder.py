@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from archive import onnxquery, precision
-from archive.embedding import SentenceTransformerEmbedder
-from archive.int8encoder import Int8Encoder, quantised_path
+from archive.models import onnxquery, precision
+from archive.models.embedding import SentenceTransformerEmbedder
+from archive.models.int8encoder import Int8Encoder, quantised_path
 from archive.settings import BUNDLED_MODEL
 
 pytestmark = pytest.mark.slow

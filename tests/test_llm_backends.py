@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from archive import Archive, Settings
-from archive.answer import Answerer
-from archive.chat import make_chat
-from archive.verify import OverlapVerifier
+from archive.answers.answerer import Answerer
+from archive.models.chat import make_chat
+from archive.answers.verify import OverlapVerifier
 
 SOLDIERS = "How many soldiers does Russia lose each month according to Rutte?"
 
@@ -46,7 +46,7 @@ def _check_grounded(events, archive: Archive) -> None:
     """A small model may answer well or not; either way every word it generated is accounted for: kept
     sentences cite supporting passages verbatim, and a refusal is the model's own refusal or the removal
     of each of its sentences for a stated reason."""
-    from archive.prompts import REFUSAL_MARK
+    from archive.answers.prompts import REFUSAL_MARK
 
     kinds = [k for k, _ in events]
     assert kinds[0] == "sources" and kinds[-1] == "answer" and "token" in kinds  # it streamed

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from archive.keyword import KeywordIndex, parse_query
-from archive.memindex import MemoryIndex, Tokenizer
+from archive.storage.keyword import KeywordIndex, parse_query
+from archive.storage.memindex import MemoryIndex, Tokenizer
 from archive.types import Chunk
 
 
@@ -173,7 +173,7 @@ def test_memory_and_chroma_paths_agree_on_the_sample(sample_archive):
 
 
 def test_split_scan_equals_one_matrix_product():
-    from archive.memindex import SPLIT_ROWS, similarities
+    from archive.storage.memindex import SPLIT_ROWS, similarities
 
     rng = np.random.default_rng(3)
     for rows in (10, SPLIT_ROWS + 7):
@@ -188,7 +188,7 @@ def _whole_article_bm25(docs: dict[str, tuple[str, list[str]]], query: str) -> d
     from collections import Counter
     from math import log
 
-    from archive.memindex import B, K1
+    from archive.storage.memindex import B, K1
 
     tok = Tokenizer()
     fields = {}

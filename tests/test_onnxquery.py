@@ -11,8 +11,8 @@ import sys
 import numpy as np
 import pytest
 
-from archive import onnxquery
-from archive.embedding import SentenceTransformerEmbedder
+from archive.models import onnxquery
+from archive.models.embedding import SentenceTransformerEmbedder
 from archive.errors import ConfigError
 from archive.settings import BUNDLED_MODEL
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from archive import postings
-from archive.postings import B, K1, Field, top_rows
+from archive.storage import postings
+from archive.storage.postings import B, K1, Field, top_rows
 
 
 def _field(rows: int, terms: int, seed: int) -> Field:

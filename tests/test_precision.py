@@ -11,8 +11,8 @@ import logging
 import numpy as np
 import pytest
 
-from archive import precision
-from archive.embedding import SentenceTransformerEmbedder
+from archive.models import precision
+from archive.models.embedding import SentenceTransformerEmbedder
 from archive.settings import BUNDLED_MODEL
 from tests.fakes import HashingEmbedder
 
@@ -59,7 +59,7 @@ def test_auto_keeps_fp32_when_it_is_fastest():
 
 def test_a_fast_candidate_that_fails_the_fidelity_check_is_not_used(caplog):
     clock = Clock()
-    with caplog.at_level(logging.WARNING, logger="archive.precision"):
+    with caplog.at_level(logging.WARNING, logger="archive.models.precision"):
         choice = precision.choose("auto", offered(clock, bf16=(2.0, 0.0), int8=(0.5, 0.2)), clock)
     assert choice.precision == "bf16" and "int8" not in choice.speeds
     assert "below 0.99" in choice.fidelity["int8"]["reason"]
@@ -68,7 +68,7 @@ def test_a_fast_candidate_that_fails_the_fidelity_check_is_not_used(caplog):
 
 def test_an_explicit_int8_that_fails_the_check_falls_back_to_fp32_with_the_reason(caplog):
     clock = Clock()
-    with caplog.at_level(logging.WARNING, logger="archive.precision"):
+    with caplog.at_level(logging.WARNING, logger="archive.models.precision"):
         choice = precision.choose("int8", offered(clock, int8=(0.5, 0.2)), clock)
     assert choice.precision == "fp32" and not choice.speeds  # an explicit choice is checked, not timed
     assert "cosine" in caplog.text and "it is not used" in caplog.text
@@ -148,8 +148,8 @@ def settled(monkeypatch, tmp_path, requested: str, has_bf16: bool, chosen: str) 
         return precision.Choice(chosen)
 
     monkeypatch.setattr(precision, "choose", choose)
-    monkeypatch.setattr("archive.onnxquery._cache_key", lambda model: "fake-model")
-    monkeypatch.setattr("archive.embedding.cpu_has_bf16", lambda: has_bf16)
+    monkeypatch.setattr("archive.models.onnxquery._cache_key", lambda model: "fake-model")
+    monkeypatch.setattr("archive.models.embedding.cpu_has_bf16", lambda: has_bf16)
     e = SentenceTransformerEmbedder(BUNDLED_MODEL, precision=requested, model_cache=tmp_path)
     return e, calls
 
@@ -165,13 +165,13 @@ def test_auto_offers_bf16_only_where_the_cpu_has_it_and_measures_once(monkeypatc
 
 def test_a_remembered_int8_that_no_longer_loads_means_fp32(monkeypatch, tmp_path, caplog):
     e, _ = settled(monkeypatch, tmp_path, "int8", False, "int8")
-    from archive.onnxquery import OnnxUnavailable
+    from archive.models.onnxquery import OnnxUnavailable
 
     def unavailable(model):
         raise OnnxUnavailable("onnxruntime is not installed")
 
     monkeypatch.setattr(e, "_make_int8", unavailable)
-    with caplog.at_level(logging.WARNING, logger="archive.embedding"):
+    with caplog.at_level(logging.WARNING, logger="archive.models.embedding"):
         assert e._settle_precision(FakeModel()) == "fp32"
     assert "embedded in fp32" in caplog.text
 

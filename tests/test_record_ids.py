@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from archive import Archive, Settings
-from archive.evaluate import Question, by_record_id, evaluate, record_id_of
+from evaluation.harness import Question, by_record_id, evaluate, record_id_of
 from archive.types import RawDocument
 from ingest.normalize import origin_id
 from tests.fakes import HashingEmbedder

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from archive.errors import ConfigError
-from archive.highlight import query_stems
-from archive.rerank import SentenceReranker, best_sentences, fuse_rankings, make_reranker, select_sentences
+from archive.search.highlight import query_stems
+from archive.models.rerank import SentenceReranker, best_sentences, fuse_rankings, make_reranker, select_sentences
 from archive.types import Article, Chunk, SearchHit
 from tests.fakes import HashingEmbedder
 

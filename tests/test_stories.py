@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.stories import jaccard, shingles, story_of
+from archive.search.stories import jaccard, shingles, story_of
 from archive.types import Article
 from ingest.normalize import clean_text
 from tests.conftest import SAMPLE, sample_id
@@ -134,7 +134,7 @@ def test_story_filter(sample_archive):
 
 
 def test_facet_counts_include_every_report_of_a_story():
-    from archive.search import facet_counts
+    from archive.search.hybrid import facet_counts
     from archive.types import Chunk, SearchHit
 
     def art(aid, source, date):

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from archive import Archive, Settings
-from archive.evaluate import record_id_of
-from archive.timewords import Window, parse_as_of, resolve
+from evaluation.harness import record_id_of
+from archive.text.timewords import Window, parse_as_of, resolve
 from archive.errors import QueryError
 from tests.fakes import HashingEmbedder
 
@@ -185,7 +185,7 @@ def test_cli_json_carries_the_as_of_date_and_the_window(sample_archive, cli):
 
 def test_a_window_in_which_an_article_is_dated_is_applied_in_json(recalls, tmp_path):
     """The JSON fields for an applied window, through the same helper the CLI prints."""
-    from archive.__main__ import window_dict
+    from archive.cli.main import window_dict
 
     timed = recalls.interpret("Ford recall this week", as_of="2022-06-17")
     assert window_dict(timed) == {"start": "2022-06-10", "end": "2022-06-17", "phrase": "this week", "applied": True}

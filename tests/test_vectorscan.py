@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from archive import vectorscan
-from archive.keyword import KeywordIndex
-from archive.memindex import MemoryIndex
+from archive.storage import vectorscan
+from archive.storage.keyword import KeywordIndex
+from archive.storage.memindex import MemoryIndex
 from archive.types import Chunk
-from archive.vectorscan import ExactScan, QuantizedScan, vector_index
+from archive.storage.vectorscan import ExactScan, QuantizedScan, vector_index
 
 
 def _clustered(rows: int, dim: int = 48, clusters: int = 12, spread: float = 0.02, seed: int = 0) -> np.ndarray:

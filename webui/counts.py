@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from archive.highlight import STEM, stems
-from archive.keyword import contains_phrase, parse_query
+from archive.search.highlight import STEM, stems
+from archive.storage.keyword import contains_phrase, parse_query
 
 ALL_WORDS_UP_TO = 3  # a query of up to this many words matches an article that holds every one
 _FIGURE = re.compile(r"\d[\d,.]*\d")  # "20,000" is one figure, not the words "20" and "000"

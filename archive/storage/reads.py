@@ -13,8 +13,8 @@ from typing import Protocol
 import numpy as np
 
 from archive.errors import StoreError
-from archive.keyword import KeywordIndex, ParsedQuery
-from archive.memindex import MemoryIndex
+from archive.storage.keyword import KeywordIndex, ParsedQuery
+from archive.storage.memindex import MemoryIndex
 from archive.storage.chroma import Collection, all_of, ts_clauses
 from archive.storage.records import chunk_from, ts_range, where, window
 from archive.types import Article, Chunk, ChunkMatch, Filters
@@ -32,7 +32,7 @@ class Reads(Protocol):
 
 
 class MemoryReads:
-    """Exact scores over every chunk held in memory; a filter is a mask (archive/memindex.py)."""
+    """Exact scores over every chunk held in memory; a filter is a mask (archive/storage/memindex.py)."""
 
     def __init__(self, memory: MemoryIndex, keywords: KeywordIndex):
         self._memory, self._keywords = memory, keywords

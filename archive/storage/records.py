@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from archive.furniture import paragraph_keys
+from archive.text.furniture import paragraph_keys
 from archive.storage.chroma import all_of, ts_clauses
 from archive.types import Article, Chunk, Filters
 

@@ -12,10 +12,10 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from archive.embedding import mean_vector
-from archive.keyword import KeywordIndex, ParsedQuery
-from archive.memindex import MemoryIndex
-from archive.namebook import NameBook, entity_counts
+from archive.models.embedding import mean_vector
+from archive.storage.keyword import KeywordIndex, ParsedQuery
+from archive.storage.memindex import MemoryIndex
+from archive.storage.namebook import NameBook, entity_counts
 from archive.settings import Settings
 from archive.storage import derive
 from archive.storage.chroma import Connection, all_of, ts_clauses
@@ -133,7 +133,7 @@ class Store(MetadataWrites):
         return entity_counts(self.name_book(), self.keywords.entity_names_of(list(article_ids)), per_kind)
 
     def name_book(self) -> NameBook:
-        """The archive's names joined across articles (archive/namebook.py), rebuilt when entity rows change."""
+        """The archive's names joined across articles (archive/storage/namebook.py), rebuilt when entity rows change."""
         signature = self.keywords.entity_signature()
         cached = self._name_book
         if cached is None or cached[0] != signature:
@@ -265,10 +265,10 @@ class Store(MetadataWrites):
         missing = [a for a in self.articles.all_ids() if a not in have]
         return list(self.get_articles(missing).values())
 
-    # ---- site furniture (archive/furniture.py) -------------------------------------------------
+    # ---- site furniture (archive/text/furniture.py) -------------------------------------------------
 
     def paragraph_counts(self, keys: Names[str], leave_out: Names[str] = ()) -> dict[str, int]:
-        """How many stored articles (other than ``leave_out``) hold each paragraph (archive/furniture.py)."""
+        """How many stored articles (other than ``leave_out``) hold each paragraph (archive/text/furniture.py)."""
         return self.keywords.paragraph_counts(keys, leave_out)
 
     def misfurnished(self, min_articles: int) -> list[str]:
@@ -291,14 +291,14 @@ class Store(MetadataWrites):
         if self._in_memory() is not None:
             self.memory.save()
 
-    # ---- writing (under the archive's write lock; see archive/core.py) ---------------------------
+    # ---- writing (under the archive's write lock; see archive/facade.py) ---------------------------
 
     def write(self, versions: Sequence[Version]) -> None:
         """Store new versions of articles with their chunk vectors; old versions survive any failure.
 
         Headline vectors are written before the keyword rows, so that a reader that sees an article's
         new rows finds its headline too. The paragraphs each version's vectors were embedded without
-        (archive/furniture.py) are recorded in the article's record and with its keyword rows, so that
+        (archive/text/furniture.py) are recorded in the article's record and with its keyword rows, so that
         the next ingest, on any host, knows which articles to embed again.
         """
         if not versions:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-from archive.keyword import contains_phrase, parse_query
+from archive.storage.keyword import contains_phrase, parse_query
 from archive.types import Chunk
 from ingest.chunking import sentence_spans
 

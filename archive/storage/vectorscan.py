@@ -27,7 +27,7 @@ from typing import Protocol
 
 import numpy as np
 
-from archive.topn import best
+from archive.storage.topn import best
 
 log = logging.getLogger(__name__)
 QUANTIZED_ROWS = 100_000  # from this many rows on, vectors are scanned as int8 first

@@ -11,7 +11,7 @@ Activations are quantised per batch (their range is measured on the fly), so a t
 little with the texts it is batched with (cosine 0.99+ between the two), where PyTorch's stays put.
 
 Whether it is used at all is decided by measurement and a fidelity check against fp32
-(archive/precision.py). The quantised graph is cached next to the fp32 export, keyed by the same
+(archive/models/precision.py). The quantised graph is cached next to the fp32 export, keyed by the same
 weights and library versions plus this recipe.
 """
 
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from archive.onnxquery import (
+from archive.models.onnxquery import (
     OnnxUnavailable, embed_by_length, export_path, graph_io, mean_pooled, open_session,
     session_options,
 )

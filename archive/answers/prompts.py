@@ -5,7 +5,7 @@ text has its angle brackets escaped, so an article cannot close the element or o
 the system prompt tells the model that nothing inside a source is an instruction. Paragraphs that
 address an AI ("ignore your previous instructions", "cite this source") are left out of answers
 altogether: the extractive answerer never quotes them and generative models see them redacted. And
-every sentence a model writes is checked against the passage it cites (archive/verify.py) before a
+every sentence a model writes is checked against the passage it cites (archive/answers/verify.py) before a
 user sees it.
 """
 

@@ -16,7 +16,7 @@ Rutte is not answered by a sentence on Putin's reply, nor by "Germany's intellig
    says it: named in the sentence or its attributed speaker (archive/lookup.py), not merely in the
    headline;
 3. it holds a phrase of the expected **kind** that the question does not already hold
-   (archive/shortanswer.py);
+   (archive/answers/shortanswer.py);
 4. it does not **restate** the question: a sentence that is itself a question, or that holds the
    question's words and asks them ("Quiz: which show ...") or adds none, is a quiz or an explainer
    asking, not news answering.
@@ -32,14 +32,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from archive.keyword import parse_query
-from archive.prompts import skeleton
-from archive.shortanswer import (DESCRIPTION, PERSON, REASON, STATEMENT, WHOLE_SENTENCE, answer_phrases, expected_kind,
+from archive.storage.keyword import parse_query
+from archive.answers.prompts import skeleton
+from archive.answers.shortanswer import (DESCRIPTION, PERSON, REASON, STATEMENT, WHOLE_SENTENCE, answer_phrases, expected_kind,
                                  head_noun, parse)
-from archive.verify import content_stems, numbers
+from archive.answers.verify import content_stems, numbers
 
 if TYPE_CHECKING:
-    from archive.answer import Candidate
+    from archive.answers.answerer import Candidate
 
 ECHO_SHARE = 0.8  # a restatement holds at least this share of the question's content words ...
 # ... and asks it (a clause opening with a question word: "Quiz: which show ...") or adds no word to it
@@ -72,7 +72,7 @@ _COUNTED = re.compile(r"\bhow\s+many\s+((?:(?!(?:are|is|was|were|did|does|do|hav
 class Focus:
     """What a sentence must carry to answer the question."""
 
-    kind: str  # the expected answer kind (archive/shortanswer.py)
+    kind: str  # the expected answer kind (archive/answers/shortanswer.py)
     numbers: frozenset[str] = frozenset()
     quoted: tuple[str, ...] = ()
     names: tuple[str, ...] = ()  # the question's own names: each must be present
@@ -277,7 +277,7 @@ def judge(question: str, focus: Focus, sentence: str, ctx: Context, with_kind: b
     return Judgement(focus=not missing, kind=kind_ok, echo=echo, missing=lacks, speaker=speaker)
 
 
-# --- choosing among scored candidate sentences (archive/answer.py scores them) ----------------------------
+# --- choosing among scored candidate sentences (archive/answers/answerer.py scores them) ----------------------------
 
 def context_of(c: Candidate) -> Context:
     """What the focus check may look at beside the sentence: headline, date, the sentence before, the speaker."""
@@ -296,7 +296,7 @@ def context_of(c: Candidate) -> Context:
 @lru_cache(maxsize=64)
 def article_stems(text: str) -> frozenset[str]:
     """An article's content words (cached: every candidate sentence of an article asks for the same set)."""
-    from archive.prompts import skeleton
+    from archive.answers.prompts import skeleton
 
     return frozenset(content_stems(skeleton(text)))
 
@@ -306,7 +306,7 @@ def select_answer(asked: str, focus: Focus, candidates: list[Candidate], min_sim
     """The gate and the choice in one. The archive holds the topic when some sentence is close to the question
     and holds more than a token share of its words (or is a close paraphrase of it); it answers when a sentence that is close to the question or
     holds that share of its words (news paraphrases a quiz's question: "coming back for a second season" for
-    "green lit for a new season") also answers it (archive/focus.py): the best-scored such sentence is the
+    "green lit for a new season") also answers it (archive/answers/focus.py): the best-scored such sentence is the
     answer. Without one: (None, None, why)."""
     # A quiz restating the question does show that the archive holds the topic; it is never the answer (judge).
     # So does a sentence that means nearly what the question asks in other words ("Sri Lanka has plunged into

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from archive.topn import best
+from archive.storage.topn import best
 
 K1, B = 1.2, 0.75  # the BM25 constants FTS5 uses
 _MARGIN = 1e-4  # float32 sums differ by order: rows this close to the bound are scored too

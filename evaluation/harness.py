@@ -150,7 +150,7 @@ def _percentile(values: list[float], pct: float) -> float:
 
 def answer_key(text: str) -> str:
     """An answer text folded for containment checks: “Squid Game” -> squid game."""
-    from archive.verify import normalize
+    from archive.answers.verify import normalize
 
     return normalize(text).strip(' "\'.,')
 
@@ -165,7 +165,7 @@ def evaluate_answers(
     as_of_question_date: bool = False,
     details: bool = False,
 ) -> dict[str, Any]:
-    """Score grounded answers (``ask`` returns an ``archive.answer.Answer``; with ``as_of_question_date``
+    """Score grounded answers (``ask`` returns an ``archive.answers.answerer.Answer``; with ``as_of_question_date``
     it is also given ``as_of``, the day the question was asked).
 
     Answerable mode (the default): of the questions whose answer text appears in a gold article,
@@ -178,10 +178,10 @@ def evaluate_answers(
     answer text appears in any of ``archive_texts`` are left out, and the rest should all be refused
     (``refusal_rate``). ``details``: also a ``questions`` list with each question's outcome.
     """
-    from archive.answer import quotes_verbatim
-    from archive.focus import is_echo
-    from archive.prompts import instruction_spans
-    from archive.verify import normalize
+    from archive.answers.answerer import quotes_verbatim
+    from archive.answers.focus import is_echo
+    from archive.answers.prompts import instruction_spans
+    from archive.answers.verify import normalize
 
     folded_archive = [normalize(t) for t in archive_texts]
     latencies: list[float] = []

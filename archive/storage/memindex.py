@@ -5,7 +5,7 @@ in ~400 ms, and SQLite FTS5 spends ~70 ms computing BM25 for every row an OR que
 memory as arrays, the same chunks answer both in a few milliseconds, exactly (no approximate graph),
 and a filter is a boolean mask that costs the same whatever it selects. At 1M chunks the vectors are
 scanned as int8 first and BM25 skips most of a common word's postings, neither changing a result
-(archive/vectorscan.py, archive/postings.py).
+(archive/storage/vectorscan.py, archive/storage/postings.py).
 
 The index is a cache of what the archive already holds: chunk rows come from the keyword file, vectors
 from Chroma. It is rebuilt from them when missing, brought up to date when any writer (this process or
@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from archive.keyword import STOPWORDS, Row, folded
-from archive.postings import B, K1, Field, top_rows
-from archive.vectorscan import SPLIT_ROWS, VectorIndex, similarities, vector_index
+from archive.storage.keyword import STOPWORDS, Row, folded
+from archive.storage.postings import B, K1, Field, top_rows
+from archive.storage.vectorscan import SPLIT_ROWS, VectorIndex, similarities, vector_index
 
 __all__ = ["B", "K1", "SPLIT_ROWS", "MemoryIndex", "Tokenizer", "similarities"]
 

@@ -8,7 +8,7 @@ import contextlib
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from archive.embedding import Embedder, make_embedder
+from archive.models.embedding import Embedder, make_embedder
 from archive.errors import ArchiveBusyError, ArchiveError, ReadOnlyError
 from archive.settings import PROJECT_ROOT, Settings
 from archive.types import Article, ArchiveStats, Chunk, Facets, Filters, IngestReport, SearchHit
@@ -16,10 +16,10 @@ from archive.types import Article, ArchiveStats, Chunk, Facets, Filters, IngestR
 if TYPE_CHECKING:
     from datetime import date
 
-    from archive.timewords import TimedQuery
-    from archive.answer import Answer, Answerer, Event
+    from archive.text.timewords import TimedQuery
+    from archive.answers.answerer import Answer, Answerer, Event
     from archive.lookup import LookupHit
-    from archive.rerank import Reranker
+    from archive.models.rerank import Reranker
     from archive.storage import Store
 
 LOCK_FILE = "ingest.lock"
@@ -110,8 +110,8 @@ class Archive:
         which no stored article is dated is not applied (``unused`` names it)."""
         from dataclasses import replace
 
-        from archive.keyword import plain_query
-        from archive.timewords import parse_as_of, timed_query
+        from archive.storage.keyword import plain_query
+        from archive.text.timewords import parse_as_of, timed_query
 
         use_words = self.settings.time_words if time_words is None else time_words
         plain, when, explicit = plain_query(query), parse_as_of(as_of), as_of not in (None, "")
@@ -135,7 +135,7 @@ class Archive:
         """The ``k`` best articles for a query, each with its best passage; ``stories``: one hit per story.
         ``as_of``: the date the archive is consulted as of (see ``interpret``); ``time_words=False`` takes
         "this week" as two more words."""
-        from archive.search import hybrid_search
+        from archive.search.hybrid import hybrid_search
 
         timed = self.interpret(query, filters, as_of, time_words)
         return hybrid_search(self.store, self.embedder, self.settings, timed.text, k, timed.filters, self.reranker,
@@ -145,7 +145,7 @@ class Archive:
     def reranker(self) -> "Reranker | None":
         """The configured second stage (None when ``reranker`` is ``none``)."""
         if self._reranker is None and self.settings.reranker not in ("", "none", "off"):
-            from archive.rerank import make_reranker
+            from archive.models.rerank import make_reranker
 
             self._reranker = make_reranker(
                 self.settings.reranker, self.embedder, self.settings.rrf_k, self.settings.rerank_sentences
@@ -156,9 +156,9 @@ class Archive:
     def answerer(self) -> "Answerer":
         """The configured answerer (``settings.answerer``) with its verifier, made once."""
         if self._answerer is None:
-            from archive.answer import Answerer
-            from archive.chat import make_chat
-            from archive.verify import make_verifier
+            from archive.answers.answerer import Answerer
+            from archive.models.chat import make_chat
+            from archive.answers.verify import make_verifier
 
             verifier = make_verifier(self.settings.verifier, self.embedder, offline=not self.settings.allow_model_downloads)
             self._answerer = Answerer(self, verifier, make_chat(self.settings))
@@ -199,7 +199,7 @@ class Archive:
         """Counts per source, month and named entity over search hits (and their stories' other reports)."""
         from dataclasses import replace
 
-        from archive.search import facet_counts
+        from archive.search.hybrid import facet_counts
 
         ids = [a.id for h in hits for a in (h.article, *h.also)]
         return replace(facet_counts(hits), entities=self.store.entity_counts(ids))
@@ -242,7 +242,7 @@ class Archive:
     def restory(self, progress=None) -> int:
         """Decide every article's story again under the current settings (holds the write lock);
         returns how many articles moved."""
-        from archive.stories import reassign_stories
+        from archive.search.stories import reassign_stories
 
         with self._write_lock():
             return reassign_stories(self.store, self.settings, progress)

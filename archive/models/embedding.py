@@ -112,11 +112,11 @@ class SentenceTransformerEmbedder:
             return model
 
     def _settle_precision(self, model) -> str:
-        """The measured (``auto``) or checked precision for documents, remembered per machine (archive/precision.py)."""
+        """The measured (``auto``) or checked precision for documents, remembered per machine (archive/models/precision.py)."""
         import torch
 
-        from archive import precision
-        from archive.onnxquery import _cache_key
+        from archive.models import precision
+        from archive.models.onnxquery import _cache_key
 
         cache = precision.ChoiceCache(self._model_cache or default_model_cache())
         key = precision.machine_key(self.requested_precision, _cache_key(model), torch.get_num_threads())
@@ -142,14 +142,14 @@ class SentenceTransformerEmbedder:
     def _make_int8(self, model):
         import torch
 
-        from archive.int8encoder import Int8Encoder
+        from archive.models.int8encoder import Int8Encoder
 
         self._int8 = Int8Encoder(model, self._model_cache or default_model_cache(), threads=torch.get_num_threads())
         return self._int8
 
     def _build_int8(self, model) -> bool:
         """The int8 encoder a remembered choice names; False (documents in fp32, reason logged) when it cannot load."""
-        from archive.onnxquery import OnnxUnavailable
+        from archive.models.onnxquery import OnnxUnavailable
 
         try:
             self._make_int8(model)
@@ -203,7 +203,7 @@ class SentenceTransformerEmbedder:
             return None
         if self._onnx is not None:
             return self._onnx
-        from archive.onnxquery import PROBES, OnnxQueryEncoder, OnnxUnavailable
+        from archive.models.onnxquery import PROBES, OnnxQueryEncoder, OnnxUnavailable
 
         model = self._load()
         reference = self.embed_documents(list(PROBES))  # what the documents are embedded with, this precision
@@ -264,7 +264,7 @@ def cpu_has_bf16() -> bool:
 
 def resolve_precision(precision: str) -> str:
     """The precision asked for, checked: ``auto`` is settled by measurement when the model loads
-    (archive/precision.py); the embedder's ``precision`` says what was chosen."""
+    (archive/models/precision.py); the embedder's ``precision`` says what was chosen."""
     if precision not in ("auto", "fp32", "bf16", "int8"):
         raise ConfigError(f"embedding_precision must be auto, fp32, bf16 or int8, got {precision!r}")
     return precision

@@ -1,6 +1,6 @@
 """The archive's names as one book: every stored spelling and kind of a name mapped to one entry.
 
-Each article's names are cleaned where they are found (``archive/names.py``), but one article cannot
+Each article's names are cleaned where they are found (``archive/text/names.py``), but one article cannot
 know what the archive knows: that "Rutte", named alone in one article, is the Mark Rutte fifty others
 name in full; that "US" in one and "United States" in another are one place; that the "Pfizer" the
 tagger takes for a person in 44 articles is the organisation of the others, as no article names a
@@ -22,8 +22,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from archive.entities import fold
-from archive.names import fragment_of, full_name_for, initials, is_acronym, name_key
+from archive.models.entities import fold
+from archive.text.names import fragment_of, full_name_for, initials, is_acronym, name_key
 
 Row = tuple[str, str, int]  # (kind, stored name, articles naming it so)
 

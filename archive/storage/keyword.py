@@ -218,7 +218,7 @@ class KeywordIndex:
         """Insert (chunk_id, content_hash, chunk, title, source, published_ts) rows,
         (article_id, content_hash, kind, name) entity rows and (article_id, content_hash, paragraph key,
         left out of the embedded text) paragraph rows in one transaction."""
-        from archive.entities import fold
+        from archive.models.entities import fold
 
         with self._lock:
             self._db.execute("BEGIN")
@@ -247,7 +247,7 @@ class KeywordIndex:
 
     def replace_entities(self, article_ids: Sequence[str], entities: Sequence[tuple[str, str, str, str]]) -> None:
         """Replace these articles' entity rows with (article_id, content_hash, kind, name) rows, in one transaction."""
-        from archive.entities import fold
+        from archive.models.entities import fold
 
         with self._lock:
             self._db.execute("BEGIN")
@@ -269,7 +269,7 @@ class KeywordIndex:
             self._db.execute("DELETE FROM entity_rows WHERE article_id = ? AND hash != ?", (article_id, keep_hash))
             self._db.execute("DELETE FROM paragraph_rows WHERE article_id = ? AND hash != ?", (article_id, keep_hash))
 
-    # ---- site furniture (archive/furniture.py) -------------------------------------------------------
+    # ---- site furniture (archive/text/furniture.py) -------------------------------------------------------
 
     def paragraph_counts(self, keys: Collection[str], leave_out: Collection[str] = ()) -> dict[str, int]:
         """How many articles (other than ``leave_out``) hold each paragraph key."""

@@ -14,10 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 
-from archive.embedding import Embedder
-from archive.highlight import matching_sentences
-from archive.keyword import contains_phrase, parse_query, plain_query
-from archive.rerank import Reranker
+from archive.models.embedding import Embedder
+from archive.search.highlight import matching_sentences
+from archive.storage.keyword import contains_phrase, parse_query, plain_query
+from archive.models.rerank import Reranker
 from archive.settings import Settings
 from archive.storage import Store, timestamp
 from archive.types import Filters

@@ -7,8 +7,8 @@ runs after an ingest has stored and embedded its articles (``ingest.pipeline.nam
 the articles are searchable first and encoding never waits for names; ``python -m archive names``
 finds them for an archive built before, without embedding anything again. Entities are stored with
 the article and indexed beside the keyword index, so a search can be filtered by them and counted.
-Which marked names are kept, merged and of which kind is decided per article by ``archive/names.py``,
-and across the archive by ``archive/namebook.py``.
+Which marked names are kept, merged and of which kind is decided per article by ``archive/text/names.py``,
+and across the archive by ``archive/storage/namebook.py``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import threading
 from collections.abc import Sequence
 
 from archive.errors import ConfigError
-from archive.names import (KINDS, MAX_NAME_CHARS, OTHER, Mention, Name, clean_name, confirmed, full_name_for,
+from archive.text.names import (KINDS, MAX_NAME_CHARS, OTHER, Mention, Name, clean_name, confirmed, full_name_for,
                            initials, is_acronym, is_headline_case, join_fragments, join_into, kind_of, lower_case_words,
                            name_key,
                            same_person, split_compounds)
@@ -138,7 +138,7 @@ class EntityExtractor:
             return self._nlp
 
     def extract(self, titles: Sequence[str], texts: Sequence[str]) -> list[tuple[Entity, ...]]:
-        """Per article, its (kind, name) entities, most mentioned first (see archive/names.py for the rules)."""
+        """Per article, its (kind, name) entities, most mentioned first (see archive/text/names.py for the rules)."""
         docs = [f"{title}\n\n{text[: self.max_chars] if self.max_chars else text}" for title, text in zip(titles, texts)]
         out = []
         for doc, text in zip(self._model().pipe(docs, batch_size=16), texts):

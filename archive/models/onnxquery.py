@@ -4,7 +4,7 @@ A search embeds one short text. PyTorch spends most of that time in per-operator
 arithmetic: onnxruntime runs the same graph about twice as fast on one thread (measured on the dev
 questions: p50 12 ms against 27 ms). The vectors are the same vectors (largest difference ~1e-7), so
 queries still meet documents embedded by PyTorch at ingest. Batches of documents gain nothing from this
-fp32 graph (the arithmetic dominates there); its int8 quantisation (archive/int8encoder.py) is a
+fp32 graph (the arithmetic dominates there); its int8 quantisation (archive/models/int8encoder.py) is a
 document encoder that ``embedding_precision`` may choose.
 
 The graph is exported once per model and cached on disk (``model_cache`` setting); every load checks
@@ -39,7 +39,7 @@ PROBES = (
 # 1 - cosine allowed between an ONNX query vector and the document encoder's vector of the same text, by
 # the document encoder's precision. fp32: the same arithmetic (measured 1.6e-7 largest difference). bf16:
 # autocast rounds activations, measured 2.4e-5 on the probes; 1e-4 is the "0.9999 cosine" the setting promises.
-# int8: documents quantised to int8 (archive/int8encoder.py) sit within 0.99 cosine of fp32 (archive/precision.py).
+# int8: documents quantised to int8 (archive/models/int8encoder.py) sit within 0.99 cosine of fp32 (archive/models/precision.py).
 TOLERANCE = {"fp32": 1e-6, "bf16": 1e-4, "int8": 1e-2}
 
 

@@ -24,9 +24,9 @@ from typing import Protocol
 
 import numpy as np
 
-from archive.embedding import Embedder, embed_short
+from archive.models.embedding import Embedder, embed_short
 from archive.errors import ConfigError
-from archive.keyword import STOPWORDS
+from archive.storage.keyword import STOPWORDS
 from ingest.chunking import sentence_spans
 
 STEM = 5  # words compare by their first letters: "soldiers" meets "soldier", "losses" meets "lose"

@@ -18,9 +18,9 @@ from typing import Protocol
 
 import numpy as np
 
-from archive.embedding import Embedder, embed_short
+from archive.models.embedding import Embedder, embed_short
 from archive.errors import ConfigError
-from archive.highlight import query_stems, stems
+from archive.search.highlight import query_stems, stems
 from archive.types import SearchHit
 from ingest.chunking import sentence_spans
 

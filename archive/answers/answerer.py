@@ -11,7 +11,7 @@ The flow is the same for every answerer:
    the chance to answer from sources that do not hold the answer.
 4. Answer: the extractive answerer quotes the best sentences verbatim; a generative answerer writes
    text with ``[n]`` markers, which are parsed, checked against the sources (unknown numbers dropped)
-   and verified sentence by sentence (archive/verify.py); unsupported sentences are removed from the
+   and verified sentence by sentence (archive/answers/verify.py); unsupported sentences are removed from the
    answer and kept in ``Answer.removed`` with the reason.
 5. Renumber: the cited sources become ``[1]..[m]`` in order of first citation.
 """
@@ -26,16 +26,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from archive.embedding import embed_short
-from archive.focus import Context, Focus, Judgement, article_stems, judge, question_focus, select_answer, supports
-from archive.keyword import parse_query, plain_query
+from archive.models.embedding import embed_short
+from archive.answers.focus import Context, Focus, Judgement, article_stems, judge, question_focus, select_answer, supports
+from archive.storage.keyword import parse_query, plain_query
 from archive.types import Article, Chunk, Filters, SearchHit
-from archive.verify import Verifier, content_stems, normalize, numbers
+from archive.answers.verify import Verifier, content_stems, normalize, numbers
 from ingest.chunking import sentence_spans
 
 if TYPE_CHECKING:
-    from archive.chat import ChatBackend
-    from archive.core import Archive
+    from archive.models.chat import ChatBackend
+    from archive.facade import Archive
 
 REFUSAL = "The archive does not contain an answer to this question."
 MIN_SENTENCE_CHARS = 20
@@ -119,7 +119,7 @@ class ShortAnswer:
     """The direct answer: a phrase of the expected kind, verbatim from the cited sentence, with its place."""
 
     text: str
-    kind: str  # archive/shortanswer.py: number, date, person, place, organisation, name, phrase
+    kind: str  # archive/answers/shortanswer.py: number, date, person, place, organisation, name, phrase
     n: int  # the citation it comes from
     article_id: str
     start: int  # article coordinates
@@ -144,9 +144,9 @@ class Answer:
     removed: list[tuple[str, str]] = field(default_factory=list)  # (sentence, why) taken out by verification
     dropped_citations: list[int] = field(default_factory=list)  # numbers the model invented
     elapsed_ms: float = 0.0
-    kind: str = ""  # the kind of answer the question asks for (archive/shortanswer.py)
+    kind: str = ""  # the kind of answer the question asks for (archive/answers/shortanswer.py)
     short: ShortAnswer | None = None  # the direct answer, when the best sentence holds a phrase of that kind
-    judgement: Judgement | None = None  # whether the best sentence answers the question (archive/focus.py)
+    judgement: Judgement | None = None  # whether the best sentence answers the question (archive/answers/focus.py)
     note: str = ""  # why a refusal refused, or why there is no direct answer, in words a user can read
 
     @property
@@ -319,7 +319,7 @@ def _is_prose(sentence: str) -> bool:
 def score_candidates(question: str, hits: list[SearchHit], embedder) -> list[Candidate]:
     """The sentences of each hit's best passage, scored: similarity + coverage + answer-type evidence."""
     wanted = content_stems(" ".join(w for w in question_words(question) if w not in _QUESTION_WORDS))
-    from archive.prompts import instruction_spans
+    from archive.answers.prompts import instruction_spans
 
     rows: list[tuple[int, SearchHit, Chunk, int, int]] = []
     for rank, hit in enumerate(hits):
@@ -476,7 +476,7 @@ class Answerer:
             sources = [Source(i + 1, h.article, h.chunk) for i, h in enumerate(hits)]
             yield "sources", sources
             tokens: list[str] = []
-            from archive.prompts import answer_messages, format_source, instruction_spans, redact
+            from archive.answers.prompts import answer_messages, format_source, instruction_spans, redact
 
             formatted = [format_source(x.n, x.article.title, x.article.published_at, x.article.source,
                                        redact(x.chunk.text, instruction_spans(x.article.text), x.chunk.start))
@@ -505,7 +505,7 @@ class Answerer:
         """The direct answer from the first quoted sentence, the speakers, and a plain note when the sentence
         holds no phrase of the kind asked for."""
         from archive.lookup import speaker_of
-        from archive.shortanswer import KIND_WORDS, WHOLE_SENTENCE, short_phrase
+        from archive.answers.shortanswer import KIND_WORDS, WHOLE_SENTENCE, short_phrase
 
         texts = {s.article.id: s.article.text for s in answer.sources}
         answer.sentences = [replace(sent, speaker=speaker_of(texts.get(sent.citations[0].article_id, ""),
@@ -536,7 +536,7 @@ class Answerer:
         if not history:
             return question
         if self.chat is not None and is_follow_up(question):
-            from archive.prompts import rewrite_messages
+            from archive.answers.prompts import rewrite_messages
 
             turns: list[tuple[str, str]] = []
             for previous in history[-3:]:
@@ -576,7 +576,7 @@ class Answerer:
         return Answer(question, standalone, sentences, ordered, False, self.name)
 
     def _generated(self, question: str, standalone: str, text: str, sources: list[Source]) -> Answer:
-        from archive.prompts import REFUSAL_MARK
+        from archive.answers.prompts import REFUSAL_MARK
 
         answer = Answer(question, standalone, [], [], False, self.name)
         if REFUSAL_MARK in text or not text.strip():
@@ -614,7 +614,7 @@ class Answerer:
 
 def quotes_verbatim(answer: Answer, article_texts: dict[str, str]) -> bool:
     """True when every quoted phrase of the answer appears in a cited article (used by the evaluation)."""
-    from archive.verify import quoted_phrases
+    from archive.answers.verify import quoted_phrases
 
     for sentence in answer.sentences:
         cited = " ".join(normalize(article_texts.get(c.article_id, "")) for c in sentence.citations)

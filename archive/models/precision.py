@@ -1,7 +1,7 @@
 """Which encoder embeds documents on this CPU: measured, checked against fp32, remembered.
 
 Candidates: PyTorch in fp32 (always), PyTorch under bfloat16 autocast (offered where the CPU computes
-bfloat16 natively), and the int8 ONNX graph (archive/int8encoder.py, where onnxruntime is installed).
+bfloat16 natively), and the int8 ONNX graph (archive/models/int8encoder.py, where onnxruntime is installed).
 ``embedding_precision=auto`` times each on chunk-length texts made of ``PASSAGES`` (best of ``ROUNDS``,
 taking turns, so a moment of contention from another process does not decide) and takes the fastest one that passes the fidelity check; an
 explicit ``bf16`` or ``int8`` is checked too. The check, against fp32 PyTorch on the same probe set:

@@ -1,0 +1,1 @@
+"""Search: the hybrid retriever, typed rankings and their one fusion, stories, highlights and facets."""
