@@ -3,9 +3,9 @@
 Importing this package loads no model and opens no database; ``Archive`` does so on first use.
 """
 
-from archive.facade import Archive
 from archive.errors import ArchiveError
+from archive.facade import Archive
 from archive.settings import Settings
-from archive.types import Article, ArchiveStats, Chunk, Filters, IngestReport, SearchHit
+from archive.types import ArchiveStats, Article, Chunk, Filters, IngestReport, SearchHit
 
 __all__ = ["Archive", "ArchiveError", "Settings", "Article", "ArchiveStats", "Chunk", "Filters", "IngestReport", "SearchHit"]

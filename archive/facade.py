@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-import contextlib
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from archive.models.embedding import Embedder, make_embedder
 from archive.errors import ArchiveBusyError, ArchiveError, ReadOnlyError
+from archive.models.embedding import Embedder, make_embedder
 from archive.settings import PROJECT_ROOT, Settings
-from archive.types import Article, ArchiveStats, Chunk, Facets, Filters, IngestReport, SearchHit
+from archive.types import (
+    ArchiveStats,
+    Article,
+    Chunk,
+    Facets,
+    Filters,
+    IngestReport,
+    SearchHit,
+)
 
 if TYPE_CHECKING:
     from datetime import date
 
-    from archive.text.timewords import TimedQuery
     from archive.answers.answerer import Answer, Answerer, Event
     from archive.lookup import LookupHit
     from archive.models.rerank import Reranker
     from archive.storage import Store
+    from archive.text.timewords import TimedQuery
 
 LOCK_FILE = "ingest.lock"
 TURN_WAIT_S = 300.0  # longest an ingest on a shared server waits for another host's turn to write (one batch)
@@ -46,7 +54,9 @@ class Archive:
     @property
     def store(self) -> "Store":
         if self._store is None:
-            from archive.storage import Store  # chromadb loads only when the store is used
+            from archive.storage import (
+                Store,  # chromadb loads only when the store is used
+            )
 
             self._store = Store(self.settings, self.settings.index_name(self.embedder.name))
         return self._store
@@ -110,7 +120,7 @@ class Archive:
         which no stored article is dated is not applied (``unused`` names it)."""
         from dataclasses import replace
 
-        from archive.storage.keyword import plain_query
+        from archive.text.query import plain_query
         from archive.text.timewords import parse_as_of, timed_query
 
         use_words = self.settings.time_words if time_words is None else time_words
@@ -157,8 +167,8 @@ class Archive:
         """The configured answerer (``settings.answerer``) with its verifier, made once."""
         if self._answerer is None:
             from archive.answers.answerer import Answerer
-            from archive.models.chat import make_chat
             from archive.answers.verify import make_verifier
+            from archive.models.chat import make_chat
 
             verifier = make_verifier(self.settings.verifier, self.embedder, offline=not self.settings.allow_model_downloads)
             self._answerer = Answerer(self, verifier, make_chat(self.settings))

@@ -18,48 +18,16 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from archive.storage.keyword import ParsedQuery, plain_query
+from archive.text.fold import folded_map
+from archive.text.query import ParsedQuery, plain_query
+from archive.text.sentences import sentence_spans
+from archive.text.speakers import speaker_of
 from archive.types import Article, Filters
-from ingest.chunking import sentence_spans
 
 if TYPE_CHECKING:
     from archive.facade import Archive
 
 MIN_FUZZY_SCORE = 75.0
-_SPEECH = (r"said|says|stated|states|told|tells|added|adds|warned|warns|argued|argues|noted|notes|explained|"
-           r"insisted|declared|wrote|writes|asked|urged|urges|claimed|claims|stressed|emphasi[sz]ed|affirmed|"
-           r"spoke|announced|replied|responded|acknowledged|admitted|cautioned|remarked|observed|recalled|vowed|"
-           r"characteri[sz]ed|described|called|dubbed|praised|critici[sz]ed|condemned|branded|highlighted|pointed|"
-           r"estimated|revealed|indicated|suggested|asserted|confirmed|predicted|threatened|reiterated|accused|echoed|echoes|"
-           r"continued|continues")
-_NAME = r"[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|de|van|von|al|bin|da|del|la|le))*"
-_PATTERNS = [
-    re.compile(rf"[”\"]\s*[,.]?\s*[–—-]{{1,2}}\s*(?P<name>{_NAME})"),  # “…” – Mark Rutte
-    re.compile(rf"(?P<name>{_NAME})\s*,?\s+(?:{_SPEECH})\b"),  # Rutte said / Rutte, 57, said
-    re.compile(rf"\b(?:{_SPEECH})\s+(?P<name>{_NAME})"),  # said Rutte
-    re.compile(rf"\b[Aa]ccording to\s+(?P<name>{_NAME})"),  # according to Rutte
-    # "Rutte’s address was ...; he urged": a possessive on a word for what was said names the speaker
-    re.compile(rf"(?P<name>{_NAME})[’']s\s+(?:address|speech|remarks|statement|comments|words|warning|message|"
-               r"letter|interview|testimony|post|tweet)\b"),
-]
-# A speaker the text describes rather than names: "the head of Germany's intelligence service said".
-_ROLE = (r"head|chief|director|leader|spokes(?:man|woman|person)|minister|president|secretary|ambassador|commander|"
-         r"governor|chairman|chairwoman|chair|ceo|founder|spokesperson")
-_DESCRIBED = re.compile(rf"\b(?P<desc>(?:the|a|an)\s+(?:{_ROLE})\s+of\s+(?:the\s+)?[A-Z][\w'’-]*(?:\s+[\w'’-]+){{0,3}}?)"
-                        rf"\s*,?\s+(?:{_SPEECH})\b")
-_LINE_NAME = r"[A-Z][\w'’.-]*(?:[ \t]+(?:[A-Z][\w'’.-]*|de|van|von|al|bin|da|del|la|le))*"
-_DASH_LINE = re.compile(rf"[ \t]*\n[ \t]*[–—-]{{1,2}}[ \t]*(?P<name>{_LINE_NAME})[ \t]*(?:\n|$)")
-_PRONOUN_SPEECH = re.compile(rf"\b(?:[Hh]e|[Ss]he|[Tt]hey)\s+(?:{_SPEECH})\b|\b(?:{_SPEECH})\s+(?:he|she|they)\b")
-_TITLES = frozenset(
-    """secretary general president vice prime minister chancellor foreign defence defense interior finance chief
-    director senator sen rep representative gov governor mayor mr mrs ms dr professor prof spokesman spokeswoman
-    spokesperson ceo chairman chairwoman chair commissioner ambassador king queen prince pope general admiral
-    colonel former deputy head leader official officials minister's the a an us u.s uk eu un state secretary-general
-    vice-president""".split()
-)
-_NOT_NAMES = frozenset({"he", "she", "they", "it", "we", "i", "you", "this", "that", "there", "the", "speaking",
-                        "meanwhile", "however", "but", "and", "in", "on", "at", "as", "when", "after", "before",
-                        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
 
 
 @dataclass(frozen=True)
@@ -91,20 +59,6 @@ class LookupHit:
                 "speaker": self.speaker}
 
 
-_QUOTES_DASHES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
-
-
-def folded_map(text: str) -> tuple[str, list[int]]:
-    """``text`` as look-up compares it, and where each folded character came from: lower case, straight
-    quotes and dashes, and the skeleton the instruction check reads (archive/answers/prompts.py: invisible and bidi
-    marks dropped, look-alike letters and accents folded), so "Rottnest" finds "Rott\u200enest" and the
-    span still covers the article's own characters."""
-    from archive.answers.prompts import skeleton_map
-
-    folded, where = skeleton_map(text.translate(_QUOTES_DASHES))
-    return folded, where
-
-
 def _fold(text: str) -> str:
     return folded_map(text)[0]
 
@@ -123,83 +77,6 @@ def exact_spans(text: str, phrase: str) -> list[tuple[int, int]]:
         return []
     folded, where = folded_map(text)
     return [(where[m.start()], where[m.end() - 1] + 1) for m in pattern.finditer(folded) if m.end() > m.start()]
-
-
-def _clean_name(raw: str) -> str:
-    words = raw.replace("’s", "").replace("'s", "").strip(" .,").split()
-    titles = [i for i, w in enumerate(words[:-1]) if w.lower().strip(".") in _TITLES]
-    if titles:  # "Russian President Vladimir Putin": the name is what follows the last title
-        words = words[titles[-1] + 1:]
-    while words and (words[0].lower().strip(".") in _TITLES or (words[0].isupper() and len(words) > 1)):
-        words = words[1:]
-    while words and words[-1].lower().strip(".") in _TITLES:
-        words = words[:-1]
-    if not words or words[0].lower() in _NOT_NAMES:
-        return ""
-    return " ".join(words)
-
-
-def _named_speaker(sentence: str, at: int) -> str:
-    """The attributed name in one sentence nearest to position ``at``."""
-    found: list[tuple[int, str]] = []
-    for pattern in _PATTERNS:
-        for m in pattern.finditer(sentence):
-            if m.group("name").endswith(("’s", "'s")) and pattern is not _PATTERNS[-1]:
-                continue  # "reiterated NATO’s core principle": a possessive is not who spoke
-            name = _clean_name(m.group("name"))
-            if name:
-                found.append((abs(m.start("name") - at), name))
-    return min(found)[1] if found else ""
-
-
-def speaker_of(text: str, start: int, end: int) -> str:
-    """Who the article says said the text at ``start:end`` ("" when no attribution is found)."""
-    spans = sentence_spans(text) or [(0, len(text))]
-    i = next((k for k, (s, e) in enumerate(spans) if s <= start < e), len(spans) - 1)
-    s, e = spans[i]
-    name = _named_speaker(text[s:e], start - s)
-    if name:
-        return name
-    line_end = text.find("\n", e)
-    dash_line = _DASH_LINE.match(text, line_end if line_end >= 0 else len(text))
-    if dash_line and _clean_name(dash_line.group("name")):
-        # a quotation set on its own line, its speaker on the next: "We could become Russia's next target\n– Mark Rutte"
-        return _clean_name(dash_line.group("name"))
-    described = _DESCRIBED.search(text[s:e])
-    if described:
-        return described.group("desc")
-    if i + 1 < len(spans) and text[s:e].rstrip().endswith(("”", '"', ":")):
-        # a quotation followed by its attribution: "“…” The words were Rutte's, said ..." is rare; "– Name" is not
-        nxt = text[spans[i + 1][0]:spans[i + 1][1]]
-        dash = re.match(rf"\s*[–—-]{{1,2}}\s*(?P<name>{_NAME})", nxt)
-        name = _clean_name(dash.group("name")) if dash else ""
-        if name:
-            return name
-    if _inside_quotation(text, s, e):
-        # a sentence in the middle of a quotation is the speaker's whose attribution closes it
-        for k in range(i + 1, min(len(spans), i + 4)):
-            later = text[spans[k][0]:spans[k][1]]
-            if "”" in later or '"' in later:
-                name = _named_speaker(later, later.find("”") if "”" in later else later.find('"'))
-                if name:
-                    return name
-                break
-    if _PRONOUN_SPEECH.search(text[s:e]):
-        for k in range(i - 1, max(-1, i - 4), -1):
-            previous = text[spans[k][0]:spans[k][1]]
-            name = _named_speaker(previous, 10_000)
-            subject = re.match(rf"\s*(?P<name>{_NAME})\s+[a-z]", previous)  # "Rutte spoke in Berlin."
-            name = name or (_clean_name(subject.group("name")) if subject else "")
-            if name:
-                return name
-    return ""
-
-
-def _inside_quotation(text: str, start: int, end: int) -> bool:
-    """True when the sentence at ``start:end`` ends inside a curly quotation opened in its paragraph (earlier
-    or in the sentence itself) and not yet closed: its attribution follows the quotation."""
-    paragraph = text[max(text.rfind("\n", 0, start), 0):end]
-    return paragraph.count("“") > paragraph.count("”")
 
 
 def _sentence_around(text: str, start: int) -> tuple[int, int]:
@@ -260,7 +137,7 @@ def approximate_span(phrase: str, sentence: str) -> tuple[float, int, int] | Non
     """
     from rapidfuzz import fuzz
 
-    from archive.storage.keyword import STOPWORDS
+    from archive.text.words import STOPWORDS
 
     wanted = {k for k, _, _ in _tokens(phrase) if k not in STOPWORDS}
     if not wanted:

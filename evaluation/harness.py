@@ -150,7 +150,7 @@ def _percentile(values: list[float], pct: float) -> float:
 
 def answer_key(text: str) -> str:
     """An answer text folded for containment checks: “Squid Game” -> squid game."""
-    from archive.answers.verify import normalize
+    from archive.text.fold import normalize
 
     return normalize(text).strip(' "\'.,')
 
@@ -181,7 +181,7 @@ def evaluate_answers(
     from archive.answers.answerer import quotes_verbatim
     from archive.answers.focus import is_echo
     from archive.answers.prompts import instruction_spans
-    from archive.answers.verify import normalize
+    from archive.text.fold import normalize
 
     folded_archive = [normalize(t) for t in archive_texts]
     latencies: list[float] = []

@@ -13,9 +13,23 @@ import streamlit as st
 from archive.errors import ArchiveError
 from ingest.pipeline import eta_text, expected_articles
 from webui.links import LIBRARY, article_params
-from webui.resources import (delete_allowed, escape_markdown, forget_cached_data, get_archive, get_catalog,
-                             get_settings, ingest_allowed, is_admin)
-from webui.uploads import forget_uploads, origin_file, save_pasted, save_uploads, uploads_dir
+from webui.resources import (
+    delete_allowed,
+    escape_markdown,
+    forget_cached_data,
+    get_archive,
+    get_catalog,
+    get_settings,
+    ingest_allowed,
+    is_admin,
+)
+from webui.uploads import (
+    forget_uploads,
+    origin_file,
+    save_pasted,
+    save_uploads,
+    uploads_dir,
+)
 from webui.urls import url_refusal
 
 log = logging.getLogger(__name__)

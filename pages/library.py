@@ -8,9 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from archive.errors import ArchiveError
-from archive.search.highlight import marked_html
 from webui.articles import meta_line
 from webui.links import ADD, LIBRARY, article_params
+from webui.marked import marked_html
 from webui.resources import delete_allowed, escape_markdown, get_archive, get_catalog
 
 MARK_ID = "cited-passage"

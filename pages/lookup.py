@@ -6,11 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from archive.errors import ArchiveError
-from archive.search.highlight import marked_html
 from webui.articles import meta_line
 from webui.asof import as_of_control
 from webui.counts import plural
 from webui.links import LIBRARY, article_params
+from webui.marked import marked_html
 from webui.resources import escape_markdown, get_archive, result_title_style
 
 st.title("Look up a quote or figure")

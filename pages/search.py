@@ -12,15 +12,28 @@ from datetime import date
 import streamlit as st
 
 from archive.errors import ArchiveError
-from archive.search.highlight import marked_html
 from archive.types import Filters
 from webui import export
 from webui.articles import meta_line
 from webui.asof import ALL_DATES, AS_OF, as_of_control, time_words_on, window_notice
-from webui.counts import Counts, count_line, matching_ids, plural, query_terms, undated_notice
+from webui.counts import (
+    Counts,
+    count_line,
+    matching_ids,
+    plural,
+    query_terms,
+    undated_notice,
+)
 from webui.facets import NAMES_KEY, SOURCES_KEY, parse_names, show_charts, show_facets
 from webui.links import LIBRARY, article_href, article_params
-from webui.resources import escape_markdown, get_archive, get_catalog, get_stats, result_title_style
+from webui.marked import marked_html
+from webui.resources import (
+    escape_markdown,
+    get_archive,
+    get_catalog,
+    get_stats,
+    result_title_style,
+)
 
 FACET_DEPTH = 100  # facets count over this many best matches
 

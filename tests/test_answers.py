@@ -11,10 +11,16 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from archive import Archive, Settings
-from archive.answers.answerer import Answerer, carry_topic, is_follow_up, parse_markers, split_answer
-from archive.models.chat import LangChainChat, make_chat
-from archive.errors import ConfigError
+from archive.answers.answerer import (
+    Answerer,
+    carry_topic,
+    is_follow_up,
+    parse_markers,
+    split_answer,
+)
 from archive.answers.verify import OverlapVerifier, make_verifier
+from archive.errors import ConfigError
+from archive.models.chat import LangChainChat, make_chat
 from tests.conftest import sample_id
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -400,7 +406,8 @@ def test_lookup_exact_only_and_no_match(sample_archive):
     ],
 )
 def test_speaker_attribution(text, speaker):
-    from archive.lookup import exact_spans, speaker_of
+    from archive.lookup import exact_spans
+    from archive.text.speakers import speaker_of
 
     start, end = exact_spans(text, "defend every inch")[0]
     assert speaker_of(text, start, end) == speaker
@@ -451,8 +458,8 @@ def test_two_sentences_from_two_passages_of_one_article_cite_one_source():
     from types import SimpleNamespace
 
     from archive.answers.answerer import Candidate
-    from archive.types import Article, Chunk
     from archive.answers.verify import Verdict
+    from archive.types import Article, Chunk
 
     text = "Rutte said Russia loses 20,000 soldiers a month. " + "Filler sentence here. " * 40 + \
         "Rutte added that the alliance must keep its deterrence strong."

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
-from ingest.chunking import chunk_article, chunk_spans, embedding_text, sentence_spans
+from archive.text.sentences import sentence_spans
+from ingest.chunking import chunk_article, chunk_spans, embedding_text
 from ingest.normalize import clean_text
 from tests.conftest import SAMPLE
 

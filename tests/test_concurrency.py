@@ -20,7 +20,14 @@ import pytest
 
 from archive import Archive, Settings
 from archive.errors import ArchiveBusyError
-from bench.crash import ROOT, archive_state, environment, expected_content, ingest_command, make_corpus
+from bench.crash import (
+    ROOT,
+    archive_state,
+    environment,
+    expected_content,
+    ingest_command,
+    make_corpus,
+)
 from tests.archive_checks import consistency_problems
 from tests.fakes import HashingEmbedder
 

@@ -32,7 +32,6 @@ from bench.crash import (
 from tests.archive_checks import consistency_problems
 from tests.fakes import HashingEmbedder
 
-
 # Entity extraction loads spaCy in every ingest process, which would triple these tests' time; the
 # write protocol is the same without it. Entity rows under a kill are covered by the in-write test below
 # and by bench/crash.py, which runs with the settings as they are.

@@ -280,7 +280,7 @@ def test_answers_that_are_a_quotation_name_their_speaker(sample_archive):
     ],
 )
 def test_speakers_on_the_seed_articles(prefix, phrase, speaker):
-    from archive.lookup import speaker_of
+    from archive.text.speakers import speaker_of
 
     text = next(SEEDS.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8")
     start = text.index(phrase)
@@ -311,7 +311,13 @@ def test_ask_text_leads_with_the_direct_answer(sample_archive, cli):
 
 
 def test_no_direct_answer_is_said_plainly():
-    from archive.answers.answerer import Answer, AnswerSentence, Answerer, Citation, Source
+    from archive.answers.answerer import (
+        Answer,
+        Answerer,
+        AnswerSentence,
+        Citation,
+        Source,
+    )
     from archive.types import Article, Chunk
 
     text = "Rutte spoke in Berlin on the threat to the alliance."

@@ -8,7 +8,14 @@ import math
 import pytest
 
 from archive.errors import InputError
-from evaluation.harness import Question, evaluate, load_questions, query_text, score_ranking, window_filters
+from evaluation.harness import (
+    Question,
+    evaluate,
+    load_questions,
+    query_text,
+    score_ranking,
+    window_filters,
+)
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from datetime import datetime
 import pytest
 
 from archive import Archive, Settings
-from archive.storage.keyword import parse_query
+from archive.text.query import parse_query
 from archive.types import Filters
 from tests.fakes import HashingEmbedder
 from tests.servers import chroma_run

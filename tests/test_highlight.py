@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from archive.search.highlight import marked_html, matching_sentences
+from archive.search.highlight import matching_sentences
 from archive.types import Chunk
 from ingest.normalize import clean_text
 from tests.conftest import SAMPLE
+from webui.marked import marked_html
 
 
 def _chunk(text: str, start: int = 100) -> Chunk:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from archive.storage.keyword import KeywordIndex, contains_phrase, parse_query, plain_query
+from archive.storage.keyword import KeywordIndex
+from archive.text.query import contains_phrase, parse_query, plain_query
 from archive.types import Chunk
 
 

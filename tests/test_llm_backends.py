@@ -20,8 +20,8 @@ import pytest
 
 from archive import Archive, Settings
 from archive.answers.answerer import Answerer
-from archive.models.chat import make_chat
 from archive.answers.verify import OverlapVerifier
+from archive.models.chat import make_chat
 
 SOLDIERS = "How many soldiers does Russia lose each month according to Rutte?"
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from archive.storage.keyword import KeywordIndex, parse_query
-from archive.storage.memindex import MemoryIndex, Tokenizer
+from archive.storage.keyword import KeywordIndex
+from archive.storage.memindex import MemoryIndex
+from archive.text.query import parse_query
+from archive.text.words import Tokenizer
 from archive.types import Chunk
 
 
@@ -188,7 +190,7 @@ def _whole_article_bm25(docs: dict[str, tuple[str, list[str]]], query: str) -> d
     from collections import Counter
     from math import log
 
-    from archive.storage.memindex import B, K1
+    from archive.storage.memindex import K1, B
 
     tok = Tokenizer()
     fields = {}

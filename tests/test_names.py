@@ -6,7 +6,16 @@ import pytest
 
 from archive.models.entities import EntityExtractor
 from archive.storage.namebook import NameBook, entity_counts
-from archive.text.names import Mention, Name, clean_name, confirmed, is_acronym, is_headline_case, kind_of, name_key
+from archive.text.names import (
+    Mention,
+    Name,
+    clean_name,
+    confirmed,
+    is_acronym,
+    is_headline_case,
+    kind_of,
+    name_key,
+)
 
 
 @pytest.mark.parametrize(("a", "b"), [("U.S.", "US"), ("U.S", "US"), ("u.s.", "U.S"), ("Rutte’s", "Rutte's"),

@@ -9,6 +9,7 @@ from archive.types import RawDocument
 from ingest.normalize import (
     article_id_for,
     clean_text,
+    date_from_url,
     derive_title,
     normalize,
     origin_id,
@@ -16,7 +17,6 @@ from ingest.normalize import (
     source_from_url,
     split_title,
     title_from_url,
-    date_from_url,
 )
 from tests.conftest import SAMPLE
 

@@ -11,9 +11,9 @@ import sys
 import numpy as np
 import pytest
 
+from archive.errors import ConfigError
 from archive.models import onnxquery
 from archive.models.embedding import SentenceTransformerEmbedder
-from archive.errors import ConfigError
 from archive.settings import BUNDLED_MODEL
 
 pytestmark = pytest.mark.slow

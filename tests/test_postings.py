@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from archive.storage import postings
-from archive.storage.postings import B, K1, Field, top_rows
+from archive.storage.postings import K1, B, Field, top_rows
 
 
 def _field(rows: int, terms: int, seed: int) -> Field:

@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 
 from archive.errors import ConfigError
-from archive.search.highlight import query_stems
-from archive.models.rerank import SentenceReranker, best_sentences, fuse_rankings, make_reranker, select_sentences
+from archive.models.rerank import (
+    SentenceReranker,
+    best_sentences,
+    fuse_rankings,
+    make_reranker,
+    select_sentences,
+)
+from archive.text.query import query_stems
 from archive.types import Article, Chunk, SearchHit
 from tests.fakes import HashingEmbedder
 

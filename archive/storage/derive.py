@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING
 
 from archive.storage.feed import margin, now_seq
 from archive.storage.records import (
-    chunk_from, entity_rows, keyword_row, left_out_of, paragraph_rows, parts, version,
+    chunk_from,
+    entity_rows,
+    keyword_row,
+    left_out_of,
+    paragraph_rows,
+    parts,
+    version,
 )
 
 if TYPE_CHECKING:

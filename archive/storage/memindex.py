@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -27,9 +26,15 @@ from pathlib import Path
 
 import numpy as np
 
-from archive.storage.keyword import STOPWORDS, Row, folded
-from archive.storage.postings import B, K1, Field, top_rows
-from archive.storage.vectorscan import SPLIT_ROWS, VectorIndex, similarities, vector_index
+from archive.storage.keyword import Row
+from archive.storage.postings import K1, B, Field, top_rows
+from archive.storage.vectorscan import (
+    SPLIT_ROWS,
+    VectorIndex,
+    similarities,
+    vector_index,
+)
+from archive.text.words import Tokenizer
 
 __all__ = ["B", "K1", "SPLIT_ROWS", "MemoryIndex", "Tokenizer", "similarities"]
 
@@ -56,31 +61,6 @@ def single_threaded_blas() -> None:
 
 TITLE_WEIGHT = 0.3  # a title word counts less than a body word (titles repeat on every chunk)
 SNAPSHOT_VERSION = 1
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
-
-
-class Tokenizer:
-    """Words folded (case, diacritics) and stemmed (Snowball English), stopwords dropped from postings."""
-
-    def __init__(self) -> None:
-        import Stemmer
-
-        self._stemmer = Stemmer.Stemmer("english")
-        self._cache: dict[str, str] = {}
-        self._lock = threading.Lock()
-
-    def words(self, text: str) -> list[str]:
-        """Folded words of ``text`` in order, stopwords included (they count towards length)."""
-        return _TOKEN.findall(folded(text))
-
-    def terms(self, words: Sequence[str]) -> list[str]:
-        """The index terms of ``words``: stopwords dropped, the rest stemmed."""
-        cache = self._cache
-        todo = [w for w in set(words) if w not in cache and w not in STOPWORDS]
-        if todo:
-            with self._lock:
-                cache.update(zip(todo, self._stemmer.stemWords(todo)))
-        return [cache[w] for w in words if w not in STOPWORDS]
 
 
 class _Derived:

@@ -23,7 +23,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from archive.models.entities import fold
-from archive.text.names import fragment_of, full_name_for, initials, is_acronym, name_key
+from archive.text.names import (
+    fragment_of,
+    full_name_for,
+    initials,
+    is_acronym,
+    name_key,
+)
 
 Row = tuple[str, str, int]  # (kind, stored name, articles naming it so)
 

@@ -13,10 +13,11 @@ from typing import Protocol
 import numpy as np
 
 from archive.errors import StoreError
-from archive.storage.keyword import KeywordIndex, ParsedQuery
-from archive.storage.memindex import MemoryIndex
 from archive.storage.chroma import Collection, all_of, ts_clauses
+from archive.storage.keyword import KeywordIndex
+from archive.storage.memindex import MemoryIndex
 from archive.storage.records import chunk_from, ts_range, where, window
+from archive.text.query import ParsedQuery
 from archive.types import Article, Chunk, ChunkMatch, Filters
 
 Scored = list[tuple[str, float]]  # (article id, score), best first

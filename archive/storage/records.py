@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from archive.text.furniture import paragraph_keys
 from archive.storage.chroma import all_of, ts_clauses
+from archive.text.furniture import paragraph_keys
 from archive.types import Article, Chunk, Filters
 
 HASH_PREFIX = 12

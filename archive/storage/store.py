@@ -6,28 +6,41 @@ point, how readers learn of commits, how recovery works).
 
 from __future__ import annotations
 
-from collections.abc import Collection as Names
 import threading
+from collections.abc import Collection as Names
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 
 from archive.models.embedding import mean_vector
-from archive.storage.keyword import KeywordIndex, ParsedQuery
-from archive.storage.memindex import MemoryIndex
-from archive.storage.namebook import NameBook, entity_counts
 from archive.settings import Settings
 from archive.storage import derive
 from archive.storage.chroma import Connection, all_of, ts_clauses
 from archive.storage.feed import ChangeFeed
 from archive.storage.journal import Journal
+from archive.storage.keyword import KeywordIndex
 from archive.storage.lease import WriterLease
+from archive.storage.memindex import MemoryIndex
 from archive.storage.metadata import MetadataWrites
+from archive.storage.namebook import NameBook, entity_counts
 from archive.storage.reads import ChromaReads, MemoryReads, Reads
 from archive.storage.records import (
-    HASH_PREFIX, article_from, article_meta, chunk_from, chunk_id, chunk_meta, entity_rows, headline_meta, keyword_row,
-    Version, paragraph_rows, parts, timestamp, version,
+    HASH_PREFIX,
+    Version,
+    article_from,
+    article_meta,
+    chunk_from,
+    chunk_id,
+    chunk_meta,
+    entity_rows,
+    headline_meta,
+    keyword_row,
+    paragraph_rows,
+    parts,
+    timestamp,
+    version,
 )
+from archive.text.query import ParsedQuery
 from archive.types import Article, Chunk, ChunkMatch, Filters
 
 JOURNAL = "ingest.journal"
