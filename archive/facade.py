@@ -24,7 +24,8 @@ from archive.types import (
 if TYPE_CHECKING:
     from datetime import date
 
-    from archive.answers.answerer import Answer, Answerer, Event
+    from archive.answers.answerer import Answerer
+    from archive.answers.types import Answer, Event
     from archive.lookup import LookupHit
     from archive.models.rerank import Reranker
     from archive.storage import Store
@@ -171,7 +172,7 @@ class Archive:
             from archive.models.chat import make_chat
 
             verifier = make_verifier(self.settings.verifier, self.embedder, offline=not self.settings.allow_model_downloads)
-            self._answerer = Answerer(self, verifier, make_chat(self.settings))
+            self._answerer = Answerer(self.settings, self, self.store, self.embedder, verifier, make_chat(self.settings))
         return self._answerer
 
     def ask(
@@ -199,7 +200,7 @@ class Archive:
         timed = self.interpret(phrase, filters, as_of)
         if timed.text == phrase.strip():  # the phrase is a date ("December 19"): look it up as written
             timed = self.interpret(phrase, filters, as_of, time_words=False)
-        return lookup(self, timed.text, k, timed.filters, approximate)
+        return lookup(self.store, self, timed.text, k, timed.filters, approximate)
 
     def facets(self, query: str, filters: Filters | None = None, depth: int = 100) -> Facets:
         """Counts per source, month and named entity over the ``depth`` best matches of a query."""

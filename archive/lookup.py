@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from archive.search.roles import ArticleReader, PhraseIndex, Retriever
 from archive.text.fold import folded_map
 from archive.text.query import ParsedQuery, plain_query
 from archive.text.sentences import sentence_spans
 from archive.text.speakers import speaker_of
 from archive.types import Article, Filters
-
-if TYPE_CHECKING:
-    from archive.facade import Archive
 
 MIN_FUZZY_SCORE = 75.0
 
@@ -86,20 +84,19 @@ def _sentence_around(text: str, start: int) -> tuple[int, int]:
     return 0, len(text)
 
 
-def lookup(archive: "Archive", phrase: str, k: int = 10, filters: Filters | None = None,
+def lookup(index: PhraseIndex, retriever: Retriever, phrase: str, k: int = 10, filters: Filters | None = None,
            approximate: bool = True) -> list[LookupHit]:
     """Articles containing ``phrase``: exact matches first, then close ones (when ``approximate``)."""
     phrase = plain_query(phrase).strip('"“”').strip()
     if not phrase:
         return []
-    store = archive.store
-    matches = store.keyword_chunks(ParsedQuery((), (phrase,)), max(50, k * 5), filters)
+    matches = index.keyword_chunks(ParsedQuery((), (phrase,)), max(50, k * 5), filters)
     candidates = list(dict.fromkeys(m.chunk.article_id for m in matches))
-    searched = archive.search(phrase, max(k, 10), filters) if approximate or len(candidates) < k else []
+    searched = retriever.search(phrase, max(k, 10), filters) if approximate or len(candidates) < k else []
     # The keyword index splits a word where an invisible mark sits ("Rott\u200enest"), so its phrase query
     # misses such a spelling; the best search hits are read with the same folding as a second source.
     candidates += [h.article.id for h in searched if h.article.id not in candidates]
-    articles = store.get_articles(candidates)
+    articles = index.get_articles(candidates)
     hits: list[LookupHit] = []
     seen: set[tuple[str, int]] = set()
     for article in articles.values():
@@ -111,7 +108,7 @@ def lookup(archive: "Archive", phrase: str, k: int = 10, filters: Filters | None
             hits.append(LookupHit(article, start, end, s, e, True, 100.0, speaker_of(article.text, start, end)))
     hits.sort(key=lambda h: (h.article.published_at or "9999", h.article.id, h.start))
     if approximate and len(hits) < k:
-        hits += _approximate(archive, phrase, searched, {a for a, _ in seen}, articles)
+        hits += _approximate(index, phrase, searched, {a for a, _ in seen}, articles)
     return hits[:k]
 
 
@@ -156,7 +153,7 @@ def approximate_span(phrase: str, sentence: str) -> tuple[float, int, int] | Non
     return score, start, end
 
 
-def _approximate(archive: "Archive", phrase: str, searched: list, exclude: set[str],
+def _approximate(reader: ArticleReader, phrase: str, searched: list, exclude: set[str],
                  articles: dict[str, Article]) -> list[LookupHit]:
     found: list[LookupHit] = []
     for hit in searched:
@@ -171,7 +168,7 @@ def _approximate(archive: "Archive", phrase: str, searched: list, exclude: set[s
                     best = (found_span[0], a0 + found_span[1], a0 + found_span[2])
         if best is not None:
             score, start, end = best
-            article = articles.get(hit.article.id) or archive.store.get_articles([hit.article.id])[hit.article.id]
+            article = articles.get(hit.article.id) or reader.get_articles([hit.article.id])[hit.article.id]
             s, e = _sentence_around(article.text, start)
             found.append(LookupHit(article, start, end, s, e, False, score, speaker_of(article.text, start, end)))
     return sorted(found, key=lambda h: -h.score)

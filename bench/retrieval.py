@@ -148,7 +148,7 @@ def langchain(store) -> Search:
 
 
 def _day(value: str) -> date | None:
-    from ingest.normalize import parse_date
+    from archive.text.dates import parse_date
 
     iso = parse_date(value)
     return date.fromisoformat(iso[:10]) if iso else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import re
 import unicodedata
@@ -11,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from archive.errors import InputError
+from archive.text.dates import parse_date
 from archive.types import Article, RawDocument
 
 # Invisible characters that carry no meaning in news text; quotes, dashes and accents are kept as is.
@@ -170,51 +170,6 @@ def split_title(text: str, allow_headline: bool) -> tuple[str, str, bool]:
             if body:
                 return lines[0], body, True
     return derive_title(text), text, False
-
-
-def parse_date(value: str) -> str:
-    """Parse the date forms news feeds use into ISO 8601 ('' when unparseable)."""
-    value = (value or "").strip()
-    if not value:
-        return ""
-    parsed = _parse_datetime(value)
-    if parsed is None:
-        return ""
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc)
-        if (parsed.hour, parsed.minute, parsed.second) == (0, 0, 0) and not _has_time(value):
-            return parsed.date().isoformat()
-        return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if (parsed.hour, parsed.minute, parsed.second) == (0, 0, 0) and not _has_time(value):
-        return parsed.date().isoformat()
-    return parsed.isoformat(timespec="seconds")
-
-
-def _has_time(value: str) -> bool:
-    return bool(re.search(r"\d{1,2}:\d{2}", value))
-
-
-def _parse_datetime(value: str) -> datetime | None:
-    slashed = re.fullmatch(r"(\d{4})/(\d{1,2})/(\d{1,2})", value)
-    if slashed:
-        try:
-            return datetime(*map(int, slashed.groups()))
-        except ValueError:
-            return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        pass
-    try:
-        return email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        pass
-    from dateutil import parser as date_parser
-
-    try:
-        return date_parser.parse(value, default=datetime(1900, 1, 1))
-    except (ValueError, OverflowError, date_parser.ParserError):
-        return None
 
 
 def source_from_url(url: str) -> str:

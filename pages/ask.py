@@ -6,6 +6,7 @@ import logging
 
 import streamlit as st
 
+from archive import Answered, Token
 from archive.errors import ArchiveError
 from webui import export
 from webui.articles import meta_line
@@ -109,11 +110,11 @@ def stream_answer(question: str, history: list):
     final: dict = {}
 
     def tokens():
-        for kind, value in archive.ask_stream(question, history, as_of=as_of, time_words=time_words):
-            if kind == "token":
-                yield value
-            elif kind == "answer":
-                final["answer"] = value
+        for event in archive.ask_stream(question, history, as_of=as_of, time_words=time_words):
+            if isinstance(event, Token):
+                yield event.text
+            elif isinstance(event, Answered):
+                final["answer"] = event.answer
 
     placeholder = st.empty()
     with st.spinner("Searching the archive…"):

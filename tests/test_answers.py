@@ -11,13 +11,10 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from archive import Archive, Settings
-from archive.answers.answerer import (
-    Answerer,
-    carry_topic,
-    is_follow_up,
-    parse_markers,
-    split_answer,
-)
+from archive.answers.answerer import Answerer
+from archive.answers.followups import carry_topic, is_follow_up
+from archive.answers.markers import parse_markers, split_answer
+from archive.answers.types import Token
 from archive.answers.verify import OverlapVerifier, make_verifier
 from archive.errors import ConfigError
 from archive.models.chat import LangChainChat, make_chat
@@ -129,10 +126,10 @@ def test_extractive_answer_cites_004_sentence(sample_archive):
 
 def test_the_extractive_answer_streams_its_quoted_sentences_before_the_final_answer(sample_archive):
     events = list(sample_archive.ask_stream(SOLDIERS))
-    kinds = [kind for kind, _ in events]
-    assert kinds[0] == "sources" and kinds[-1] == "answer" and kinds.count("answer") == 1
-    streamed = "".join(v for k, v in events if k == "token")
-    final = events[-1][1]
+    kinds = [type(e).__name__ for e in events]
+    assert kinds[0] == "SourcesFound" and kinds[-1] == "Answered" and kinds.count("Answered") == 1
+    streamed = "".join(e.text for e in events if isinstance(e, Token))
+    final = events[-1].answer
     assert SOLDIERS_SENTENCE in streamed and streamed.split()[:5] == final.text.split()[:5]
 
 
@@ -289,16 +286,16 @@ def _number_of(archive: Archive, prefix: str, question: str = SOLDIERS) -> int:
 
 
 def _generative(archive: Archive, chat: Scripted) -> Answerer:
-    return Answerer(archive, OverlapVerifier(archive.embedder), chat)
+    return Answerer(archive.settings, archive, archive.store, archive.embedder, OverlapVerifier(archive.embedder), chat)
 
 
 def test_generated_answer_is_parsed_verified_and_renumbered(sample_archive):
     n = _number_of(sample_archive, "004")
     chat = Scripted(f"Rutte pointed to estimates that Russia suffers 20,000 soldier losses monthly [{n}].")
     events = list(_generative(sample_archive, chat).stream(SOLDIERS))
-    kinds = [kind for kind, _ in events]
-    assert kinds[0] == "sources" and "token" in kinds and kinds[-1] == "answer"
-    answer = events[-1][1]
+    kinds = [type(e).__name__ for e in events]
+    assert kinds[0] == "SourcesFound" and "Token" in kinds and kinds[-1] == "Answered"
+    answer = events[-1].answer
     assert not answer.refused
     assert answer.text == "Rutte pointed to estimates that Russia suffers 20,000 soldier losses monthly.[1]"
     citation = answer.citations[0]
@@ -457,7 +454,7 @@ def test_two_sentences_from_two_passages_of_one_article_cite_one_source():
     """One article is one source: sentences quoted from two of its chunks both cite [1], not [1] and [2]."""
     from types import SimpleNamespace
 
-    from archive.answers.answerer import Candidate
+    from archive.answers.types import Candidate
     from archive.answers.verify import Verdict
     from archive.types import Article, Chunk
 
@@ -474,7 +471,7 @@ def test_two_sentences_from_two_passages_of_one_article_cite_one_source():
             return Verdict(True, "supported", (0, len(passage)))
 
     settings = SimpleNamespace(answer_max_sentences=3, min_answer_similarity=0.45)
-    answer = Answerer(SimpleNamespace(settings=settings), Agrees())._extractive("Q?", "Q?", candidates)
+    answer = Answerer(settings, None, None, None, Agrees())._extractive("Q?", "Q?", candidates)
     assert [s.n for s in answer.sources] == [1] and len(answer.sentences) == 2
     assert [c.n for c in answer.citations] == [1, 1]
     assert [c.quote for c in answer.citations] == [text[c.start:c.end] for c in answer.citations]

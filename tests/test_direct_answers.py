@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -311,13 +310,8 @@ def test_ask_text_leads_with_the_direct_answer(sample_archive, cli):
 
 
 def test_no_direct_answer_is_said_plainly():
-    from archive.answers.answerer import (
-        Answer,
-        Answerer,
-        AnswerSentence,
-        Citation,
-        Source,
-    )
+    from archive.answers.answerer import Answerer
+    from archive.answers.types import Answer, AnswerSentence, Citation, Source
     from archive.types import Article, Chunk
 
     text = "Rutte spoke in Berlin on the threat to the alliance."
@@ -325,7 +319,7 @@ def test_no_direct_answer_is_said_plainly():
     citation = Citation(1, "a1", "a1:0", "Rutte in Berlin", "/a1.txt", 0, len(text), text, True, verbatim=True)
     answer = Answer("Who met Rutte in Berlin?", "Who met Rutte in Berlin?", [AnswerSentence(text, (citation,))],
                     [Source(1, article, Chunk("a1", 0, text, 0, len(text)))], False, "extractive")
-    answerer = Answerer(SimpleNamespace(settings=Settings()), verifier=None)
+    answerer = Answerer(Settings(), None, None, None, verifier=None)
     answerer._direct(answer, answer.standalone, question_focus(answer.standalone))
     assert answer.short is None and answer.note.startswith("No person or organisation is in the best sentence")
 
@@ -430,8 +424,8 @@ def test_which_role_is_answered_only_by_a_sentence_that_names_the_role():
 
 
 def test_a_close_paraphrase_shows_the_topic_though_it_shares_few_words():
-    from archive.answers.answerer import Candidate
     from archive.answers.focus import select_answer
+    from archive.answers.types import Candidate
     from archive.types import Article, Chunk
 
     text = "Sri Lanka has plunged into chaos and its president has fled to Singapore."

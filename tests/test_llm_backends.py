@@ -20,6 +20,7 @@ import pytest
 
 from archive import Archive, Settings
 from archive.answers.answerer import Answerer
+from archive.answers.types import Token
 from archive.answers.verify import OverlapVerifier
 from archive.models.chat import make_chat
 
@@ -48,10 +49,10 @@ def _check_grounded(events, archive: Archive) -> None:
     of each of its sentences for a stated reason."""
     from archive.answers.prompts import REFUSAL_MARK
 
-    kinds = [k for k, _ in events]
-    assert kinds[0] == "sources" and kinds[-1] == "answer" and "token" in kinds  # it streamed
-    generated = "".join(v for k, v in events if k == "token")
-    answer = events[-1][1]
+    kinds = [type(e).__name__ for e in events]
+    assert kinds[0] == "SourcesFound" and kinds[-1] == "Answered" and "Token" in kinds  # it streamed
+    generated = "".join(e.text for e in events if isinstance(e, Token))
+    answer = events[-1].answer
     assert generated.strip(), "the model generated text"
     if answer.refused:
         assert answer.text.startswith("The archive does not contain")
@@ -71,7 +72,8 @@ def _check_grounded(events, archive: Archive) -> None:
 def test_llamacpp_backend_end_to_end(sample_archive):
     settings = Settings(dir=sample_archive.settings.dir, answerer=f"llamacpp:{GGUF}", llm_max_tokens=120)
     chat = make_chat(settings)
-    answerer = Answerer(sample_archive, OverlapVerifier(sample_archive.embedder), chat)
+    answerer = Answerer(sample_archive.settings, sample_archive, sample_archive.store, sample_archive.embedder,
+                        OverlapVerifier(sample_archive.embedder), chat)
     _check_grounded(list(answerer.stream(SOLDIERS)), sample_archive)
     assert answerer.ask("What is the population of Brussels?").refused  # gated before the model
 
@@ -116,6 +118,7 @@ def test_openai_backend_against_a_real_local_server(sample_archive, openai_serve
     settings = Settings(dir=sample_archive.settings.dir, answerer="openai:smollm2",
                         openai_base_url=openai_server, llm_max_tokens=120)
     chat = make_chat(settings)
-    events = list(Answerer(sample_archive, OverlapVerifier(sample_archive.embedder), chat).stream(SOLDIERS))
-    assert events[-1][1].backend == "openai:smollm2"
+    events = list(Answerer(sample_archive.settings, sample_archive, sample_archive.store, sample_archive.embedder,
+                        OverlapVerifier(sample_archive.embedder), chat).stream(SOLDIERS))
+    assert events[-1].answer.backend == "openai:smollm2"
     _check_grounded(events, sample_archive)

@@ -6,18 +6,8 @@ import pytest
 
 from archive.errors import InputError
 from archive.types import RawDocument
-from ingest.normalize import (
-    article_id_for,
-    clean_text,
-    date_from_url,
-    derive_title,
-    normalize,
-    origin_id,
-    parse_date,
-    source_from_url,
-    split_title,
-    title_from_url,
-)
+from ingest.normalize import article_id_for, clean_text, date_from_url, derive_title, normalize, origin_id, source_from_url, split_title, title_from_url
+from archive.text.dates import parse_date
 from tests.conftest import SAMPLE
 
 

@@ -144,13 +144,7 @@ def test_markdown_export_escapes_article_text():
 
 
 def test_conversation_rows_give_every_citation_with_its_link_and_a_refusal_its_own_row():
-    from archive.answers.answerer import (
-        REFUSAL,
-        Answer,
-        AnswerSentence,
-        Citation,
-        Source,
-    )
+    from archive.answers.types import REFUSAL, Answer, AnswerSentence, Citation, Source
 
     hit = _hits()[0]
     citation = Citation(1, hit.article.id, hit.chunk.id, hit.article.title, hit.article.origin, 16, 62,

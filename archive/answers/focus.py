@@ -30,7 +30,6 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from archive.answers.shortanswer import (
     DESCRIPTION,
@@ -43,12 +42,10 @@ from archive.answers.shortanswer import (
     head_noun,
     parse,
 )
+from archive.answers.types import Candidate, Judgement
 from archive.text.fold import skeleton
 from archive.text.query import parse_query
 from archive.text.words import content_stems, numbers
-
-if TYPE_CHECKING:
-    from archive.answers.answerer import Candidate
 
 ECHO_SHARE = 0.8  # a restatement holds at least this share of the question's content words ...
 # ... and asks it (a clause opening with a question word: "Quiz: which show ...") or adds no word to it
@@ -94,29 +91,6 @@ class Focus:
         return {"kind": self.kind, "numbers": sorted(self.numbers), "quoted": list(self.quoted),
                 "names": list(self.names), "inherited": list(self.inherited), "speaker": self.speaker,
                 "counted": list(self.counted), "role": self.role}
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """Whether one sentence answers the question, and if not, what it lacks."""
-
-    focus: bool  # carries the question's numbers, quoted terms, names and speaker
-    kind: bool  # holds a phrase of the expected kind that the question does not
-    echo: bool  # restates the question
-    missing: tuple[str, ...] = ()
-    speaker: str = ""  # who the article says said the sentence ("" when unattributed or not looked up)
-
-    @property
-    def answers(self) -> bool:
-        return self.focus and self.kind and not self.echo
-
-    @property
-    def reason(self) -> str:
-        if self.echo:
-            return "restates the question"
-        if self.answers:
-            return "focus and answer kind present"
-        return "lacks " + ", ".join(self.missing)
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from archive import Answered, Token
 from archive.cli.common import add_archive_dir, print_json, settings_from
 from archive.errors import ArchiveError
 
@@ -102,8 +103,8 @@ def window_dict(timed) -> dict | None:
 
 
 def filters_from(args: argparse.Namespace):
+    from archive.text.dates import parse_date
     from archive.types import Filters
-    from ingest.normalize import parse_date
 
     for flag in ("since", "until"):
         value = getattr(args, flag)
@@ -174,12 +175,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
     answer = None
     streamed = False
     drafts = archive.answerer.chat is not None  # a model's draft is worth showing; quoted sentences come whole
-    for kind, value in archive.ask_stream(args.question, filters=filters, as_of=args.as_of, time_words=words):
-        if kind == "token" and drafts:  # generative backends: show the draft as it is written
+    for event in archive.ask_stream(args.question, filters=filters, as_of=args.as_of, time_words=words):
+        if isinstance(event, Token) and drafts:  # generative backends: show the draft as it is written
             streamed = True
-            print(value, end="", flush=True)
-        elif kind == "answer":
-            answer = value
+            print(event.text, end="", flush=True)
+        elif isinstance(event, Answered):
+            answer = event.answer
     if streamed:
         print("\n\nchecked answer:")
     print_answer_head(answer)

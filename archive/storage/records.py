@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
 
 from archive.storage.chroma import all_of, ts_clauses
+from archive.text.dates import timestamp
 from archive.text.furniture import paragraph_keys
 from archive.types import Article, Chunk, Filters
 
@@ -34,21 +34,6 @@ class Version:
     headline: np.ndarray | None = None  # the vector of its title (or first sentence)
     left_out: frozenset[str] = frozenset()  # paragraph keys the chunk vectors were embedded without
 _ARTICLE_FIELDS = ("title", "content_hash", "origin", "source", "url", "author", "published_at", "ingested_at", "story_id")
-
-
-def timestamp(iso: str, end_of_day: bool = False) -> int | None:
-    """Seconds since the epoch for an ISO date or datetime (UTC when no zone is given)."""
-    if not iso:
-        return None
-    try:
-        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    if end_of_day and len(iso) == 10:
-        moment = moment.replace(hour=23, minute=59, second=59)
-    return int(moment.timestamp())
 
 
 def version(article: Article) -> str:

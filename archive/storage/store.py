@@ -24,22 +24,8 @@ from archive.storage.memindex import MemoryIndex
 from archive.storage.metadata import MetadataWrites
 from archive.storage.namebook import NameBook, entity_counts
 from archive.storage.reads import ChromaReads, MemoryReads, Reads
-from archive.storage.records import (
-    HASH_PREFIX,
-    Version,
-    article_from,
-    article_meta,
-    chunk_from,
-    chunk_id,
-    chunk_meta,
-    entity_rows,
-    headline_meta,
-    keyword_row,
-    paragraph_rows,
-    parts,
-    timestamp,
-    version,
-)
+from archive.storage.records import HASH_PREFIX, Version, article_from, article_meta, chunk_from, chunk_id, chunk_meta, entity_rows, headline_meta, keyword_row, paragraph_rows, parts, version
+from archive.text.dates import timestamp
 from archive.text.query import ParsedQuery
 from archive.types import Article, Chunk, ChunkMatch, Filters
 
