@@ -158,9 +158,7 @@ class Archive:
         if self._reranker is None and self.settings.reranker not in ("", "none", "off"):
             from archive.models.rerank import make_reranker
 
-            self._reranker = make_reranker(
-                self.settings.reranker, self.embedder, self.settings.rrf_k, self.settings.rerank_sentences
-            )
+            self._reranker = make_reranker(self.settings.reranker, self.embedder, self.settings.rerank_sentences)
         return self._reranker
 
     @property
@@ -210,7 +208,7 @@ class Archive:
         """Counts per source, month and named entity over search hits (and their stories' other reports)."""
         from dataclasses import replace
 
-        from archive.search.hybrid import facet_counts
+        from archive.search.facets import facet_counts
 
         ids = [a.id for h in hits for a in (h.article, *h.also)]
         return replace(facet_counts(hits), entities=self.store.entity_counts(ids))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from archive.search.hybrid import fuse, fuse_scores
+from archive.search.fusion import Ranking, Role, fuse
+from archive.search.hybrid import group_by_article
 from archive.types import Article, Chunk, ChunkMatch
 
 
@@ -40,8 +41,8 @@ def test_score_fusion_keeps_a_sure_first_place_that_rrf_loses():
     """The vectors are sure of ``a``; keywords never saw it and put ``b`` in the middle of a flat ranking."""
     dense = [m("a", 0, 0.95)] + [m(f"d{i}", 0, 0.50 - i * 0.001) for i in range(8)] + [m("b", 0, 0.49)]
     keyword = [m(f"k{i}", 0, 10.0 - i * 0.01) for i in range(8)] + [m("b", 0, 9.9), m("z", 0, 1.0)]
-    rrf = _ids(fuse(Store(), [(dense, 1.0), (keyword, 1.0)], 60, 3))
-    score = _ids(fuse_scores(Store(), [(dense, 1.0), (keyword, 1.0)], 3))
+    rrf = _ids(_fuse("rrf", Store(), [(dense, 1.0), (keyword, 1.0)], 3))
+    score = _ids(_fuse("score", Store(), [(dense, 1.0), (keyword, 1.0)], 3))
     assert rrf[0] == "b"  # in both lists, so it beats the vectors' clear winner under reciprocal ranks
     assert score[0] == "a"
 
@@ -100,11 +101,27 @@ def test_chunks_of_a_stale_version_are_never_shown(fusion):
 
 
 def test_empty_rankings_give_no_hits():
-    assert fuse_scores(Store(), [([], 1.0), ([], 1.0)], 5) == []
-    assert fuse(Store(), [([], 1.0)], 60, 5) == []
+    assert _fuse("score", Store(), [([], 1.0), ([], 1.0)], 5) == []
+    assert _fuse("rrf", Store(), [([], 1.0)], 5) == []
+
+
+def test_an_unknown_fusion_is_refused():
+    with pytest.raises(ValueError, match="unknown fusion"):
+        fuse([], "sum")
+
+
+@pytest.mark.parametrize("fusion", ["rrf", "score"])
+def test_boosts_and_rescoring_rankings_never_bring_an_article_in(fusion):
+    dense = [m("a", 0, 0.9), m("b", 0, 0.5)]
+    fused = fuse([Ranking("dense", 1.0, matches=dense),
+                  Ranking("whole", 5.0, Role.RESCORES, articles=[("z", 1.0), ("b", 0.9), ("a", 0.1)]),
+                  Ranking("recency", 0.0, Role.BOOSTS, articles=[("y", 9.0), ("b", 1.0)])], fusion)
+    assert set(fused.article_scores) == {"a", "b"}
+    assert [p.chunk.article_id for p in fused.passages] == ["b", "a"]
 
 
 def _fuse(fusion, store, rankings, k, whole=(), stories=True, nominated=((), 0.0)):
-    if fusion == "rrf":
-        return fuse(store, rankings, 60, k, [([a for a, _ in w], weight) for w, weight in whole], stories, nominated)
-    return fuse_scores(store, rankings, k, list(whole), stories, nominated)
+    typed = [Ranking(f"passages {i}", w, Role.PASSAGES, matches=r) for i, (r, w) in enumerate(rankings)]
+    typed += [Ranking(f"articles {i}", w, Role.RESCORES, articles=r) for i, (r, w) in enumerate(whole)]
+    typed.append(Ranking("nominated", nominated[1], Role.NOMINATES, matches=list(nominated[0])))
+    return group_by_article(store, fuse(typed, fusion, 60), k, stories)

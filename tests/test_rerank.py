@@ -8,10 +8,10 @@ from archive.errors import ConfigError
 from archive.models.rerank import (
     SentenceReranker,
     best_sentences,
-    fuse_rankings,
     make_reranker,
     select_sentences,
 )
+from archive.search.hybrid import reranked
 from archive.text.query import query_stems
 from archive.types import Article, Chunk, SearchHit
 from tests.fakes import HashingEmbedder
@@ -24,11 +24,11 @@ def _hit(aid: str, text: str) -> SearchHit:
 
 def test_fusion_keeps_order_when_both_rankings_agree_and_breaks_ties_by_first_stage():
     hits = [_hit(x, x) for x in "abc"]
-    assert [h.article.id for h in fuse_rankings(hits, [3, 2, 1], 60)] == ["a", "b", "c"]
+    assert [h.article.id for h in reranked(hits, [3, 2, 1], 60)] == ["a", "b", "c"]
     # reversed second ranking: a and c tie exactly and the first stage's order decides
-    assert [h.article.id for h in fuse_rankings(hits, [1, 2, 3], 60)] == ["a", "c", "b"]
+    assert [h.article.id for h in reranked(hits, [1, 2, 3], 60)] == ["a", "c", "b"]
     four = [_hit(x, x) for x in "abcd"]
-    assert [h.article.id for h in fuse_rankings(four, [3, 2, 1, 9], 60)] == ["a", "d", "b", "c"]
+    assert [h.article.id for h in reranked(four, [3, 2, 1, 9], 60)] == ["a", "d", "b", "c"]
 
 
 def test_a_passage_with_the_answering_sentence_moves_up():
@@ -37,8 +37,10 @@ def test_a_passage_with_the_answering_sentence_moves_up():
         _hit("answer", "Officials met. Russia loses 20,000 soldiers each month, Rutte said. Talks went on."),
         _hit("sport", "The match ended in a draw. Fans went home."),
     ]
-    reranked = SentenceReranker(HashingEmbedder(dim=256)).rerank("How many soldiers does Russia lose each month?", hits)
-    assert reranked[0].article.id == "answer"
+    question = "How many soldiers does Russia lose each month?"
+    scores = SentenceReranker(HashingEmbedder(dim=256)).scores(question, hits)
+    assert max(range(3), key=lambda i: scores[i]) == 1
+    assert reranked(hits, scores, 60)[0].article.id == "answer"
 
 
 def test_only_the_sentences_sharing_most_query_words_are_scored_in_text_order():

@@ -134,7 +134,7 @@ def test_story_filter(sample_archive):
 
 
 def test_facet_counts_include_every_report_of_a_story():
-    from archive.search.hybrid import facet_counts
+    from archive.search.facets import facet_counts
     from archive.types import Chunk, SearchHit
 
     def art(aid, source, date):

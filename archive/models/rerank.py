@@ -13,7 +13,6 @@ any sentence-transformers CrossEncoder a user configures.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Protocol
 
 import numpy as np
@@ -29,19 +28,14 @@ MAX_SENTENCES_PER_HIT = 4  # the sentences sharing the most query words, per hit
 
 
 class Reranker(Protocol):
-    """Reorders search hits for a query."""
+    """A second opinion on search hits: one score per hit, higher is better (search fuses it with the
+    hits' own order: archive/search/hybrid.py ``reranked``)."""
 
     name: str
 
-    def rerank(self, query: str, hits: list[SearchHit]) -> list[SearchHit]: ...
+    def scores(self, query: str, hits: list[SearchHit]) -> list[float]: ...
 
 
-def fuse_rankings(hits: list[SearchHit], scores: list[float], rrf_k: int) -> list[SearchHit]:
-    """Reciprocal rank fusion of the hits' current order with the order ``scores`` gives them."""
-    second = {i: r for r, i in enumerate(sorted(range(len(hits)), key=lambda i: -scores[i]))}
-    fused = [1 / (rrf_k + i + 1) + 1 / (rrf_k + second[i] + 1) for i in range(len(hits))]
-    order = sorted(range(len(hits)), key=lambda i: -fused[i])
-    return [replace(hits[i], score=fused[i]) for i in order]
 
 
 def _by_overlap(hit: SearchHit, wanted: set[str], limit: int) -> list[tuple[int, int, str]]:
@@ -75,14 +69,13 @@ class SentenceReranker:
 
     name = "sentences"
 
-    def __init__(self, embedder: Embedder, rrf_k: int = 60, budget: int = 8):
+    def __init__(self, embedder: Embedder, budget: int = 8):
         self._embedder = embedder
-        self._rrf_k = rrf_k
         self._budget = budget
 
-    def rerank(self, query: str, hits: list[SearchHit]) -> list[SearchHit]:
+    def scores(self, query: str, hits: list[SearchHit]) -> list[float]:
         if len(hits) < 2:
-            return hits
+            return [0.0] * len(hits)
         wanted = query_stems(query)
         owners, sentences = [], []
         for i, sentence in select_sentences(hits, wanted, self._budget):
@@ -93,21 +86,20 @@ class SentenceReranker:
         best = np.full(len(hits), -1.0)
         for owner, value in zip(owners, similarity):
             best[owner] = max(best[owner], float(value))
-        return fuse_rankings(hits, best.tolist(), self._rrf_k)
+        return best.tolist()
 
 
 class CrossEncoderReranker:
     """Any sentence-transformers CrossEncoder (name or path), scoring (query, best passage) pairs."""
 
-    def __init__(self, model: str, rrf_k: int = 60):
+    def __init__(self, model: str):
         self.name = f"cross-encoder:{model}"
         self._model_name = model
         self._model = None
-        self._rrf_k = rrf_k
 
-    def rerank(self, query: str, hits: list[SearchHit]) -> list[SearchHit]:
+    def scores(self, query: str, hits: list[SearchHit]) -> list[float]:
         if len(hits) < 2:
-            return hits
+            return [0.0] * len(hits)
         if self._model is None:
             from sentence_transformers import CrossEncoder
 
@@ -117,16 +109,16 @@ class CrossEncoderReranker:
                 raise ConfigError(f"could not load cross-encoder {self._model_name!r}: {e}") from e
         pairs = [(query, f"{h.article.title}\n{h.chunk.text}") for h in hits]
         scores = np.asarray(self._model.predict(pairs, show_progress_bar=False), dtype=np.float32).reshape(len(hits), -1)
-        return fuse_rankings(hits, scores[:, -1].tolist(), self._rrf_k)
+        return scores[:, -1].tolist()
 
 
-def make_reranker(spec: str, embedder: Embedder, rrf_k: int = 60, budget: int = 8) -> Reranker | None:
+def make_reranker(spec: str, embedder: Embedder, budget: int = 8) -> Reranker | None:
     """``none``, ``sentences`` (offline default) or ``cross-encoder:<name or path>``."""
     spec = spec.strip()
     if spec in ("", "none", "off"):
         return None
     if spec == "sentences":
-        return SentenceReranker(embedder, rrf_k, budget)
+        return SentenceReranker(embedder, budget)
     if spec.startswith("cross-encoder:") and spec.split(":", 1)[1]:
-        return CrossEncoderReranker(spec.split(":", 1)[1], rrf_k)
+        return CrossEncoderReranker(spec.split(":", 1)[1])
     raise ConfigError(f"reranker must be none, sentences or cross-encoder:<name or path>, got {spec!r}")

@@ -1,36 +1,26 @@
-"""Search: vector and BM25 keyword rankings fused at the article level, one hit per article.
-
-Two fusions are offered. ``score`` (the default) scales each ranking's scores to [0, 1] over its
-candidates and adds them, weighted; ``rrf`` adds weight / (k + rank). On the RealTime QA dev questions
-score fusion found more gold articles (Recall@5 0.798 vs 0.748, MRR@10 0.631 vs 0.595): reciprocal
-ranks flatten the gap between a vector ranking that is sure of its first article and a keyword ranking
-that is not, so an article that both rank tenth beats one the vectors rank first.
+"""Hybrid search: passage vectors and BM25 keywords, whole-article vectors and keywords, headlines and
+recency, each a typed ``Ranking``, fused at the article level by ``archive/search/fusion.py``; one hit per
+article (per story, unless asked otherwise), its best passage first, then an optional reranker.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timezone
+from dataclasses import replace
+from datetime import date
 
 from archive.models.embedding import Embedder
 from archive.models.rerank import Reranker
+from archive.search.fusion import Fused, Passage, Ranking, Role, fuse
 from archive.search.highlight import matching_sentences
+from archive.search.recency import recency_boosts
 from archive.settings import Settings
-from archive.storage import Store, timestamp
+from archive.storage import Store
 from archive.text.query import contains_phrase, parse_query, plain_query
-from archive.types import Article, Chunk, ChunkMatch, Facets, Filters, SearchHit
+from archive.types import Article, ChunkMatch, Filters, SearchHit
 
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="keyword-search")
 MIN_KEYWORD_SCORE = 1e-3  # FTS5 floors the BM25 of words found everywhere near zero: no evidence
-
-
-@dataclass
-class _Candidate:
-    chunk: Chunk
-    content_hash: str
-    score: float = 0.0
 
 
 def hybrid_search(
@@ -87,49 +77,31 @@ def hybrid_search(
         keyword = keyword_future.result()
     keyword = [m for m in keyword if m.score > MIN_KEYWORD_SCORE]
     depth = max(k, settings.rerank_depth) if reranker else k
-    rankings = [(dense, settings.dense_weight), (keyword, settings.keyword_weight)]
     # Whole-article rankings (mean chunk vector; BM25 over title and full text; the headline's vector)
     # rescore the articles the chunk rankings found.
     headlines = headlines_future.result() if headlines_future is not None else []
-    whole = [(f.result() if f is not None else [], w) for f, w in (
-        (vectors_future, settings.article_weight), (texts_future, settings.article_keyword_weight),
-    )] + [(headlines, settings.headline_weight)]
+    rankings = [
+        Ranking("passage vectors", settings.dense_weight, Role.PASSAGES, matches=dense),
+        Ranking("passage keywords", settings.keyword_weight, Role.PASSAGES, matches=keyword),
+        Ranking("article vectors", settings.article_weight, Role.RESCORES,
+                articles=vectors_future.result() if vectors_future is not None else []),
+        Ranking("article keywords", settings.article_keyword_weight, Role.RESCORES,
+                articles=texts_future.result() if texts_future is not None else []),
+        Ranking("headlines", settings.headline_weight, Role.RESCORES, articles=headlines),
+    ]
     # The best headlines also nominate candidates: a headline that matches this well is evidence enough
     # to compete, even for an article none of whose passages is among the best chunks.
-    nominated = (
-        [] if parsed.phrases or not settings.headline_candidates
-        else nominations(store, headlines[: settings.headline_candidates])
-    )
-    boosts = {}
+    if not parsed.phrases and settings.headline_candidates:
+        nominated = nominations(store, headlines[: settings.headline_candidates])
+        rankings.append(Ranking("headline nominations", settings.headline_weight, Role.NOMINATES, matches=nominated))
     if as_of is not None and settings.recency_weight:
-        found = {m.chunk.article_id for ranking, _ in rankings for m in ranking} | {m.chunk.article_id for m in nominated}
-        boosts = recency_boosts(store, found, as_of, settings)
-    if settings.fusion == "score":
-        hits = fuse_scores(store, rankings, depth, whole, stories, (nominated, settings.headline_weight), boosts)
-    else:
-        hits = fuse(store, rankings, settings.rrf_k, depth, [([a for a, _ in r], w) for r, w in whole], stories,
-                    (nominated, settings.headline_weight), boosts)
+        found = {m.chunk.article_id for r in rankings for m in r.matches}
+        rankings.append(Ranking("recency", settings.recency_weight, Role.BOOSTS,
+                                articles=list(recency_boosts(store, found, as_of, settings).items())))
+    hits = group_by_article(store, fuse(rankings, settings.fusion, settings.rrf_k), depth, stories)
     if reranker is not None:
-        hits = reranker.rerank(query, hits)[:k]
+        hits = reranked(hits, reranker.scores(query, hits), settings.rrf_k)[:k]
     return with_highlights(hits, query)
-
-
-def recency_boosts(store: Store, article_ids: set[str], as_of: date, settings: Settings) -> dict[str, float]:
-    """What each found article gains for being recent: ``recency_weight`` for one published on the as-of day,
-    halving every ``recency_half_life_days`` before it. Undated articles and later ones (which an as-of
-    filter leaves out) gain nothing. Absolute, not scaled over the candidates, so an archive of old news
-    searched today is ranked as without it."""
-    if not article_ids:
-        return {}
-    day = datetime(as_of.year, as_of.month, as_of.day, tzinfo=timezone.utc).timestamp() + 86400
-    boosts = {}
-    for article_id, article in store.get_articles(sorted(article_ids), with_text=False).items():
-        ts = timestamp(article.published_at)
-        if ts is None or ts >= day:
-            continue
-        age_days = (day - ts) / 86400
-        boosts[article_id] = settings.recency_weight * 0.5 ** (age_days / settings.recency_half_life_days)
-    return boosts
 
 
 def nominations(store: Store, headlines: list[tuple[str, float]]) -> list[ChunkMatch]:
@@ -138,108 +110,19 @@ def nominations(store: Store, headlines: list[tuple[str, float]]) -> list[ChunkM
     return [replace(first[a], score=score) for a, score in headlines if a in first]
 
 
-def _nominate(
-    chunks: dict[tuple[str, str, int], _Candidate],
-    article_scores: dict[str, float],
-    matches: list[ChunkMatch],
-    values: list[float],
-) -> None:
-    """Add each nominated article's value; an article no chunk ranking found enters with its first passage."""
-    for match, value in zip(matches, values):
-        article_id = match.chunk.article_id
-        if article_id not in article_scores:
-            key = (article_id, match.content_hash, match.chunk.index)
-            chunks.setdefault(key, _Candidate(match.chunk, match.content_hash))
-        article_scores[article_id] = article_scores.get(article_id, 0.0) + value
-
-
 def _narrow(current: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:
     """Article ids allowed by both restrictions (no current restriction allows everything)."""
     return tuple(a for a in current if a in set(allowed)) if current else allowed
 
 
-def fuse(
-    store: Store,
-    rankings: list[tuple[list, float]],
-    rrf_k: int,
-    k: int,
-    whole_articles: list[tuple[list[str], float]] = (),
-    stories: bool = True,
-    nominated: tuple[list[ChunkMatch], float] = ((), 0.0),
-    boosts: dict[str, float] | None = None,
-) -> list[SearchHit]:
-    """Reciprocal rank fusion at the article level; each article's passage is its best fused chunk.
-
-    Fusing articles rather than chunks keeps an article that one ranking puts first from losing to an
-    article whose several chunks each collect a little from both rankings. ``whole_articles`` (ids
-    ranked by their mean chunk vector) rescore the articles the chunk rankings found: it says what a
-    whole article is about, where a chunk says what one passage is about.
-    """
-    chunks: dict[tuple[str, str, int], _Candidate] = {}
-    article_scores: dict[str, float] = {}
-    for ranking, weight in rankings:
-        seen: list[str] = []
-        for rank, match in enumerate(ranking):
-            key = (match.chunk.article_id, match.content_hash, match.chunk.index)
-            cand = chunks.setdefault(key, _Candidate(match.chunk, match.content_hash))
-            cand.score += weight / (rrf_k + rank + 1)
-            if match.chunk.article_id not in seen:
-                seen.append(match.chunk.article_id)
-        for rank, article_id in enumerate(seen):
-            article_scores[article_id] = article_scores.get(article_id, 0.0) + weight / (rrf_k + rank + 1)
-    matches, weight = nominated
-    _nominate(chunks, article_scores, list(matches), [weight / (rrf_k + rank + 1) for rank in range(len(matches))])
-    for ids, weight in whole_articles:
-        for rank, article_id in enumerate(ids):
-            if article_id in article_scores:
-                article_scores[article_id] += weight / (rrf_k + rank + 1)
-    _boost(article_scores, {a: v / (rrf_k + 1) for a, v in (boosts or {}).items()})  # on the scale of a first rank
-    ranked = sorted(chunks.values(), key=lambda c: (article_scores[c.chunk.article_id], c.score), reverse=True)
-    return group_by_article(store, ranked, k, article_scores, stories)
-
-
-def fuse_scores(
-    store: Store,
-    rankings: list[tuple[list, float]],
-    k: int,
-    whole_articles: list[tuple[list[tuple[str, float]], float]] = (),
-    stories: bool = True,
-    nominated: tuple[list[ChunkMatch], float] = ((), 0.0),
-    boosts: dict[str, float] | None = None,
-) -> list[SearchHit]:
-    """Relative score fusion at the article level: each ranking's scores scaled to [0, 1], weighted, summed.
-
-    ``nominated`` (matches of the best headlines' articles, and a weight) adds its scaled scores too, and
-    brings in the articles no chunk ranking found; ``whole_articles`` only rescore what is found.
-    """
-    chunks: dict[tuple[str, str, int], _Candidate] = {}
-    article_scores: dict[str, float] = {}
-    for ranking, weight in rankings:
-        best: dict[str, float] = {}
-        for match, scaled in zip(ranking, _scaled([m.score for m in ranking])):
-            key = (match.chunk.article_id, match.content_hash, match.chunk.index)
-            cand = chunks.setdefault(key, _Candidate(match.chunk, match.content_hash))
-            value = weight * scaled
-            cand.score += value
-            best[match.chunk.article_id] = max(best.get(match.chunk.article_id, 0.0), value)
-        for article_id, value in best.items():
-            article_scores[article_id] = article_scores.get(article_id, 0.0) + value
-    matches, weight = nominated
-    _nominate(chunks, article_scores, list(matches), [weight * s for s in _scaled([m.score for m in matches])])
-    for scored, weight in whole_articles:
-        for (article_id, _), scaled in zip(scored, _scaled([s for _, s in scored])):
-            if article_id in article_scores:
-                article_scores[article_id] += weight * scaled
-    _boost(article_scores, boosts)
-    ranked = sorted(chunks.values(), key=lambda c: (article_scores[c.chunk.article_id], c.score), reverse=True)
-    return group_by_article(store, ranked, k, article_scores, stories)
-
-
-def _boost(article_scores: dict[str, float], boosts: dict[str, float] | None) -> None:
-    """Add what each found article gains outside the rankings (recency)."""
-    for article_id, value in (boosts or {}).items():
-        if article_id in article_scores:
-            article_scores[article_id] += value
+def reranked(hits: list[SearchHit], scores: list[float], rrf_k: int) -> list[SearchHit]:
+    """The hits in the reciprocal-rank fusion of their order and the order a reranker's ``scores`` give them."""
+    ids = [h.article.id for h in hits]
+    by_score = sorted(range(len(hits)), key=lambda i: -scores[i])
+    fused = fuse([Ranking("search", 1.0, Role.ARTICLES, articles=[(a, 0.0) for a in ids]),
+                  Ranking("reranker", 1.0, Role.ARTICLES, articles=[(ids[i], scores[i]) for i in by_score])],
+                 "rrf", rrf_k).article_scores
+    return [replace(hits[i], score=fused[ids[i]]) for i in sorted(range(len(hits)), key=lambda i: -fused[ids[i]])]
 
 
 def with_highlights(hits: list[SearchHit], query: str) -> list[SearchHit]:
@@ -247,21 +130,11 @@ def with_highlights(hits: list[SearchHit], query: str) -> list[SearchHit]:
     return [replace(h, highlights=matching_sentences(h.chunk, query)) for h in hits]
 
 
-def _scaled(scores: list[float]) -> list[float]:
-    """Scores mapped linearly onto [0, 1] (the lowest to 0, the highest to 1; all equal: all 0)."""
-    if not scores:
-        return []
-    low = min(scores)
-    span = (max(scores) - low) or 1.0
-    return [(s - low) / span for s in scores]
-
-
-def group_by_article(
-    store: Store, ranked: list[_Candidate], k: int, article_scores: dict[str, float], stories: bool = True
-) -> list[SearchHit]:
-    """Collapse ranked chunks into one hit per article; chunks of a stale version are skipped."""
-    by_article: dict[str, list[_Candidate]] = {}
-    for cand in ranked:
+def group_by_article(store: Store, fused: Fused, k: int, stories: bool = True) -> list[SearchHit]:
+    """Collapse fused passages into one hit per article; passages of a stale version are skipped."""
+    article_scores = fused.article_scores
+    by_article: dict[str, list[Passage]] = {}
+    for cand in fused.passages:
         by_article.setdefault(cand.chunk.article_id, []).append(cand)
     articles = store.get_articles(list(by_article), with_text=False)
     hits: list[SearchHit] = []
@@ -286,9 +159,3 @@ def group_by_article(
     return [replace(h, also=tuple(also[(h.article.story_id if stories else "") or h.article.id])) for h in hits]
 
 
-def facet_counts(hits: list[SearchHit]) -> Facets:
-    """Per-source and per-month counts over the hits and the other reports of their stories."""
-    articles = [a for h in hits for a in (h.article, *h.also)]
-    sources = Counter(a.source or "(unknown)" for a in articles)
-    months = Counter(a.published_at[:7] for a in articles if a.published_at)
-    return Facets(dict(sources.most_common()), dict(sorted(months.items())), len(articles))
