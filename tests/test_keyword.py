@@ -133,3 +133,32 @@ def test_store_rebuilds_a_missing_keyword_index(fake_archive, sample_copy):
     assert reopened.store.keywords.count() == store.count_chunks() > 0
     hits = reopened.search("soldier losses monthly", k=1)
     assert hits and hits[0].article.origin.endswith("004_d6acca71867ffea4.txt")
+
+
+def test_the_schema_version_is_recorded_and_a_newer_file_is_refused(tmp_path):
+    import sqlite3
+
+    from archive.errors import StoreError
+    from archive.storage.keyword import SCHEMA_VERSION
+
+    path = tmp_path / "k.sqlite"
+    KeywordIndex(path).close()
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="newer version"):
+        KeywordIndex(path)
+
+
+def test_a_failed_write_leaves_nothing_half_written(tmp_path):
+    import sqlite3
+
+    index = KeywordIndex(tmp_path / "k.sqlite")
+    chunk = Chunk("a", 0, "Ferries dock at the northern pier.", 0, 34)
+    with pytest.raises(sqlite3.Error):  # the chunk rows go in last; an unstorable value fails there
+        index.add([("a:0", "h1", chunk, "Ferries", "example.com", object())],
+                  entities=[("a", "h1", "place", "Northern Pier")], paragraphs=[("a", "h1", "p1", False)])
+    assert index.count() == 0
+    assert index.entity_table() == [] and index.paragraph_counts(["p1"]) == {}, "the rows before it were rolled back"

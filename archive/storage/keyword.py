@@ -12,12 +12,20 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from archive.errors import StoreError
 from archive.text.query import ParsedQuery
 from archive.types import Chunk, ChunkMatch
 
+# The keyword file's schema version (SQLite's user_version). A change to the tables is a new version: append
+# the SQL that takes version n to n + 1 to ``_MIGRATIONS[n]`` and raise SCHEMA_VERSION, so that an existing
+# archive is migrated in place when it is opened (a file of version 0 predates versioning and is version 1).
+# One-time backfills that need the record (Chroma), not just SQL, are marked done by ``set_flag``.
+SCHEMA_VERSION = 1
+_MIGRATIONS: dict[int, str] = {}
 _SCHEMA = """
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
@@ -91,11 +99,32 @@ class KeywordIndex:
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
         with self._lock:
-            self._db.executescript(_SCHEMA)
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"{path} was written by a newer version of the archive (keyword schema {version}, "
+                                 f"this one reads up to {SCHEMA_VERSION}): upgrade, or delete the file and the "
+                                 "next open rebuilds it from the record")
+            self._db.executescript(_SCHEMA)  # idempotent: what every version starts from
+            for step in range(max(version, 1), SCHEMA_VERSION):
+                self._db.executescript(_MIGRATIONS[step])  # from schema ``step`` to ``step + 1``
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             if self._db.execute("SELECT 1 FROM chunk_rows LIMIT 1").fetchone() is None:
                 # A new (or empty) archive records paragraphs from its first write: nothing to backfill.
                 self._db.execute("INSERT OR IGNORE INTO index_state (key, value) VALUES ('paragraphs', 1)")
                 self._db.execute("INSERT OR IGNORE INTO index_state (key, value) VALUES ('copies', 1)")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One SQLite transaction under the index's lock: committed when the block ends, rolled back (and the
+        error raised) when it fails."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def has_flag(self, key: str) -> bool:
         """Whether a one-time backfill named ``key`` was done for this archive."""
@@ -121,47 +150,35 @@ class KeywordIndex:
         left out of the embedded text) paragraph rows in one transaction."""
         from archive.models.entities import fold
 
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO paragraph_rows (article_id, hash, para, excluded) VALUES (?, ?, ?, ?)",
-                    [(aid, h, key, int(excluded)) for aid, h, key, excluded in paragraphs],
-                )
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO entity_rows (article_id, hash, kind, name, folded) VALUES (?, ?, ?, ?, ?)",
-                    [(aid, h, kind, name, fold(name)) for aid, h, kind, name in entities],
-                )
-                self._db.executemany("DELETE FROM chunk_rows WHERE chunk_id = ?", [(row[0],) for row in rows])
-                self._db.executemany(
-                    "INSERT INTO chunk_rows (chunk_id, article_id, hash, idx, start, stop, source, published_ts, body, title)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (cid, c.article_id, h, c.index, c.start, c.end, source, ts, c.text, title)
-                        for cid, h, c, title, source, ts in rows
-                    ],
-                )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO paragraph_rows (article_id, hash, para, excluded) VALUES (?, ?, ?, ?)",
+                [(aid, h, key, int(excluded)) for aid, h, key, excluded in paragraphs],
+            )
+            self._db.executemany(
+                "INSERT OR IGNORE INTO entity_rows (article_id, hash, kind, name, folded) VALUES (?, ?, ?, ?, ?)",
+                [(aid, h, kind, name, fold(name)) for aid, h, kind, name in entities],
+            )
+            self._db.executemany("DELETE FROM chunk_rows WHERE chunk_id = ?", [(row[0],) for row in rows])
+            self._db.executemany(
+                "INSERT INTO chunk_rows (chunk_id, article_id, hash, idx, start, stop, source, published_ts, body, title)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (cid, c.article_id, h, c.index, c.start, c.end, source, ts, c.text, title)
+                    for cid, h, c, title, source, ts in rows
+                ],
+            )
 
     def replace_entities(self, article_ids: Sequence[str], entities: Sequence[tuple[str, str, str, str]]) -> None:
         """Replace these articles' entity rows with (article_id, content_hash, kind, name) rows, in one transaction."""
         from archive.models.entities import fold
 
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany("DELETE FROM entity_rows WHERE article_id = ?", [(a,) for a in article_ids])
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO entity_rows (article_id, hash, kind, name, folded) VALUES (?, ?, ?, ?, ?)",
-                    [(aid, h, kind, name, fold(name)) for aid, h, kind, name in entities],
-                )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._transaction():
+            self._db.executemany("DELETE FROM entity_rows WHERE article_id = ?", [(a,) for a in article_ids])
+            self._db.executemany(
+                "INSERT OR IGNORE INTO entity_rows (article_id, hash, kind, name, folded) VALUES (?, ?, ?, ?, ?)",
+                [(aid, h, kind, name, fold(name)) for aid, h, kind, name in entities],
+            )
 
     def delete_stale(self, article_id: str, keep_hash: str) -> None:
         """Remove an article's rows from versions other than ``keep_hash`` ('' removes all)."""
@@ -274,19 +291,13 @@ class KeywordIndex:
 
     def touch(self, article_ids: Sequence[str]) -> None:
         """Bump the generation and note that these articles' metadata changed (in Chroma, by any process)."""
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.execute("UPDATE index_state SET value = value + 1 WHERE key = 'generation'")
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO article_changes (article_id, generation)"
-                    " SELECT ?, value FROM index_state WHERE key = 'generation'",
-                    [(a,) for a in dict.fromkeys(article_ids)],
-                )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._transaction():
+            self._db.execute("UPDATE index_state SET value = value + 1 WHERE key = 'generation'")
+            self._db.executemany(
+                "INSERT OR REPLACE INTO article_changes (article_id, generation)"
+                " SELECT ?, value FROM index_state WHERE key = 'generation'",
+                [(a,) for a in dict.fromkeys(article_ids)],
+            )
 
     def changed_since(self, generation: int) -> list[str]:
         """Ids of the articles touched after ``generation``."""
@@ -317,16 +328,10 @@ class KeywordIndex:
 
     def mark_applied(self, entries: Sequence[tuple[str, int]], watermark: int, forget_before: int) -> None:
         """Record applied (entry id, seq) pairs and the new watermark; forget entries too old to be read again."""
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany("INSERT OR IGNORE INTO feed_applied (entry_id, seq) VALUES (?, ?)", entries)
-                self._db.execute("INSERT OR REPLACE INTO index_state (key, value) VALUES ('feed_seq', ?)", (watermark,))
-                self._db.execute("DELETE FROM feed_applied WHERE seq < ?", (forget_before,))
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._transaction():
+            self._db.executemany("INSERT OR IGNORE INTO feed_applied (entry_id, seq) VALUES (?, ?)", entries)
+            self._db.execute("INSERT OR REPLACE INTO index_state (key, value) VALUES ('feed_seq', ?)", (watermark,))
+            self._db.execute("DELETE FROM feed_applied WHERE seq < ?", (forget_before,))
 
     def versions(self) -> dict[str, set[str]]:
         """article id -> the versions (short content hashes) this file holds rows of."""

@@ -16,17 +16,30 @@ Nothing is ever written to the archive from here, so losing or corrupting the sn
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from archive.storage.keyword import Row
+from archive.storage.memstate import (
+    MISSING_TS,
+    State,
+    article_index_of,
+    articles_ranked,
+    compacted,
+    filtered,
+    needs_compaction,
+    passing,
+    ranked,
+    read_snapshot,
+    unit,
+    write_snapshot,
+)
 from archive.storage.postings import K1, B, Field, top_rows
 from archive.storage.vectorscan import (
     SPLIT_ROWS,
@@ -60,67 +73,6 @@ def single_threaded_blas() -> None:
     ThreadpoolController().select(internal_api="openblas").limit(limits=1)
 
 TITLE_WEIGHT = 0.3  # a title word counts less than a body word (titles repeat on every chunk)
-SNAPSHOT_VERSION = 1
-
-
-class _Derived:
-    """What one state's searches share: its filter masks, the articles they pass, the article-level indexes."""
-
-    LIMIT = 32  # masks remembered per state (a search asks for the same one five times)
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.masks: dict[tuple, np.ndarray] = {}
-        self.passing: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # id(keep) -> (keep, articles passing)
-        self.indexes: dict[str, VectorIndex] = {}
-
-    def remembered(self, table: dict, key, make):
-        """``table[key]``, made (outside the lock) and kept when missing; the table is emptied when full."""
-        found = table.get(key)
-        if found is None:
-            found = make()
-            with self.lock:
-                if len(table) >= self.LIMIT:
-                    table.clear()
-                table[key] = found
-        return found
-
-
-@dataclass
-class _State:
-    """One immutable generation of the index; a refresh builds a new one and swaps it in."""
-
-    generation: int
-    rowid: np.ndarray  # int64 keyword-file row ids
-    chunk_id: list[str]
-    article: np.ndarray  # int32 index into article_ids
-    article_ids: list[str]
-    ts: np.ndarray  # int64 published timestamp, or MISSING_TS
-    source: np.ndarray  # int32 index into sources
-    sources: list[str]
-    vectors: np.ndarray  # float32 (n, dim), unit length
-    alive: np.ndarray  # bool: the row still exists in the keyword file
-    vocab: dict[str, int]
-    body: Field
-    title: Field
-    article_index: dict[str, int] = field(default_factory=dict)
-    source_index: dict[str, int] = field(default_factory=dict)
-    article_cache: tuple[np.ndarray, np.ndarray] | None = None
-    article_terms_cache: tuple[Field, Field, np.ndarray] | None = None
-    headlines: np.ndarray | None = None  # float32 (len(article_ids), dim), unit length; None until filled
-    has_headline: np.ndarray | None = None  # bool per article
-    scan: VectorIndex | None = None  # over ``vectors`` (checked by identity); built when first needed
-    derived: _Derived = field(default_factory=_Derived, init=False, repr=False)  # fresh per state
-
-    def __post_init__(self) -> None:
-        self.article_index = {a: i for i, a in enumerate(self.article_ids)}
-        self.source_index = {s: i for i, s in enumerate(self.sources)}
-
-    def __len__(self) -> int:
-        return len(self.rowid)
-
-
-MISSING_TS = np.iinfo(np.int64).min
 
 
 class MemoryIndex:
@@ -148,14 +100,14 @@ class MemoryIndex:
         self._headline_vectors_of = headline_vectors_of
         self._tokenizer = Tokenizer()
         single_threaded_blas()
-        self._state: _State | None = None
+        self._state: State | None = None
         self._lock = threading.Lock()
         self._unsaved = 0
         self._compacting = False
 
     # ---- reading -------------------------------------------------------------------------------
 
-    def current(self) -> _State:
+    def current(self) -> State:
         """The index as of the archive's latest write (refreshing first when something changed)."""
         state = self._state
         if state is not None and state.generation == self._generation():
@@ -170,7 +122,7 @@ class MemoryIndex:
                 self._state = state = self._refresh(state, generation)
             elif state.headlines is None and self._headline_vectors_of is not None:
                 self._state = state = self._with_headlines(state, None, ())
-            if _needs_compaction(state) and not self._compacting:
+            if needs_compaction(state) and not self._compacting:
                 # Off the query path: this search and those until it is done scan the dead rows too.
                 self._compacting = True
                 _COMPACTOR.submit(self._compact, state)
@@ -178,19 +130,19 @@ class MemoryIndex:
                 self._save(state)
             return state
 
-    def _compact(self, state: _State) -> None:
+    def _compact(self, state: State) -> None:
         """Swap in ``state`` without its dead rows, unless a refresh replaced it meanwhile (then the next
         ``current()`` starts again from the newer state)."""
         try:
-            compacted = _compacted(state)
+            smaller = compacted(state)
         except Exception:  # noqa: BLE001 - searching the uncompacted index is still right
             log.exception("could not compact the in-memory index")
-            compacted = None
+            smaller = None
         with self._lock:
             self._compacting = False
-            if compacted is not None and self._state is state:
-                self._state = compacted
-                self._unsaved += len(compacted) + 1  # the snapshot is rewritten without them
+            if smaller is not None and self._state is state:
+                self._state = smaller
+                self._unsaved += len(smaller) + 1  # the snapshot is rewritten without them
                 if self._unsaved > max(1000, len(compacted) // 10):
                     self._save(compacted)
 
@@ -200,7 +152,7 @@ class MemoryIndex:
 
     def mask(
         self,
-        state: _State,
+        state: State,
         sources: Sequence[str] = (),
         ts_range: tuple[int | None, int | None] = (None, None),
         article_ids: Sequence[str] = (),
@@ -211,15 +163,15 @@ class MemoryIndex:
         Read-only, and the same array for the same filters on the same state (so it is computed once a search).
         """
         key = (tuple(sources), tuple(ts_range), tuple(article_ids), tuple(window))
-        return state.derived.remembered(state.derived.masks, key, lambda: _filtered(state, *key))
+        return state.derived.remembered(state.derived.masks, key, lambda: filtered(state, *key))
 
-    def nearest(self, state: _State, vector: np.ndarray, n: int, keep: np.ndarray) -> list[tuple[int, float]]:
+    def nearest(self, state: State, vector: np.ndarray, n: int, keep: np.ndarray) -> list[tuple[int, float]]:
         """(rowid, cosine) of the ``n`` rows nearest to ``vector`` among ``keep``."""
         if not len(state):
             return []
-        return _ranked(state.rowid, self._chunk_index(state).top(vector, n, keep))
+        return ranked(state.rowid, self._chunk_index(state).top(vector, n, keep))
 
-    def _chunk_index(self, state: _State) -> VectorIndex:
+    def _chunk_index(self, state: State) -> VectorIndex:
         """The state's vector index (exact, or int8-first above ``vectorscan.QUANTIZED_ROWS``), built once."""
         scan = state.scan
         if scan is None or scan.vectors is not state.vectors:
@@ -229,19 +181,19 @@ class MemoryIndex:
                 scan = state.scan
         return scan
 
-    def _term_ids(self, state: _State, words: Sequence[str]) -> list[int]:
+    def _term_ids(self, state: State, words: Sequence[str]) -> list[int]:
         terms = dict.fromkeys(self._tokenizer.terms(self._tokenizer.words(" ".join(words))))
         return [state.vocab[t] for t in terms if t in state.vocab]
 
-    def bm25(self, state: _State, words: Sequence[str], n: int, keep: np.ndarray) -> list[tuple[int, float]]:
+    def bm25(self, state: State, words: Sequence[str], n: int, keep: np.ndarray) -> list[tuple[int, float]]:
         """(rowid, BM25) of the ``n`` best rows for the query words among ``keep`` (body + 0.3 title)."""
         ids = self._term_ids(state, words)
         if not ids or not len(state):
             return []
         lists = state.body.lists(ids, state.alive, 1.0) + state.title.lists(ids, state.alive, TITLE_WEIGHT)
-        return _ranked(state.rowid, top_rows(lists, keep, n, len(state)))
+        return ranked(state.rowid, top_rows(lists, keep, n, len(state)))
 
-    def article_vectors(self, state: _State) -> tuple[np.ndarray, np.ndarray]:
+    def article_vectors(self, state: State) -> tuple[np.ndarray, np.ndarray]:
         """Each article's normalised mean chunk vector, and which articles have any live chunk (cached per state)."""
         if state.article_cache is None:
             sums = np.zeros((len(state.article_ids), state.vectors.shape[1]), dtype=np.float32)
@@ -257,20 +209,20 @@ class MemoryIndex:
             state.article_cache = (sums, present)
         return state.article_cache
 
-    def nearest_headlines(self, state: _State, vector: np.ndarray, n: int, keep: np.ndarray) -> list[tuple[str, float]]:
+    def nearest_headlines(self, state: State, vector: np.ndarray, n: int, keep: np.ndarray) -> list[tuple[str, float]]:
         """(article id, cosine) of the ``n`` articles whose headline is nearest to ``vector``, among the rows ``keep`` passes."""
         if state.headlines is None or not len(state.headlines) or not state.headlines.shape[1]:
             return []
-        index = _article_index(state, "headlines", state.headlines)
-        return _articles_ranked(state, index.top(vector, n, _passing(state, keep) & state.has_headline))
+        index = article_index_of(state, "headlines", state.headlines)
+        return articles_ranked(state, index.top(vector, n, passing(state, keep) & state.has_headline))
 
-    def nearest_articles(self, state: _State, vector: np.ndarray, n: int, keep: np.ndarray) -> list[tuple[str, float]]:
+    def nearest_articles(self, state: State, vector: np.ndarray, n: int, keep: np.ndarray) -> list[tuple[str, float]]:
         """(article id, cosine) of the ``n`` articles whose mean chunk vector is nearest, among the rows ``keep`` passes."""
         vectors, present = self.article_vectors(state)
-        index = _article_index(state, "articles", vectors)
-        return _articles_ranked(state, index.top(vector, n, _passing(state, keep) & present))
+        index = article_index_of(state, "articles", vectors)
+        return articles_ranked(state, index.top(vector, n, passing(state, keep) & present))
 
-    def article_bm25(self, state: _State, words: Sequence[str], n: int, keep: np.ndarray) -> list[tuple[str, float]]:
+    def article_bm25(self, state: State, words: Sequence[str], n: int, keep: np.ndarray) -> list[tuple[str, float]]:
         """(article id, BM25) of the ``n`` best whole articles for the query words, among the rows ``keep`` passes.
 
         A chunk is one passage; a news question often names the event in one paragraph and the detail it
@@ -283,10 +235,10 @@ class MemoryIndex:
             return []
         body, title, present = self._article_terms(state)
         lists = body.lists(ids, present, 1.0) + title.lists(ids, present, 1.0)  # an article's title counts once
-        found = top_rows(lists, _passing(state, keep) & present, n, len(state.article_ids))
-        return _articles_ranked(state, found)
+        found = top_rows(lists, passing(state, keep) & present, n, len(state.article_ids))
+        return articles_ranked(state, found)
 
-    def _article_terms(self, state: _State) -> tuple[Field, Field, np.ndarray]:
+    def _article_terms(self, state: State) -> tuple[Field, Field, np.ndarray]:
         """Postings per article (its live chunks' terms added up; the title once), cached per state.
 
         Neighbouring chunks share up to ``chunk_overlap`` characters, so a word in an overlap counts
@@ -321,14 +273,14 @@ class MemoryIndex:
 
     # ---- keeping in step ---------------------------------------------------------------------------
 
-    def _empty(self) -> _State:
+    def _empty(self) -> State:
         empty_field = Field.empty()
-        return _State(
+        return State(
             -1, np.zeros(0, np.int64), [], np.zeros(0, np.int32), [], np.zeros(0, np.int64),
             np.zeros(0, np.int32), [], np.zeros((0, 0), np.float32), np.zeros(0, bool), {}, empty_field, empty_field,
         )
 
-    def _refresh(self, state: _State, generation: int) -> _State:
+    def _refresh(self, state: State, generation: int) -> State:
         """Mark removed rows dead and append the rows written since ``state``."""
         live = self._live_rows()
         alive = np.fromiter(
@@ -345,7 +297,7 @@ class MemoryIndex:
         self._unsaved += len(fresh) + int((state.alive & ~alive).sum())
         return self._with_headlines(self._extend(state, alive, fresh, vectors, generation), state, {r.article_id for r in fresh})
 
-    def _with_headlines(self, state: _State, previous: _State | None, changed) -> _State:
+    def _with_headlines(self, state: State, previous: State | None, changed) -> State:
         """``state`` with headline vectors: kept from ``previous``, fetched for changed or missing articles."""
         if self._headline_vectors_of is None:
             return state
@@ -368,11 +320,11 @@ class MemoryIndex:
             headlines[:kept] = previous.headlines
         for article_id, vector in fetched.items():
             i = state.article_index[article_id]
-            headlines[i], has[i] = _unit(vector[None, :])[0], True
+            headlines[i], has[i] = unit(vector[None, :])[0], True
         self._unsaved += len(fetched)
         return replace(state, headlines=headlines, has_headline=has)
 
-    def _extend(self, state: _State, alive: np.ndarray, fresh: list[Row], vectors: dict[str, np.ndarray], generation: int) -> _State:
+    def _extend(self, state: State, alive: np.ndarray, fresh: list[Row], vectors: dict[str, np.ndarray], generation: int) -> State:
         tok = self._tokenizer
         vocab = dict(state.vocab)
         article_ids, sources = list(state.article_ids), list(state.sources)
@@ -401,10 +353,10 @@ class MemoryIndex:
         dim = len(next(iter(vectors.values()))) if vectors else state.vectors.shape[1]
         old_vectors = state.vectors if len(state) else np.zeros((0, dim), np.float32)
         new_vectors = np.asarray([vectors[r.chunk_id] for r in fresh], dtype=np.float32).reshape(-1, dim)
-        all_vectors = np.concatenate([old_vectors, _unit(new_vectors)])
+        all_vectors = np.concatenate([old_vectors, unit(new_vectors)])
         # Rows are only appended: an index already built takes the new rows (its int8 scales are kept).
         scan = vector_index(all_vectors, state.scan) if state.scan is not None else None
-        return _State(
+        return State(
             generation,
             np.concatenate([state.rowid, np.asarray([r.rowid for r in fresh], np.int64)]),
             state.chunk_id + [r.chunk_id for r in fresh],
@@ -423,28 +375,14 @@ class MemoryIndex:
 
     # ---- snapshot ----------------------------------------------------------------------------------
 
-    def _save(self, state: _State) -> None:
-        """Write the index to the snapshot file (atomically: a reader sees the old or the new one)."""
-        tmp = self._snapshot.with_name(f"{self._snapshot.name}.{os.getpid()}.tmp")
+    def _save(self, state: State) -> None:
+        """Write the index to the snapshot file (a read-only archive folder still searches; it just rebuilds
+        next time)."""
         try:
-            with open(tmp, "wb") as f:
-                np.savez(
-                    f,
-                    version=np.asarray(SNAPSHOT_VERSION), generation=np.asarray(state.generation),
-                    rowid=state.rowid, chunk_id=np.asarray(state.chunk_id, dtype=str),
-                    article=state.article, article_ids=np.asarray(state.article_ids, dtype=str), ts=state.ts,
-                    source=state.source, sources=np.asarray(state.sources, dtype=str), vectors=state.vectors,
-                    alive=state.alive, vocab=np.asarray(list(state.vocab), dtype=str),
-                    **({"headlines": state.headlines, "has_headline": state.has_headline}
-                       if state.headlines is not None else {}),
-                    **{f"{name}_{part}": getattr(getattr(state, name), part)
-                       for name in ("body", "title") for part in ("indptr", "rows", "tf", "length")},
-                )
-            os.replace(tmp, self._snapshot)
+            write_snapshot(self._snapshot, state)
             self._unsaved = 0
-        except OSError as e:  # a read-only archive folder still searches; it just rebuilds next time
+        except OSError as e:
             log.warning("could not save the search snapshot %s: %s", self._snapshot, e)
-            tmp.unlink(missing_ok=True)
 
     def save(self) -> None:
         """Bring the index up to date and write its snapshot (after an ingest, for the next process).
@@ -454,130 +392,23 @@ class MemoryIndex:
         self.current()
         with self._lock:
             state = self._state
-            if state is not None and _needs_compaction(state):
-                self._state = state = _compacted(state)
+            if state is not None and needs_compaction(state):
+                self._state = state = compacted(state)
                 self._unsaved += len(state) + 1
             if state is not None and self._unsaved:
                 self._save(state)
 
-    def _load(self) -> _State | None:
+    def _load(self) -> State | None:
         if not self._snapshot.exists():
             self._unsaved = 1  # whatever gets built is worth saving
             return None
         try:
-            with np.load(self._snapshot, allow_pickle=False) as z:
-                if int(z["version"]) != SNAPSHOT_VERSION:
-                    return None
-                fields = {
-                    name: Field(*(z[f"{name}_{part}"] for part in ("indptr", "rows", "tf", "length")))
-                    for name in ("body", "title")
-                }
-                headlines = (z["headlines"], z["has_headline"]) if "headlines" in z.files else (None, None)
-                return _State(
-                    int(z["generation"]), z["rowid"], z["chunk_id"].tolist(), z["article"], z["article_ids"].tolist(),
-                    z["ts"], z["source"], z["sources"].tolist(), z["vectors"], z["alive"],
-                    {t: i for i, t in enumerate(z["vocab"].tolist())}, fields["body"], fields["title"],
-                    headlines=headlines[0], has_headline=headlines[1],
-                )
+            return read_snapshot(self._snapshot)
         except Exception as e:  # noqa: BLE001 - a damaged cache is rebuilt, never trusted
             log.warning("ignoring the damaged search snapshot %s: %s", self._snapshot, e)
             return None
 
 
-def _filtered(state: _State, sources, ts_range, article_ids, window) -> np.ndarray:
-    """The rows of ``state`` that exist and pass the filters, as a read-only mask."""
-    keep = state.alive.copy()
-    if sources:
-        wanted = [state.source_index[s] for s in sources if s in state.source_index]
-        keep &= np.isin(state.source, np.asarray(wanted, dtype=np.int32))
-    if article_ids:
-        wanted = [state.article_index[a] for a in article_ids if a in state.article_index]
-        keep &= np.isin(state.article, np.asarray(wanted, dtype=np.int32))
-    low, high = ts_range
-    if low is not None or high is not None:
-        keep &= state.ts != MISSING_TS
-        if low is not None:
-            keep &= state.ts >= low
-        if high is not None:
-            keep &= state.ts <= high
-    low, high = window
-    if low is not None or high is not None:
-        inside = np.ones(len(keep), dtype=bool)
-        if low is not None:
-            inside &= state.ts >= low
-        if high is not None:
-            inside &= state.ts <= high
-        keep &= inside | (state.ts == MISSING_TS)
-    keep.flags.writeable = False
-    return keep
-
-
-DEAD_SHARE = 10  # rows of replaced or deleted chunks are dropped once they are a tenth of the index
-
-
 _COMPACTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="memindex-compact")
 
 
-def _needs_compaction(state: _State) -> bool:
-    return (len(state) - int(state.alive.sum())) * DEAD_SHARE > len(state)
-
-
-def _compacted(state: _State) -> _State:
-    """``state`` without its dead rows (chunks replaced or deleted since they were read).
-
-    Every search scans every row and BM25 counts dead rows' postings in its document frequencies, so
-    rows left by updates cost time and skew scores until they are dropped; an archive whose articles
-    were all embedded again once would scan twice the vectors it holds.
-    """
-    keep = np.flatnonzero(state.alive)
-    position = np.full(len(state), -1, dtype=np.int64)
-    position[keep] = np.arange(len(keep))
-
-    def field_of(f: Field) -> Field:
-        term, row, tf = f.triples()
-        live = state.alive[row]
-        return Field.build((term[live], position[row[live]], tf[live]), len(f.indptr) - 1, f.length[keep])
-
-    vectors = np.ascontiguousarray(state.vectors[keep])
-    return replace(
-        state, rowid=state.rowid[keep], chunk_id=[state.chunk_id[i] for i in keep], article=state.article[keep],
-        ts=state.ts[keep], source=state.source[keep], vectors=vectors,
-        alive=np.ones(len(keep), bool), body=field_of(state.body), title=field_of(state.title),
-        article_cache=None, article_terms_cache=None,
-        scan=vector_index(vectors),  # fitted again (off the query path: compaction runs in the background)
-    )
-
-
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return (vectors / norms).astype(np.float32)
-
-
-def _passing(state: _State, keep: np.ndarray) -> np.ndarray:
-    """Articles with a row ``keep`` passes (remembered for the masks ``mask`` hands out)."""
-    def make():
-        passing = np.zeros(len(state.article_ids), bool)
-        passing[state.article[keep]] = True
-        return keep, passing
-    return state.derived.remembered(state.derived.passing, id(keep), make)[1]
-
-
-def _article_index(state: _State, name: str, vectors: np.ndarray) -> VectorIndex:
-    """A vector index over one of the state's per-article matrices, built once per matrix."""
-    index = state.derived.indexes.get(name)
-    if index is None or index.vectors is not vectors:
-        index = state.derived.indexes[name] = vector_index(vectors)
-    return index
-
-
-def _ranked(rowid: np.ndarray, found: tuple[np.ndarray, np.ndarray]) -> list[tuple[int, float]]:
-    """(rowid, score) pairs of the positions and scores a ranking found."""
-    positions, scores = found
-    return [(int(rowid[i]), float(v)) for i, v in zip(positions, scores)]
-
-
-def _articles_ranked(state: _State, found: tuple[np.ndarray, np.ndarray]) -> list[tuple[str, float]]:
-    """(article id, score) pairs of the article positions and scores a ranking found."""
-    positions, scores = found
-    return [(state.article_ids[i], float(v)) for i, v in zip(positions, scores)]
