@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from archive import Archive, Settings
+from archive.answers.asking import expected_kind
 from archive.answers.focus import Context, is_echo, judge, question_focus
-from archive.answers.shortanswer import expected_kind, short_phrase
+from archive.answers.shortanswer import short_phrase
 from tests.conftest import SAMPLE, sample_id
 
 SOLDIERS = "How many soldiers does Russia lose each month according to Rutte?"
@@ -135,9 +136,9 @@ def test_no_direct_answer_when_the_sentence_holds_no_phrase_of_that_kind(questio
 
 
 def test_numbers_and_dates_are_found_without_the_language_model(monkeypatch):
-    from archive.answers import shortanswer
+    from archive.answers import asking
 
-    monkeypatch.setattr(shortanswer._MODEL, "get", lambda: None)
+    monkeypatch.setattr(asking.MODEL, "get", lambda: None)
     assert short_phrase("How much did the bidder pay?", "The bidder paid $19 million for lunch.").text == "$19 million"
     assert short_phrase("When did Putin speak?", "Putin spoke on December 19 in Moscow.").text == "December 19"
 

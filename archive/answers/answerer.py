@@ -156,7 +156,8 @@ class Answerer:
     def _direct(self, answer: Answer, asked: str, focus: Focus) -> None:
         """The direct answer from the first quoted sentence, the speakers, and a plain note when the sentence
         holds no phrase of the kind asked for."""
-        from archive.answers.shortanswer import KIND_WORDS, WHOLE_SENTENCE, short_phrase
+        from archive.answers.asking import KIND_WORDS, WHOLE_SENTENCE
+        from archive.answers.shortanswer import short_phrase
         from archive.text.speakers import speaker_of
 
         texts = {s.article.id: s.article.text for s in answer.sources}

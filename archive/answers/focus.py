@@ -31,17 +31,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from archive.answers.shortanswer import (
+from archive.answers.asking import (
     DESCRIPTION,
     PERSON,
     REASON,
     STATEMENT,
     WHOLE_SENTENCE,
-    answer_phrases,
     expected_kind,
     head_noun,
     parse,
 )
+from archive.answers.shortanswer import answer_phrases
 from archive.answers.types import Candidate, Judgement
 from archive.text.fold import skeleton
 from archive.text.query import parse_query

@@ -1,4 +1,4 @@
-"""The direct answer: what kind of phrase a question asks for, and that phrase, verbatim, from a sentence.
+"""The direct answer: the phrase of the kind a question asks for (archive/answers/asking.py), verbatim, from a sentence.
 
 A journalist asking "How many soldiers does Russia lose each month?" wants "approximately 20,000
 soldier losses monthly" first, then the sentence it comes from. The kind is read from the question's
@@ -15,62 +15,32 @@ question's words in the sentence wins: news states a fact beside the words that 
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from archive.text.words import content_stems
+from archive.answers.asking import (
+    DATE,
+    DESCRIPTION,
+    HEAD_KIND,
+    MODEL,
+    NAME,
+    NUMBER,
+    ORG,
+    PERSON,
+    PHRASE,
+    PLACE,
+    WHO,
+    WHOLE_SENTENCE,
+    WORK,
+    expected_kind,
+    head_noun,
+)
+from archive.text.words import MARKED_WORD, content_stems
 
-NUMBER, DATE, PERSON, PLACE, ORG, NAME, PHRASE, REASON, STATEMENT, DESCRIPTION, WHO, WORK = (
-    "number", "date", "person", "place", "organisation", "name", "phrase", "reason", "statement", "description",
-    "person or organisation", "title")
-KIND_WORDS = {NUMBER: "number", DATE: "date", PERSON: "person", WHO: "person or organisation", PLACE: "place",
-              WORK: "title of a work",
-              ORG: "organisation", NAME: "name", PHRASE: "short phrase", REASON: "reason", STATEMENT: "statement",
-              DESCRIPTION: "description in the speaker's words"}
-# Kinds a sentence answers as a whole: "why ..." wants a reason, "what did Rutte say ..." a quotation.
-WHOLE_SENTENCE = (REASON, STATEMENT)
-_SPEECH = re.compile(r"\b(?:say|said|says|tell|told|warn|warned|claim|claimed|argue|argued|announce|announced|"
-                     r"think|believe|mean|predict|predicted|promise|promised)\b")
-# "How did Putin describe Rutte?" asks for the words used: a quotation, or what follows "as".
-_DESCRIBE = re.compile(r"\bhow\s+(?:did|does|do|has|have|had|would|will)\s+.*\b(?:describe|call|characteri[sz]e|label|"
-                       r"brand|dub|portray|refer\s+to|depict)\b", re.IGNORECASE)
 _AS_PHRASE = re.compile(r"\b(?:as|called|calling|dubbed|branded)\s+(?P<p>(?:an?\s+|the\s+)?[\w’'-]+(?:\s+(?:and\s+)?[\w’'-]+){0,5})")
 
-# Head nouns of "which/what <noun>" questions, by the kind of answer they ask for.
-_HEADS = {
-    PLACE: """country countries nation nations state states city cities town towns island islands region regions
-        province provinces capital capitals continent county village port territory territories place places
-        location locations destination neighborhood neighbourhood district park area areas stadium venue airport
-        river mountain lake sea ocean street borough site beach resort""",
-    ORG: """company companies automaker automakers carmaker firm firms airline airlines bank banks brand brands
-        retailer retailers network networks team teams club clubs university universities college agency agencies
-        organization organisation organizations organisations party parties union league manufacturer
-        manufacturers chain chains platform platforms streamer studio studios newspaper outlet startup business
-        businesses group groups giant maker makers band bands service services channel school schools hospital charity
-        store stores restaurant restaurants""",
-    PERSON: """person people man men woman women player players actor actors actress singer singers star stars
-        celebrity celebrities president presidents leader leaders official officials politician politicians
-        senator senators judge judges minister ministers ceo founder athlete athletes author authors rapper
-        musician musicians director coach governor governors lawmaker lawmakers candidate candidates billionaire
-        artist artists comedian host hosts journalist justice king queen prince princess pope quarterback golfer
-        champion spokesperson head secretary chancellor mayor executive executives investor entrepreneur member members
-        philanthropist mp republican republicans democrat democrats astronaut scientist scientists doctor chef writer
-        poet designer manager footballer cyclist swimmer boxer monarch emperor heir engineer pilot pilots officer
-        soldier victim suspect""",
-    WORK: """book books film films movie movies show shows series song songs album albums novel play painting
-        podcast documentary sitcom opera musical""",
-    DATE: "year years month months day days date dates decade century",
-    NUMBER: """percentage percent share number numbers amount population price prices cost costs rate rates age
-        total size temperature magnitude toll score sum figure height weight length distance speed salary funding goal
-        budget fine fines revenue profit profits deficit debt fee fees wage wages payment ransom reward bail""",
-}
-HEAD_KIND = {word: kind for kind, words in _HEADS.items() for word in words.split()}
 HEAD_KIND.update(name=NAME, title=NAME)  # "what is the name of ..." asks for a name
 
-_WH = re.compile(r"\b(how\s+many|how\s+much|how\s+large|how\s+big|how\s+old|how\s+long|how\s+far|how\s+often|"
-                 r"how|what|which|whose|whom|who|when|where|why)\b", re.IGNORECASE)
-_WORD = re.compile(r"[\w’'-]+")
 # A number with its currency, scale and per cent sign: "$19 million", "€500 billion", "2.9 million", "50%".
 _NUMBER = re.compile(
     r"(?:(?:US|C|A)?[$€£¥]\s?)?\d[\d,.]*\d(?:\s?(?:%|per\s?cent|percent))?|(?:(?:US|C|A)?[$€£¥]\s?)?\d(?:\s?%)?"
@@ -101,7 +71,6 @@ _KIND_LABELS = {PERSON: ("PERSON",), WHO: ("PERSON",), PLACE: ("GPE", "LOC", "FA
 # story was filed and by whom, not what it says.
 _DATELINE = re.compile(r"^\s*(?:[A-Z][\w.'’ ,-]{0,40}?\s*)?\((?:CNN|AP|AFP|Reuters|Bloomberg|UPI)[^)]{0,30}\)\s*[-–—:]*\s*"
                        r"|^\s*[A-Z][A-Z .,'’-]{2,40}\s*[-–—:]+\s*")
-_NAME_OF = re.compile(r"\bname\s+of\s+(?:the\s+|a\s+|an\s+|his\s+|her\s+|its\s+|their\s+)?([\w-]+(?:\s+[\w-]+)?)")
 _QUESTION_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")  # capitalised, not opening a sentence
 _LIST_JOIN = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)$")
 _LOCATIVE = re.compile(r"\b(?:in|at|near|outside|inside|across|throughout|from|to|into|on)\s+(?:the\s+)?$",
@@ -126,160 +95,14 @@ class Phrase:
     modifier: bool = False  # it qualifies another noun ("NATO" in "NATO Secretary General Mark Rutte")
 
 
-def expected_kind(question: str) -> str:
-    """The kind of phrase a question asks for, from its wording."""
-    q = asking_sentence(question)
-    low = q.lower()
-    match = _asking_word(low)
-    if not match:
-        return PHRASE
-    wh = " ".join(match.group(1).split())
-    after = [w.lower() for w in _WORD.findall(low[match.end():])][:5]
-    if wh in ("how many", "how much", "how large", "how big", "how old", "how long", "how far", "how often"):
-        return NUMBER
-    if wh == "when":
-        return DATE
-    if wh == "where":
-        return PLACE
-    if wh in ("who", "whom", "whose"):
-        return WHO
-    if wh == "why":
-        return REASON
-    if wh == "how":
-        return DESCRIPTION if _DESCRIBE.search(low) else PHRASE
-    # "what/which (adjectives) noun": the first known head noun names the kind; "what is the population"
-    # and "what percentage" ask for numbers, "what year" for a date. "Which <noun>" without a known head
-    # asks for a named thing ("which show": “Squid Game”); "what did Rutte say" for what was said.
-    verbs = ("is", "was", "are", "were", "did", "does", "do", "has", "have", "had", "will", "would", "can", "could",
-             "should")
-    named = _NAME_OF.search(low)  # "what was the name of the pilot ...": a pilot is asked for
-    head_of = next((w for w in (named.group(1).split() if named else ()) if w in HEAD_KIND), "")
-    if head_of:
-        return HEAD_KIND[head_of]
-    if after and after[0] in verbs:
-        parsed = _question_head(q)
-        head = HEAD_KIND.get(parsed or "", "") or next((HEAD_KIND[w] for w in after[1:4] if w in HEAD_KIND), "")
-        if head:
-            return head
-        return STATEMENT if wh == "what" and _SPEECH.search(low[match.end():]) else PHRASE
-    parsed = _question_head(q)
-    if parsed:  # the parse knows "creature" heads "which sea creature", and "head" "head of state"
-        return HEAD_KIND.get(parsed, NAME if wh == "which" else PHRASE)
-    if parsed == "":  # "what" is the subject itself ("What closed schools ...?"): the nouns after it are objects
-        return NAME if wh == "which" else PHRASE
-    head = next((HEAD_KIND[w] for w in after[:3] if w in HEAD_KIND), "")
-    return head or (NAME if wh == "which" else PHRASE)
-
-
-def asking_sentence(question: str) -> str:
-    """The sentence that asks: a quiz sets its scene first ("We also lost actress Nichelle Nichols, who
-    passed away at 89. Which iconic role did she bring to life?"), and the scene's "who" asks nothing."""
-    q = " ".join(question.split())
-    sentences = [x for x in re.split(r"(?<=[.!?])\s+(?=[A-Z“\"])", q) if x.strip()]
-    asking = [x for x in sentences if x.rstrip(" \"'”’)").endswith("?")]
-    return (asking or sentences or [q])[-1]
-
-
-def _asking_word(low: str) -> re.Match | None:
-    """The question word that asks. English fronts it ("In what year did ...", "Which show ..."); a quiz
-    may leave it where the answer goes ("... by playing in which tournament?", "... keeps stealing what?"),
-    and then the question words before it open relative clauses ("began what could be her final act")."""
-    found = list(_WH.finditer(low))
-    if not found:
-        return None
-    fronted = found[0]
-    if not re.sub(r"\b(?:and|so|but|in|on|at|by|for|from|to|of|since|until|with|during|after|before)\b", "",
-                  low[:fronted.start()]).strip(" ,;:-–—\"“'"):
-        return fronted
-    return found[-1]
-
-
-@lru_cache(maxsize=256)
-def parse(text: str):
-    """spaCy's parse of a question (cached: the kind, the head noun and the focus all read it), or None
-    without the model."""
-    nlp = _MODEL.get()
-    return nlp(text) if nlp is not None else None
-
-
-@lru_cache(maxsize=256)
-def _question_head(question: str) -> str | None:
-    """The head noun of the noun phrase a "which/what" opens, from the parse: "" when "which/what" stands alone
-    as a subject or object ("What closed schools?"), None without the model."""
-    doc = parse(question)
-    if doc is None:
-        return None
-    for chunk in doc.noun_chunks:
-        if any(t.lower_ in ("which", "what") for t in chunk) and chunk.root.lower_ not in ("which", "what"):
-            root = chunk.root
-            if root.lower_ in ("name", "title", "kind", "type", "sort"):  # "the name of the pilot": the pilot
-                return _of_object(root) or root.lower_
-            return root.lower_
-    alone = next((t for t in doc if t.lower_ in ("which", "what")), None)
-    if alone is None:
-        return None
-    if _of_object(alone):  # "Which of these countries ...": the countries
-        return _of_object(alone)
-    following = doc[alone.i + 1] if alone.i + 1 < len(doc) else None
-    return "" if following is not None and following.pos_ in ("VERB", "AUX") else None
-
-
-def _of_object(token) -> str:
-    """The noun of an "of" phrase hanging on ``token`` ("pilot" in "the name of the pilot"), or ""."""
-    of = [c for c in token.children if c.lower_ == "of"]
-    objects = [g for c in of for g in c.children if g.dep_ == "pobj"]
-    return objects[0].lower_ if objects else ""
-
-
-def head_noun(question: str) -> str:
-    """The noun a "which/what" question asks about ("show" in "Which wildly popular show ..."), or ""."""
-    question = asking_sentence(question)
-    parsed = _question_head(question)
-    if parsed:
-        return parsed
-    low = question.lower()
-    match = re.search(r"\b(?:which|what)\b", low)
-    if not match:
-        return ""
-    for word in _WORD.findall(low[match.end():])[:5]:
-        if word in HEAD_KIND:
-            return word
-    return ""
-
-
-class _Model:
-    """spaCy's small English pipeline with its parser (noun chunks need it), loaded on first use, once."""
-
-    def __init__(self):
-        self._nlp = None
-        self._failed = False
-        self._lock = threading.Lock()
-
-    def get(self):
-        with self._lock:
-            if self._nlp is None and not self._failed:
-                try:
-                    import spacy
-
-                    from archive.models.entities import MODEL
-
-                    self._nlp = spacy.load(MODEL, exclude=["lemmatizer"])
-                except (ImportError, OSError):
-                    self._failed = True  # the regexes below still find numbers, dates and capitalised names
-            return self._nlp
-
-
-_MODEL = _Model()
-
-
 def _spacy_phrases(sentence: str) -> list[Phrase]:
-    return list(_parsed(sentence)) if _MODEL.get() is not None else []
+    return list(_parsed(sentence)) if MODEL.get() is not None else []
 
 
 @lru_cache(maxsize=512)
 def _parsed(sentence: str) -> tuple[Phrase, ...]:
     """Entities and noun chunks of one sentence (cached: the gate and the direct answer read the same one)."""
-    doc = _MODEL.get()(sentence)
+    doc = MODEL.get()(sentence)
     out = [Phrase(e.text, e.start_char, e.end_char, "", e.label_, subject=e.root.dep_ in ("nsubj", "nsubjpass"),
                   modifier=e.root.dep_ in ("compound", "amod", "poss"))
            for e in doc.ents]
@@ -424,7 +247,7 @@ def acronyms(text: str) -> set[str]:
 
 
 def _tokens(text: str) -> list[tuple[str, int]]:
-    return [(m.group(0).lower()[:5], m.start()) for m in _WORD.finditer(text)]
+    return [(m.group(0).lower()[:5], m.start()) for m in MARKED_WORD.finditer(text)]
 
 
 def _distance(p: Phrase, anchors: list[int]) -> float:

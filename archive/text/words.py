@@ -18,6 +18,8 @@ from archive.text.fold import folded
 
 # A word: letters and digits (an underscore splits words, as FTS5's unicode61 tokenizer splits them).
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# A word with the apostrophes and hyphens inside it ("Biden’s", "well-known"), as answer phrases are cut.
+MARKED_WORD = re.compile(r"[\w’'-]+")
 STEM = 5  # words compare by their first letters: "soldiers" meets "soldier", "losses" meets "lose"
 
 
