@@ -1,5 +1,5 @@
 # `make run`: set up, put the sample articles in an empty archive, start the app.
-# `make test`: set up and run the whole test suite.
+# `make test`: set up, lint (ruff) and run the whole test suite.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -21,6 +21,7 @@ run: setup
 	$(PY) -m streamlit run app.py --server.address 127.0.0.1
 
 test: setup browser
+	$(PY) -m ruff check .
 	$(PY) -m pytest
 
 # Debian's chromium for the browser test (Playwright drives it; no browser download of its own). In CI a

@@ -53,7 +53,7 @@ class Archive:
         return self._embedder
 
     @property
-    def store(self) -> "Store":
+    def store(self) -> Store:
         if self._store is None:
             from archive.storage import (
                 Store,  # chromadb loads only when the store is used
@@ -113,8 +113,8 @@ class Archive:
             self.store.save_memory_index()  # the next process starts without the deleted articles
 
     def interpret(
-        self, query: str, filters: Filters | None = None, as_of: "str | date | None" = None, time_words: bool | None = None
-    ) -> "TimedQuery":
+        self, query: str, filters: Filters | None = None, as_of: str | date | None = None, time_words: bool | None = None
+    ) -> TimedQuery:
         """The query as search runs it: time words ("this week", "on Monday", "in June") resolved against
         the as-of date (today when not given) into a window of publication dates, and left out of its words.
         A given as-of date also leaves out articles published after it; undated articles stay. A window in
@@ -140,7 +140,7 @@ class Archive:
         k: int = 10,
         filters: Filters | None = None,
         stories: bool = True,
-        as_of: "str | date | None" = None,
+        as_of: str | date | None = None,
         time_words: bool | None = None,
     ) -> list[SearchHit]:
         """The ``k`` best articles for a query, each with its best passage; ``stories``: one hit per story.
@@ -153,7 +153,7 @@ class Archive:
                              stories, as_of=timed.as_of)
 
     @property
-    def reranker(self) -> "Reranker | None":
+    def reranker(self) -> Reranker | None:
         """The configured second stage (None when ``reranker`` is ``none``)."""
         if self._reranker is None and self.settings.reranker not in ("", "none", "off"):
             from archive.models.rerank import make_reranker
@@ -162,7 +162,7 @@ class Archive:
         return self._reranker
 
     @property
-    def answerer(self) -> "Answerer":
+    def answerer(self) -> Answerer:
         """The configured answerer (``settings.answerer``) with its verifier, made once."""
         if self._answerer is None:
             from archive.answers.answerer import Answerer
@@ -174,23 +174,23 @@ class Archive:
         return self._answerer
 
     def ask(
-        self, question: str, history: "Sequence[Answer]" = (), filters: Filters | None = None,
-        as_of: "str | date | None" = None, time_words: bool | None = None,
-    ) -> "Answer":
+        self, question: str, history: Sequence[Answer] = (), filters: Filters | None = None,
+        as_of: str | date | None = None, time_words: bool | None = None,
+    ) -> Answer:
         """A grounded answer whose every sentence cites a numbered passage, or a refusal (time words as in search)."""
         return self.answerer.ask(question, history, filters, as_of, time_words)
 
     def ask_stream(
-        self, question: str, history: "Sequence[Answer]" = (), filters: Filters | None = None,
-        as_of: "str | date | None" = None, time_words: bool | None = None,
-    ) -> "Iterator[Event]":
+        self, question: str, history: Sequence[Answer] = (), filters: Filters | None = None,
+        as_of: str | date | None = None, time_words: bool | None = None,
+    ) -> Iterator[Event]:
         """The answer as events: ("sources", [...]), ("token", text)... and finally ("answer", Answer)."""
         return self.answerer.stream(question, history, filters, as_of, time_words)
 
     def lookup(
         self, phrase: str, k: int = 10, filters: Filters | None = None, approximate: bool = True,
-        as_of: "str | date | None" = None,
-    ) -> "list[LookupHit]":
+        as_of: str | date | None = None,
+    ) -> list[LookupHit]:
         """Where a phrase occurs, exactly or approximately, with who the article says said it (time words as
         in search: "20,000 soldiers last week")."""
         from archive.lookup import lookup
@@ -214,7 +214,7 @@ class Archive:
         return replace(facet_counts(hits), entities=self.store.entity_counts(ids))
 
     def ranked_ids(
-        self, query: str, k: int = 10, filters: Filters | None = None, as_of: "str | date | None" = None,
+        self, query: str, k: int = 10, filters: Filters | None = None, as_of: str | date | None = None,
         time_words: bool | None = None,
     ) -> list[str]:
         """Article ids in rank order, each hit followed by the other reports of its story."""

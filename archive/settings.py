@@ -248,7 +248,7 @@ class Settings(BaseSettings):
         return Path(value).expanduser() if isinstance(value, (str, Path)) else value
 
     @model_validator(mode="after")
-    def _overlap_below_size(self) -> "Settings":
+    def _overlap_below_size(self) -> Settings:
         if self.chunk_overlap >= self.chunk_size:
             raise ValueError(
                 f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_size ({self.chunk_size})"

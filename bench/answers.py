@@ -50,7 +50,7 @@ def _table(rows: list[tuple[str, dict]]) -> str:
     head = "| backend | setting | " + " | ".join(name for name, _ in COLUMNS) + " |"
     lines = [head, "|" + "---|" * (len(COLUMNS) + 2)]
     for name, m in rows:
-        def f(key: str) -> str:
+        def f(key: str, m: dict = m) -> str:
             value = m.get(key)
             return "" if value is None else (f"{value:.3f}" if isinstance(value, float) else str(value))
 
@@ -89,8 +89,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from archive import Archive, Settings
-    from evaluation.harness import Question, by_record_id, evaluate_answers, load_questions
     from bench.retrieval import CACHE, our_archive
+    from evaluation.harness import Question, by_record_id, evaluate_answers, load_questions
 
     questions = load_questions(REALTIMEQA / "dev.jsonl")
     near = load_questions(NEAR_MISS)

@@ -52,8 +52,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    from evaluation.harness import load_questions
     from bench.retrieval import our_archive
+    from evaluation.harness import load_questions
 
     questions = load_questions(REALTIMEQA / "dev.jsonl")
     archive = our_archive()

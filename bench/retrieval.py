@@ -23,7 +23,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -155,7 +155,7 @@ def _day(value: str) -> date | None:
 
 
 def _ts(day: date) -> int:
-    return int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp())
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
 
 
 def run(systems: dict[str, Search], questions) -> dict[str, dict[str, dict]]:

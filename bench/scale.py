@@ -57,10 +57,9 @@ def vocabulary() -> list[str]:
 
 def synthetic_batch(start: int, n: int, words: list[str], rng: np.random.Generator):
     """``n`` articles (numbered from ``start``), each with its chunks, chunk vectors and headline vector."""
+    from archive.storage import Version
     from archive.types import Article, Chunk
     from ingest.normalize import content_hash
-
-    from archive.storage import Version
 
     batch = []
     for i in range(start, start + n):

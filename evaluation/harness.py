@@ -44,7 +44,7 @@ def load_questions(path: Path) -> list[Question]:
     """Read a question file; a line that is not a usable question is a clear error."""
     questions = []
     try:
-        f = open(path, encoding="utf-8")
+        f = open(path, encoding="utf-8")  # noqa: SIM115 - opened apart, so that only its failure is "cannot read"
     except OSError as e:
         raise InputError(f"cannot read questions file {path}: {e.strerror or e}") from e
     with f:

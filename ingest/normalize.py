@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -201,7 +201,7 @@ def find_byline(text: str) -> str:
 
 def content_hash(title: str, text: str) -> str:
     """Identity of what gets embedded: the title and the normalised text."""
-    return hashlib.sha256(f"{title}\n\n{text}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{title}\n\n{text}".encode()).hexdigest()
 
 
 def article_id_for(raw: RawDocument) -> str:
@@ -259,6 +259,6 @@ def normalize(raw: RawDocument, defaults: dict[str, str] | None = None, max_char
         url=url,
         author=hints.get("author", "").strip() or find_byline(body),
         published_at=parse_date(hints.get("published_at", "")) or date_from_url(url),
-        ingested_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        ingested_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         origins=(valid_unicode(raw.origin),),
     )

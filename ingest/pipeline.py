@@ -26,13 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from archive.models.embedding import Embedder, mean_vector
 from archive.errors import ArchiveError, EmbeddingError, InputError
-from evaluation.harness import record_id_of
-from archive.text.furniture import paragraph_keys, without_furniture
-from archive.settings import Settings
+from archive.models.embedding import Embedder, mean_vector
 from archive.search.stories import assign_stories
+from archive.settings import Settings
+from archive.text.furniture import paragraph_keys, without_furniture
 from archive.types import Article, Chunk, IngestFailure, IngestReport, RawDocument
+from evaluation.harness import record_id_of
 from ingest import sources
 from ingest.chunking import chunk_article, embedding_text, headline_text
 from ingest.normalize import normalize, valid_unicode
@@ -638,9 +638,9 @@ def name_articles(store, settings: Settings, article_ids: list[str], progress: b
     were named."""
     if not article_ids:
         return 0
-    from archive.models.entities import get_extractor
-
     from tqdm import tqdm
+
+    from archive.models.entities import get_extractor
 
     extractor = get_extractor(settings.entity_chars)
     shown = sys.stderr.isatty() if progress is None else progress

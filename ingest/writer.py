@@ -79,7 +79,7 @@ class BackgroundWriter:
         while (batch := self._queue.get()) is not _STOP:
             try:
                 self._write(batch)
-            except BaseException as e:  # surfaced to the ingesting thread on its next call
+            except BaseException as e:  # noqa: BLE001 - surfaced to the ingesting thread on its next call
                 self._error = e
 
     def _write(self, batch: list[Embedded]) -> None:

@@ -50,7 +50,7 @@ def start_chroma(data: Path, port: int) -> subprocess.Popen:
     """Start a real `chroma run` over ``data`` on 127.0.0.1:``port`` and return once its heartbeat answers."""
     chroma = Path(sys.executable).with_name("chroma")
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-    log = open(data.parent / f"chroma-{port}.log", "a")
+    log = open(data.parent / f"chroma-{port}.log", "a")  # noqa: SIM115 - the server writes it until stopped
     proc = subprocess.Popen(
         [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
         stdout=log, stderr=subprocess.STDOUT, env=env,

@@ -97,7 +97,7 @@ def server(tmp_path_factory):
     subprocess.run([sys.executable, "-m", "ingest", str(SAMPLE), str(root / "xss")], env=env, cwd=ROOT,
                    check=True, capture_output=True, timeout=300)
     port = free_port()
-    log = open(root / "streamlit.log", "w")
+    log = open(root / "streamlit.log", "w")  # noqa: SIM115 - the app writes it until stopped
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1", "--server.port",
          str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],

@@ -42,7 +42,7 @@ def test_chunks_respect_size_and_overlap_whole_sentences():
     assert all(e - s <= 120 for s, e in spans)
     assert spans[0][0] == 0 and spans[-1][1] == len(text)
     starts = {s for s, _ in sentence_spans(text)}
-    for (s1, e1), (s2, _) in zip(spans, spans[1:]):
+    for (_s1, e1), (s2, _) in zip(spans, spans[1:]):
         assert s2 in starts, "a chunk starts at a sentence boundary"
         assert s2 < e1, "consecutive chunks overlap"
         assert e1 - s2 <= 40

@@ -139,7 +139,7 @@ def test_the_schema_version_is_recorded_and_a_newer_file_is_refused(tmp_path):
     import sqlite3
 
     from archive.errors import StoreError
-    from archive.storage.keyword import SCHEMA_VERSION
+    from archive.storage.keyword_schema import SCHEMA_VERSION
 
     path = tmp_path / "k.sqlite"
     KeywordIndex(path).close()

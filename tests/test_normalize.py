@@ -5,9 +5,19 @@ from __future__ import annotations
 import pytest
 
 from archive.errors import InputError
-from archive.types import RawDocument
-from ingest.normalize import article_id_for, clean_text, date_from_url, derive_title, normalize, origin_id, source_from_url, split_title, title_from_url
 from archive.text.dates import parse_date
+from archive.types import RawDocument
+from ingest.normalize import (
+    article_id_for,
+    clean_text,
+    date_from_url,
+    derive_title,
+    normalize,
+    origin_id,
+    source_from_url,
+    split_title,
+    title_from_url,
+)
 from tests.conftest import SAMPLE
 
 

@@ -529,7 +529,7 @@ def test_jsonl_overlong_line_fails_and_reading_goes_on(tmp_path):
         ("empty.jsonl", b"", "empty file"),
         ("binary.jsonl", bytes(range(256)) * 20, "looks like binary data, not text"),
         ("fake.jsonl.gz", b'{"text": "not gzip"}\n', "corrupt gzip data"),
-        ("truncated.jsonl.gz", gzip.compress(json.dumps({"text": "%r" % random.Random(1).random()}).encode() * 500)[:-20],
+        ("truncated.jsonl.gz", gzip.compress(json.dumps({"text": f"{random.Random(1).random()!r}"}).encode() * 500)[:-20],
          "corrupt gzip data"),
     ],
 )
@@ -703,7 +703,7 @@ class _Handler(BaseHTTPRequestHandler):
     pages = {
         "/storm": ("text/html; charset=utf-8", html_page().encode("utf-8")),
         "/legacy": ("text/html; charset=windows-1252", html_page("", "<p>Caf\u00e9 \u201cnews\u201d is here.</p>").encode("cp1252")),
-        "/plain": ("text/plain", "Plain text over HTTP.\nSecond line.".encode("utf-8")),
+        "/plain": ("text/plain", b"Plain text over HTTP.\nSecond line."),
         "/blank": ("text/html", b"<html><body></body></html>"),
     }
 

@@ -90,7 +90,7 @@ class Int8Encoder:
             try:
                 return onnxruntime.InferenceSession(str(target), session_options(threads),
                                                     providers=["CPUExecutionProvider"])
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - an unreadable cached graph is made again
                 log.warning("the cached int8 graph %s is unreadable (%s); quantising again", target, e)
         fp32 = export_path(model, cache_dir)
         open_session(model, self._inputs, fp32, threads=1)  # exports (or repairs) the fp32 graph

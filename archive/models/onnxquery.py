@@ -217,7 +217,7 @@ def open_session(model, inputs: list[str], path: Path, threads: int):
     if path.exists():
         try:
             return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - an unreadable cached graph is exported again
             log.warning("the cached ONNX graph %s is unreadable (%s); exporting it again", path, e)
     log.info("exporting the embedding model to %s (once)", path)
     _export(model, inputs, path)

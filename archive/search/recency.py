@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from archive.settings import Settings
 from archive.storage.store import Store
@@ -16,7 +16,7 @@ def recency_boosts(store: Store, article_ids: set[str], as_of: date, settings: S
     searched today is ranked as without it."""
     if not article_ids:
         return {}
-    day = datetime(as_of.year, as_of.month, as_of.day, tzinfo=timezone.utc).timestamp() + 86400
+    day = datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC).timestamp() + 86400
     boosts = {}
     for article_id, article in store.get_articles(sorted(article_ids), with_text=False).items():
         ts = timestamp(article.published_at)

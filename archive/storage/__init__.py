@@ -31,7 +31,7 @@ rows and headlines (``Store.recover``). A missing or empty keyword file is rebui
 
 from archive.storage.chroma import Connection
 from archive.storage.records import HASH_PREFIX, Version
-from archive.text.dates import timestamp
 from archive.storage.store import JOURNAL, Store, store_location
+from archive.text.dates import timestamp
 
 __all__ = ["Connection", "HASH_PREFIX", "JOURNAL", "Store", "Version", "store_location", "timestamp"]

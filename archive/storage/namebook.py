@@ -136,7 +136,7 @@ class _Groups:
         for k, kind in self.kinds.items():
             if " " in k:
                 multi[(kind, k.split(" ", 1)[0])].append(k)
-        for (kind, _), keys in multi.items():
+        for _, keys in multi.items():
             for key in keys:
                 longer = [k for k in fragment_of(key, keys) if self.weight(k) > self.weight(key)]
                 if longer:

@@ -24,7 +24,21 @@ from archive.storage.memindex import MemoryIndex
 from archive.storage.metadata import MetadataWrites
 from archive.storage.namebook import NameBook, entity_counts
 from archive.storage.reads import ChromaReads, MemoryReads, Reads
-from archive.storage.records import HASH_PREFIX, Version, article_from, article_meta, chunk_from, chunk_id, chunk_meta, entity_rows, headline_meta, keyword_row, paragraph_rows, parts, version
+from archive.storage.records import (
+    HASH_PREFIX,
+    Version,
+    article_from,
+    article_meta,
+    chunk_from,
+    chunk_id,
+    chunk_meta,
+    entity_rows,
+    headline_meta,
+    keyword_row,
+    paragraph_rows,
+    parts,
+    version,
+)
 from archive.text.dates import timestamp
 from archive.text.query import ParsedQuery
 from archive.types import Article, Chunk, ChunkMatch, Filters
@@ -74,7 +88,7 @@ class Store(MetadataWrites):
         if self._chunk_count is None:  # counted once, then kept up to date by writes (a count costs ~10 ms)
             self._chunk_count = self.chunks.count()
         limit = self.settings.memory_index_max_chunks
-        if 0 < limit and 0 < self._chunk_count <= limit:
+        if limit > 0 and 0 < self._chunk_count <= limit:
             return MemoryReads(self.memory, self.keywords)
         return ChromaReads(self.chunks, self.articles, self.headlines, self.keywords, self.get_articles,
                            self._chunk_count)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import email.utils
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def parse_date(value: str) -> str:
@@ -17,7 +17,7 @@ def parse_date(value: str) -> str:
     if parsed is None:
         return ""
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc)
+        parsed = parsed.astimezone(UTC)
         if (parsed.hour, parsed.minute, parsed.second) == (0, 0, 0) and not _has_time(value):
             return parsed.date().isoformat()
         return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -62,7 +62,7 @@ def timestamp(iso: str, end_of_day: bool = False) -> int | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     if end_of_day and len(iso) == 10:
         moment = moment.replace(hour=23, minute=59, second=59)
     return int(moment.timestamp())

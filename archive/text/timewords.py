@@ -231,13 +231,13 @@ class TimedQuery:
     """A query as search runs it: its words without the time words, and filters narrowed to their window."""
 
     text: str
-    filters: "Filters | None"
+    filters: Filters | None
     window: Window | None
     as_of: date
     unused: Window | None = None  # a window the time words named that no stored article is dated in
 
 
-def timed_query(query: str, filters: "Filters | None", as_of: date, explicit: bool, time_words: bool) -> TimedQuery:
+def timed_query(query: str, filters: Filters | None, as_of: date, explicit: bool, time_words: bool) -> TimedQuery:
     """Resolve the query's time words against ``as_of`` into a window of publication dates, and an
     ``explicit`` as-of date into an upper bound; dated articles outside them are left out, undated ones
     are not (the words say when, not that an article must carry a date)."""

@@ -22,7 +22,7 @@ from ingest.readers.files import MB, open_binary, os_errors, read_limited, regul
 
 _WRAPPER_KEYS = ("articles", "records", "items", "data")
 # An id field as a broken line may still show it: `"id": "r1"` or `"doc_id": 42`.
-_ID_FIELD = re.compile(r'"(%s)"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?)' % "|".join(ID_KEYS))
+_ID_FIELD = re.compile(r'"({})"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?)'.format("|".join(ID_KEYS)))
 
 
 @dataclass
