@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -219,3 +220,16 @@ class ArchiveStats:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# The feed part of a record's article id: the slug and short hash ingest gives the feed's file or URL.
+_FEED_PREFIX = re.compile(r"^[A-Za-z0-9_-]+-[0-9a-f]{8}/")
+
+
+def record_id_of(article_id: str) -> str:
+    """The id a question file names an article by: a record's own id without its feed prefix.
+
+    Ids of files and URLs, and of records stored before ids were scoped by feed, have no such prefix and
+    are returned as they are.
+    """
+    return _FEED_PREFIX.sub("", article_id, count=1)

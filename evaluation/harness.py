@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -23,10 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.errors import InputError
-from archive.types import Filters
-
-# The feed part of a record's article id: the slug and short hash ingest gives the feed's file or URL.
-_FEED_PREFIX = re.compile(r"^[A-Za-z0-9_-]+-[0-9a-f]{8}/")
+from archive.types import Filters, record_id_of
 
 
 @dataclass(frozen=True)
@@ -78,15 +74,6 @@ def window_filters(q: Question, days: int) -> Filters | None:
         return None
     asked = date.fromisoformat(q.asked_on)
     return Filters(date_from=(asked - timedelta(days=days)).isoformat(), date_to=asked.isoformat())
-
-
-def record_id_of(article_id: str) -> str:
-    """The id a question file names an article by: a record's own id without its feed prefix.
-
-    Ids of files and URLs, and of records stored before ids were scoped by feed, have no such prefix and
-    are returned as they are.
-    """
-    return _FEED_PREFIX.sub("", article_id, count=1)
 
 
 def by_record_id(article_ids: Iterable[str]) -> dict[str, str]:

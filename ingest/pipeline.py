@@ -31,8 +31,7 @@ from archive.models.embedding import Embedder, mean_vector
 from archive.search.stories import assign_stories
 from archive.settings import Settings
 from archive.text.furniture import paragraph_keys, without_furniture
-from archive.types import Article, Chunk, IngestFailure, IngestReport, RawDocument
-from evaluation.harness import record_id_of
+from archive.types import Article, Chunk, IngestFailure, IngestReport, RawDocument, record_id_of
 from ingest import sources
 from ingest.chunking import chunk_article, embedding_text, headline_text
 from ingest.normalize import normalize, valid_unicode

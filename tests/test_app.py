@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from evaluation.harness import record_id_of
+from archive.types import record_id_of
 from tests.conftest import ROOT, SAMPLE
 
 pytestmark = pytest.mark.slow

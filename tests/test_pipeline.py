@@ -11,7 +11,7 @@ import pytest
 from archive import Archive
 from archive.errors import ArchiveBusyError
 from archive.text.query import parse_query
-from evaluation.harness import record_id_of
+from archive.types import record_id_of
 from ingest.normalize import origin_id
 from tests.conftest import sample_id
 from tests.fakes import HashingEmbedder

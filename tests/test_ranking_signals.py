@@ -17,7 +17,7 @@ import json
 import pytest
 
 from archive import Archive, Settings
-from evaluation.harness import record_id_of
+from archive.types import record_id_of
 from tests.conftest import SHARED
 
 pytestmark = pytest.mark.slow

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from archive import Archive, Settings
-from archive.types import RawDocument
-from evaluation.harness import Question, by_record_id, evaluate, record_id_of
+from archive.types import RawDocument, record_id_of
+from evaluation.harness import Question, by_record_id, evaluate
 from ingest.normalize import origin_id
 from tests.fakes import HashingEmbedder
 from tests.test_pipeline import record_article_id, snapshot

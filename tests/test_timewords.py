@@ -10,7 +10,7 @@ import pytest
 from archive import Archive, Settings
 from archive.errors import QueryError
 from archive.text.timewords import Window, parse_as_of, resolve
-from evaluation.harness import record_id_of
+from archive.types import record_id_of
 from tests.fakes import HashingEmbedder
 
 FRI = date(2022, 6, 17)  # a Friday

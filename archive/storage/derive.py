@@ -10,11 +10,14 @@ refresh on their next use.
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
 
-from archive.storage.feed import margin, now_seq
+from archive.settings import Settings
+from archive.storage.feed import ChangeFeed, margin, now_seq
+from archive.storage.keyword import KeywordIndex
 from archive.storage.records import (
     chunk_from,
     entity_rows,
@@ -25,8 +28,23 @@ from archive.storage.records import (
     version,
 )
 
-if TYPE_CHECKING:
-    from archive.storage.store import Store
+
+class Store(Protocol):
+    """What deriving needs of the store (archive/storage/store.py plays it)."""
+
+    settings: Settings
+    keywords: KeywordIndex
+    chunks: Any  # the chunks collection (Chroma)
+    feed: ChangeFeed
+    follow_lock: threading.Lock
+    followed_at: float
+
+    @property
+    def shared_server(self) -> bool: ...
+
+    def records(self, ids: Sequence[str], include: list[str]) -> dict[str, tuple[Any, dict]]: ...
+
+    def iter_articles(self, page: int = 1000, with_meta: bool = False) -> Iterator: ...
 
 _PART = 200
 
