@@ -12,6 +12,28 @@ def test_every_setting_is_documented_in_the_readme():
     assert not missing, f"settings missing from README.md: {missing}"
 
 
+def test_the_readme_lists_each_group_of_settings_in_its_own_table_in_order():
+    import re
+
+    from archive.settings import GROUPS
+
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("## Settings", 1)[1].split("\n## ", 1)[0]
+    tables = [re.findall(r"^\| `ARCHIVE_([A-Z0-9_]+)` \|", part, re.MULTILINE) for part in section.split("\n### ")[1:]]
+    expected = [[name.upper() for name in group.model_fields] for group in GROUPS.values()]
+    assert tables == expected, "README.md's settings tables differ from archive/settings.py's GROUPS"
+
+
+def test_every_setting_belongs_to_one_group_and_the_flat_variables_still_work(monkeypatch):
+    from archive.settings import GROUPS
+
+    grouped = [name for group in GROUPS.values() for name in group.model_fields]
+    assert sorted(grouped) == sorted(Settings.model_fields) and len(grouped) == len(set(grouped))
+    monkeypatch.setenv("ARCHIVE_RRF_K", "7")
+    monkeypatch.setenv("ARCHIVE_ANSWER_SOURCES", "9")
+    settings = Settings()
+    assert (settings.rrf_k, settings.answer_sources) == (7, 9)
+
+
 def test_every_setting_has_a_description():
     assert all(field.description for field in Settings.model_fields.values())
 
