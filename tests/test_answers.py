@@ -363,6 +363,19 @@ def test_answerer_setting_errors_are_clear(spec, message):
         make_chat(Settings(answerer=spec))
 
 
+def test_any_langchain_provider_is_made_by_init_chat_model_with_the_archive_settings(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    chat = make_chat(Settings(answerer="openai:gpt-x", llm_max_tokens=77, openai_base_url="http://127.0.0.1:9/v1"))
+    assert chat.name == "openai:gpt-x"
+    assert (chat._model.model_name, chat._model.max_tokens, chat._model.openai_api_base) == (
+        "gpt-x", 77, "http://127.0.0.1:9/v1")
+    ollama = make_chat(Settings(answerer="ollama:llama3", ollama_url="http://127.0.0.1:9"))
+    assert (type(ollama._model).__name__, ollama._model.model, ollama._model.base_url) == (
+        "ChatOllama", "llama3", "http://127.0.0.1:9")
+    with pytest.raises(ConfigError, match="langchain-anthropic"):  # a provider whose package is not installed
+        make_chat(Settings(answerer="anthropic:claude-x"))
+
+
 def test_openai_answerer_without_key_or_server_is_a_clear_error(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):

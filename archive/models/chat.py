@@ -1,8 +1,9 @@
 """Generative backends behind one small protocol: stream text for a list of (role, content) messages.
 
 ``llamacpp:<file.gguf>`` runs a local GGUF through llama-cpp-python (an optional install, see the
-README). ``ollama:<model>`` and ``openai:<model>`` go through LangChain chat models, and any other
-LangChain chat model can be wrapped with ``LangChainChat`` (the tests use LangChain's fake models).
+README). Every other ``provider:model`` (``ollama:``, ``openai:``, and any provider LangChain's
+``init_chat_model`` knows) is a LangChain chat model; any LangChain chat model can also be wrapped with
+``LangChainChat`` (the tests use LangChain's fake models).
 """
 
 from __future__ import annotations
@@ -69,36 +70,42 @@ class LlamaCppChat:
 
 
 def make_chat(settings: Settings) -> ChatBackend | None:
-    """The generative backend ``settings.answerer`` names, or None for the extractive answerer."""
+    """The generative backend ``settings.answerer`` names, or None for the extractive answerer.
+
+    ``llamacpp:<file.gguf>`` runs llama-cpp-python directly; every other ``provider:model`` is made by
+    LangChain's ``init_chat_model``, so any provider LangChain supports works once its integration package
+    is installed (``ollama:`` and ``openai:`` are in requirements.txt and get their settings here)."""
     spec = settings.answerer.strip()
     kind, _, target = spec.partition(":")
     if spec in ("", "extractive"):
         return None
     if not target.strip():
         raise ConfigError(f"answerer {spec!r} needs a model after the colon, e.g. {kind}:<model>")
-    target = target.strip()
     if kind == "llamacpp":
-        return LlamaCppChat(target, settings)
+        return LlamaCppChat(target.strip(), settings)
+    from langchain.chat_models import init_chat_model
+
+    try:
+        model = init_chat_model(f"{kind}:{target.strip()}", **_provider_options(kind, settings))
+    except ImportError as e:  # the provider's integration package is missing: LangChain names it
+        raise ConfigError(f"the {kind} answerer needs its LangChain integration: {e}") from e
+    except ValueError as e:
+        raise ConfigError(f"unknown answerer {spec!r}: use extractive, llamacpp:<file.gguf>, ollama:<model>, "
+                          f"openai:<model> or another LangChain provider:<model> ({e})") from e
+    return LangChainChat(model, spec)
+
+
+def _provider_options(kind: str, settings: Settings) -> dict[str, Any]:
+    """What the archive's settings say to a provider's chat model."""
     if kind == "ollama":
-        try:
-            from langchain_ollama import ChatOllama
-        except ImportError as e:
-            raise ConfigError("the ollama answerer needs langchain-ollama (pip install langchain-ollama)") from e
-        model = ChatOllama(model=target, base_url=settings.ollama_url, temperature=settings.llm_temperature,
-                           num_predict=settings.llm_max_tokens)
-        return LangChainChat(model, spec)
+        return {"base_url": settings.ollama_url, "temperature": settings.llm_temperature,
+                "num_predict": settings.llm_max_tokens}
     if kind == "openai":
-        try:
-            from langchain_openai import ChatOpenAI
-        except ImportError as e:
-            raise ConfigError("the openai answerer needs langchain-openai (pip install langchain-openai)") from e
         key = settings.openai_api_key.get_secret_value() or os.environ.get("OPENAI_API_KEY", "")
         if not key and not settings.openai_base_url:
             raise ConfigError("the openai answerer needs ARCHIVE_OPENAI_API_KEY (or OPENAI_API_KEY), "
                               "or ARCHIVE_OPENAI_BASE_URL for a local OpenAI-compatible server")
-        model = ChatOpenAI(model=target, base_url=settings.openai_base_url or None, api_key=key or "not-needed",
-                           temperature=settings.llm_temperature, max_tokens=settings.llm_max_tokens,
-                           timeout=120, max_retries=1)
-        return LangChainChat(model, spec)
-    raise ConfigError(f"unknown answerer {spec!r}: use extractive, llamacpp:<file.gguf>, ollama:<model> "
-                      "or openai:<model>")
+        return {"base_url": settings.openai_base_url or None, "api_key": key or "not-needed",
+                "temperature": settings.llm_temperature, "max_tokens": settings.llm_max_tokens,
+                "timeout": 120, "max_retries": 1}
+    return {"temperature": settings.llm_temperature, "max_tokens": settings.llm_max_tokens}
