@@ -217,13 +217,17 @@ What happens next
 
 - Schools stay closed
 - Buses run late
+
 "We have never seen this," said a resident.
 
 keep **this** as it is
+
 Reported by https://valley.example/team."""
 
 
 def test_markdown_front_matter_heading_and_inline_markup(tmp_path, settings):
+    """CommonMark blocks (markdown-it-py) become paragraphs with a blank line between them; list items stay
+    on consecutive lines; code stays verbatim."""
     path = tmp_path / "floods.md"
     path.write_text(MARKDOWN, encoding="utf-8")
     doc = read_one(path, settings)
@@ -253,6 +257,9 @@ def test_markdown_front_matter_heading_and_inline_markup(tmp_path, settings):
         ),
         ("---\n\nA rule, then prose: not front matter.\n\n---\nMore.\n", "A rule, then prose: not front matter.\n\nMore.", {}, True),
         ("Escaped \\*stars\\* and a_b_c stay.\n", "Escaped *stars* and a_b_c stay.", {}, True),
+        ("Steps:\n\n1. Close roads\n2. Open shelters\n   - in schools\n", "Steps:\n\n1. Close roads\n2. Open shelters\n  - in schools",
+         {}, True),
+        ("A [reference link][r] and ~~struck~~ words.\n\n[r]: https://a.example\n", "A reference link and struck words.", {}, True),
     ],
 )
 def test_markdown_cases(tmp_path, settings, markdown, text, hints, title_from_text):

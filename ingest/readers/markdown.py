@@ -6,6 +6,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
 from archive.errors import InputError
 from archive.settings import Settings
 from archive.types import RawDocument
@@ -24,15 +27,16 @@ def read_markdown(path: str, settings: Settings) -> Iterator[RawDocument]:
 
 
 def _markdown_to_text(markdown: str) -> tuple[str, dict[str, str]]:
-    lines = markdown.splitlines()
-    front, lines = _split_front_matter(lines)
+    front, lines = _split_front_matter(markdown.splitlines())
     hints = record_hints(front)
-    heading, rest = _split_title_heading(lines)
-    # When front matter names a different title, the heading stays in the text as a plain line.
-    if heading and ("title" not in hints or same_words(heading, hints["title"])):
-        hints.setdefault("title", heading)
-        lines = rest
-    return "\n".join(_markdown_lines(lines)).strip("\n"), hints
+    blocks = _blocks(_PARSER.parse("\n".join(lines)))
+    if blocks and blocks[0][0] == "h1":  # a level-1 heading on top is the title...
+        heading = blocks[0][1]
+        # ...unless front matter names a different one: then the heading stays in the text as a plain line.
+        if "title" not in hints or same_words(heading, hints["title"]):
+            hints.setdefault("title", heading)
+            blocks = blocks[1:]
+    return _joined(blocks).strip("\n"), hints
 
 
 # Patterns in this module avoid lazy or nested quantifiers that backtrack quadratically on long lines.
@@ -72,99 +76,61 @@ def _unquote(value: str) -> str:
     return value
 
 
-_ATX_H1 = re.compile(r"^ {0,3}#[ \t]+(?=\S)")
-_SETEXT_H1 = re.compile(r"^\s{0,3}=+\s*$")
+# CommonMark (as markdown-it-py parses it) with strikethrough; tables stay text, as their rows read.
+_PARSER = MarkdownIt("commonmark").enable("strikethrough")
+_LIST_BLOCKS = ("bullet_list_open", "ordered_list_open")
 
 
-def _split_title_heading(lines: list[str]) -> tuple[str | None, list[str]]:
-    """Take a level-1 heading off the top (``# Title`` or ``Title`` over ``===``)."""
-    start = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if start is None:
-        return None, lines
-    atx = _ATX_H1.match(lines[start])
-    if atx:
-        return _inline(_strip_closing_hashes(lines[start][atx.end() :])), lines[start + 1 :]
-    if start + 1 < len(lines) and _SETEXT_H1.match(lines[start + 1]):
-        return _inline(lines[start].strip()), lines[start + 2 :]
-    return None, lines
+def _blocks(tokens: list[Token]) -> list[tuple[str, str]]:
+    """The document as (kind, plain text) blocks in order: ``h1`` for a level-1 heading, ``item`` for a list
+    item's line, ``text`` for the rest (code kept verbatim; rules, images and link targets dropped)."""
+    blocks: list[tuple[str, str]] = []
+    lists: list[list] = []  # open lists: [next number or None for bullets, depth]
+    item_prefix = ""
+    for i, token in enumerate(tokens):
+        if token.type in _LIST_BLOCKS:
+            start = int(token.attrGet("start") or 1) if token.type == "ordered_list_open" else None
+            lists.append([start, token.markup])
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+        elif token.type == "list_item_open":
+            number, markup = lists[-1]
+            marker = "- " if number is None else f"{number}{markup} "
+            if number is not None:
+                lists[-1][0] = number + 1
+            item_prefix = "  " * (len(lists) - 1) + marker
+        elif token.type == "inline":
+            kind = "h1" if tokens[i - 1].type == "heading_open" and tokens[i - 1].tag == "h1" else "text"
+            text = _inline_text(token)
+            if item_prefix:
+                blocks.append(("item", item_prefix + text))
+                item_prefix = ""
+            elif lists:  # a list item's second paragraph
+                blocks.append(("item", "  " * len(lists) + text))
+            else:
+                blocks.append((kind, text))
+        elif token.type in ("fence", "code_block", "html_block"):
+            blocks.append(("item" if lists else "text", token.content.rstrip("\n")))
+    return blocks
 
 
-def _strip_closing_hashes(text: str) -> str:
-    text = text.rstrip()
-    bare = text.rstrip("#")
-    if bare != text and (not bare or bare[-1].isspace()):
-        return bare.rstrip()
-    return text  # `# C#` keeps its hash
+def _joined(blocks: list[tuple[str, str]]) -> str:
+    """Blocks as text: a blank line between blocks, list items on consecutive lines."""
+    out: list[str] = []
+    for n, (kind, text) in enumerate(blocks):
+        if n:
+            out.append("\n" if kind == "item" and blocks[n - 1][0] == "item" else "\n\n")
+        out.append(text)
+    return "".join(out)
 
 
-_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
-_RULE_OR_UNDERLINE = re.compile(r"^\s{0,3}(?:([-*_])(?:\s*\1){2,}|=+|-+)\s*$")
-_REF_DEFINITION = re.compile(r"^\s{0,3}\[[^\]]+\]:\s+\S+")
-_QUOTE = re.compile(r"^(?:[ \t]{0,3}>[ \t]?)+")
-_ATX = re.compile(r"^ {0,3}#{1,6}(?:[ \t]+|$)")
-_BULLET = re.compile(r"^(\s*)[*+-]\s+")
-
-
-def _markdown_lines(lines: list[str]) -> Iterator[str]:
-    in_fence = False
-    for line in lines:
-        if _FENCE.match(line):
-            in_fence = not in_fence
-        elif in_fence:
-            yield line  # code blocks are kept verbatim
-        elif not (_RULE_OR_UNDERLINE.match(line) or _REF_DEFINITION.match(line)):
-            yield _block_line(line)
-
-
-def _block_line(line: str) -> str:
-    line = _QUOTE.sub("", line, count=1)
-    if _ATX.match(line):
-        line = _strip_closing_hashes(_ATX.sub("", line, count=1))
-    line = _BULLET.sub(r"\1- ", line, count=1)
-    return _inline(line.rstrip())
-
-
-_STASH = re.compile("\ue000(\\d+)\ue001")
-_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>~|])")
-_CODE_SPAN = re.compile(r"(`+)([^`]+)\1")
-_IMAGE = re.compile(r"!\[[^\[\]]*\](?:\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)|\[[^\[\]]*\])")
-_LINK = re.compile(r"\[([^\[\]]+)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)")
-_REF_LINK = re.compile(r"\[([^\[\]]+)\]\[[^\[\]]*\]")
-_AUTOLINK = re.compile(r"<((?:https?://|mailto:)[^<>\s]+)>")
-_STRIKE = re.compile(r"~~(?=[^\s~])([^~]+)(?<=[^\s~])~~")
-_EMPHASIS = (
-    re.compile(r"(?<![\w*])(\*{1,3})(?=[^\s*])([^*]+)(?<=[^\s*])\1(?![\w*])"),
-    # `_` only counts at word edges, so snake_case names survive.
-    re.compile(r"(?<![\w_])(_{1,3})(?=[^\s_])([^_]+)(?<=[^\s_])\1(?![\w_])"),
-)
-
-
-def _inline(line: str) -> str:
-    stash: list[str] = []
-
-    def keep(text: str) -> str:
-        stash.append(text)
-        return f"\ue000{len(stash) - 1}\ue001"
-
-    # Escaped characters and code spans are literal: hide them from the markup rules below.
-    line = _ESCAPE.sub(lambda m: keep(m.group(1)), line)
-    line = _CODE_SPAN.sub(lambda m: keep(m.group(2).strip() or m.group(2)), line)
-    line = _IMAGE.sub("", line)
-    line = _LINK.sub(r"\1", line)
-    line = _REF_LINK.sub(r"\1", line)
-    line = _AUTOLINK.sub(r"\1", line)
-    line = _STRIKE.sub(r"\1", line)
-    for pattern in _EMPHASIS:
-        line = _unwrap(pattern, line)
-    return _STASH.sub(lambda m: stash[int(m.group(1))], line)
-
-
-def _unwrap(pattern: re.Pattern[str], line: str) -> str:
-    # A span never contains its own marker, so nested emphasis (`**bold *italic* bold**`) unwraps
-    # from the inside out over a few passes.
-    for _ in range(3):
-        new = pattern.sub(r"\2", line)
-        if new == line:
-            break
-        line = new
-    return line
+def _inline_text(token: Token) -> str:
+    """An inline token's plain text: markup unwrapped, images and link targets dropped, code spans and inline
+    HTML kept as written, line breaks kept."""
+    parts: list[str] = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline", "html_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+    return "".join(parts).strip()
