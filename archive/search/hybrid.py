@@ -1,6 +1,7 @@
-"""Hybrid search: passage vectors and BM25 keywords, whole-article vectors and keywords, headlines and
-recency, each a typed ``Ranking``, fused at the article level by ``archive/search/fusion.py``; one hit per
-article (per story, unless asked otherwise), its best passage first, then an optional reranker.
+"""Hybrid search: every active ranking signal (archive/search/signals/: passage vectors and keywords,
+whole-article vectors and keywords, headlines, headline nominations, recency) run and fused at the article
+level (archive/search/fusion.py); one hit per article (per story, unless asked otherwise), its best passage
+first, then an optional reranker.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from archive.models.embedding import Embedder
 from archive.models.rerank import Reranker
 from archive.search.fusion import Fused, Passage, Ranking, Role, fuse
 from archive.search.highlight import matching_sentences
-from archive.search.recency import recency_boosts
+from archive.search.signals import SIGNALS
+from archive.search.signals.base import Query
 from archive.settings import Settings
 from archive.storage import Store
-from archive.text.query import contains_phrase, parse_query, plain_query
-from archive.types import Article, ChunkMatch, Filters, SearchHit
+from archive.text.query import parse_query, plain_query
+from archive.types import Article, Filters, SearchHit
 
-_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="keyword-search")
-MIN_KEYWORD_SCORE = 1e-3  # FTS5 floors the BM25 of words found everywhere near zero: no evidence
+_POOL = ThreadPoolExecutor(max_workers=6, thread_name_prefix="search-signals")
 
 
 def hybrid_search(
@@ -57,6 +58,7 @@ def hybrid_search(
     parsed = parse_query(query)
     if parsed.phrases and query.rstrip().endswith("?"):
         parsed = parsed.softened()
+    keyword = None
     if parsed.phrases:
         # Quoted phrases must match exactly: only chunks that contain them may compete.
         keyword = store.keyword_chunks(parsed, n, filters)
@@ -64,50 +66,28 @@ def hybrid_search(
         if not allowed:
             return []
         filters = replace(filters or Filters(), article_ids=allowed)
-    # The keyword rankings run in threads while the query is embedded (all release the GIL).
-    keyword_future = None if parsed.phrases else _POOL.submit(store.keyword_chunks, parsed, n, filters)
-    texts_future = _POOL.submit(store.keyword_articles, parsed, n, filters) if settings.article_keyword_weight else None
-    vector = embedder.embed_query(query)
-    vectors_future = _POOL.submit(store.query_articles, vector, n, filters) if settings.article_weight else None
-    headlines_future = _POOL.submit(store.query_headlines, vector, n, filters) if settings.headline_weight else None
-    dense = store.query_chunks(vector, n, filters)
-    if parsed.phrases:
-        dense = [m for m in dense if all(contains_phrase(m.chunk.text, p) for p in parsed.phrases)]
-    else:
-        keyword = keyword_future.result()
-    keyword = [m for m in keyword if m.score > MIN_KEYWORD_SCORE]
+    signals = Query(query, parsed, n, filters, store, settings, as_of, keyword if parsed.phrases else None)
+    rankings = ranked_signals(signals, embedder)
     depth = max(k, settings.rerank_depth) if reranker else k
-    # Whole-article rankings (mean chunk vector; BM25 over title and full text; the headline's vector)
-    # rescore the articles the chunk rankings found.
-    headlines = headlines_future.result() if headlines_future is not None else []
-    rankings = [
-        Ranking("passage vectors", settings.dense_weight, Role.PASSAGES, matches=dense),
-        Ranking("passage keywords", settings.keyword_weight, Role.PASSAGES, matches=keyword),
-        Ranking("article vectors", settings.article_weight, Role.RESCORES,
-                articles=vectors_future.result() if vectors_future is not None else []),
-        Ranking("article keywords", settings.article_keyword_weight, Role.RESCORES,
-                articles=texts_future.result() if texts_future is not None else []),
-        Ranking("headlines", settings.headline_weight, Role.RESCORES, articles=headlines),
-    ]
-    # The best headlines also nominate candidates: a headline that matches this well is evidence enough
-    # to compete, even for an article none of whose passages is among the best chunks.
-    if not parsed.phrases and settings.headline_candidates:
-        nominated = nominations(store, headlines[: settings.headline_candidates])
-        rankings.append(Ranking("headline nominations", settings.headline_weight, Role.NOMINATES, matches=nominated))
-    if as_of is not None and settings.recency_weight:
-        found = {m.chunk.article_id for r in rankings for m in r.matches}
-        rankings.append(Ranking("recency", settings.recency_weight, Role.BOOSTS,
-                                articles=list(recency_boosts(store, found, as_of, settings).items())))
     hits = group_by_article(store, fuse(rankings, settings.fusion, settings.rrf_k), depth, stories)
     if reranker is not None:
         hits = reranked(hits, reranker.scores(query, hits), settings.rrf_k)[:k]
     return with_highlights(hits, query)
 
 
-def nominations(store: Store, headlines: list[tuple[str, float]]) -> list[ChunkMatch]:
-    """The articles of the best headlines as matches of their first passage, scored by the headline's similarity."""
-    first = store.first_chunks([a for a, _ in headlines])
-    return [replace(first[a], score=score) for a, score in headlines if a in first]
+def ranked_signals(query: Query, embedder: Embedder) -> list[Ranking]:
+    """Every active signal's ranking, in ``SIGNALS`` order. Signals that do not need the query's vector run in
+    threads while it is embedded, the rest in threads after (all release the GIL); ``after`` signals rank
+    from the rankings before them."""
+    active = [s for s in SIGNALS if s.active(query)]
+    running = {s.name: _POOL.submit(s.rank, query, []) for s in active if not s.needs_vector and not s.after}
+    query = replace(query, vector=embedder.embed_query(query.text))
+    running |= {s.name: _POOL.submit(s.rank, query, []) for s in active if s.needs_vector and not s.after}
+    rankings: list[Ranking] = []
+    for signal in active:
+        items = signal.rank(query, rankings) if signal.after else running[signal.name].result()
+        rankings.append(signal.ranking(items, query.settings))
+    return rankings
 
 
 def _narrow(current: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:

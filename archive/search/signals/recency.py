@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from archive.search.fusion import Ranking, Role
+from archive.search.signals.base import Query, Signal
 from archive.settings import Settings
 from archive.storage.store import Store
 from archive.text.dates import timestamp
@@ -25,3 +27,12 @@ def recency_boosts(store: Store, article_ids: set[str], as_of: date, settings: S
         age_days = (day - ts) / 86400
         boosts[article_id] = settings.recency_weight * 0.5 ** (age_days / settings.recency_half_life_days)
     return boosts
+
+
+def rank(query: Query, before: list[Ranking]) -> list[tuple[str, float]]:
+    found = {m.chunk.article_id for r in before for m in r.matches}
+    return list(recency_boosts(query.store, found, query.as_of, query.settings).items())
+
+
+SIGNAL = Signal("recency", "recency_weight", Role.BOOSTS, rank, needs_vector=False, after=True,
+                applies=lambda q: q.as_of is not None)
