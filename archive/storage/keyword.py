@@ -13,11 +13,10 @@ import sqlite3
 import threading
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from archive.errors import StoreError
-from archive.storage.keyword_schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
+from archive.storage.keyword_schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION, EntityRow, KeywordRow, ParagraphRow, Row
 from archive.text.query import ParsedQuery
 from archive.types import Chunk, ChunkMatch
 
@@ -28,19 +27,6 @@ def _in_parts(values: Collection[str], size: int = 500) -> Iterator[tuple[list[s
     for start in range(0, len(values), size):
         part = values[start:start + size]
         yield part, ",".join("?" * len(part))
-
-
-@dataclass(frozen=True)
-class Row:
-    """What the keyword file knows of a new chunk row."""
-
-    rowid: int
-    chunk_id: str
-    article_id: str
-    source: str
-    ts: int | None
-    body: str
-    title: str
 
 
 class KeywordIndex:
@@ -93,13 +79,11 @@ class KeywordIndex:
 
     def add(
         self,
-        rows: Sequence[tuple[str, str, Chunk, str, str, int | None]],
-        entities: Sequence[tuple[str, str, str, str]] = (),
-        paragraphs: Sequence[tuple[str, str, str, bool]] = (),
+        rows: Sequence[KeywordRow],
+        entities: Sequence[EntityRow] = (),
+        paragraphs: Sequence[ParagraphRow] = (),
     ) -> None:
-        """Insert (chunk_id, content_hash, chunk, title, source, published_ts) rows,
-        (article_id, content_hash, kind, name) entity rows and (article_id, content_hash, paragraph key,
-        left out of the embedded text) paragraph rows in one transaction."""
+        """Insert chunk, entity and paragraph rows in one transaction."""
         from archive.models.entities import fold
 
         with self._transaction():
@@ -121,8 +105,8 @@ class KeywordIndex:
                 ],
             )
 
-    def replace_entities(self, article_ids: Sequence[str], entities: Sequence[tuple[str, str, str, str]]) -> None:
-        """Replace these articles' entity rows with (article_id, content_hash, kind, name) rows, in one transaction."""
+    def replace_entities(self, article_ids: Sequence[str], entities: Sequence[EntityRow]) -> None:
+        """Replace these articles' entity rows, in one transaction."""
         from archive.models.entities import fold
 
         with self._transaction():
@@ -188,7 +172,7 @@ class KeywordIndex:
             self._db.execute("DELETE FROM paragraph_rows")
         self.clear_flag("paragraphs")
 
-    def backfill_paragraphs(self, paragraphs: Sequence[tuple[str, str, str, bool]]) -> None:
+    def backfill_paragraphs(self, paragraphs: Sequence[ParagraphRow]) -> None:
         """Record paragraph rows of articles stored before they existed (rows already there are kept)."""
         with self._lock:
             self._db.executemany(

@@ -1,6 +1,12 @@
-"""The keyword file's tables (SQLite, FTS5) and its schema version, with the migrations between versions."""
+"""The keyword file's tables (SQLite, FTS5), the rows written to them, and its schema version with the migrations
+between versions."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from archive.types import Chunk
 
 # The keyword file's schema version (SQLite's user_version). A change to the tables is a new version: append
 # the SQL that takes version n to n + 1 to ``MIGRATIONS[n]`` and raise SCHEMA_VERSION, so that an existing
@@ -54,3 +60,45 @@ CREATE TRIGGER IF NOT EXISTS chunk_rows_removed AFTER DELETE ON chunk_rows BEGIN
     INSERT INTO chunk_fts (chunk_fts, rowid, body, title) VALUES ('delete', old.id, old.body, old.title);
 END;
 """
+
+
+class KeywordRow(NamedTuple):
+    """A chunk's row in the keyword file."""
+
+    chunk_id: str
+    content_hash: str
+    chunk: Chunk
+    title: str
+    source: str
+    published_ts: int | None
+
+
+class EntityRow(NamedTuple):
+    """A name an article's version holds."""
+
+    article_id: str
+    content_hash: str
+    kind: str
+    name: str
+
+
+class ParagraphRow(NamedTuple):
+    """A paragraph key of an article's version, and whether its embedded text left the paragraph out."""
+
+    article_id: str
+    content_hash: str
+    key: str
+    left_out: bool
+
+
+@dataclass(frozen=True)
+class Row:
+    """What the keyword file knows of a new chunk row."""
+
+    rowid: int
+    chunk_id: str
+    article_id: str
+    source: str
+    ts: int | None
+    body: str
+    title: str

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from archive.storage.keyword import Row
+from archive.storage.keyword_schema import Row
 from archive.storage.memstate import (
     MISSING_TS,
     State,

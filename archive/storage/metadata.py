@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
+from archive.storage.keyword_schema import EntityRow
 from archive.storage.records import HASH_PREFIX, article_from, parts
 from archive.types import Article
 
@@ -54,7 +55,7 @@ class MetadataWrites:
                 metas.append(dict(meta, entities=json.dumps([list(e) for e in found[aid]]), named=True))
             if ids:
                 self.articles.update(ids=ids, metadatas=metas)
-                self.keywords.replace_entities(ids, [(aid, versions[aid][:HASH_PREFIX], kind, name)
+                self.keywords.replace_entities(ids, [EntityRow(aid, versions[aid][:HASH_PREFIX], kind, name)
                                                      for aid in ids for kind, name in found[aid]])
                 self._changed(ids)
                 done += len(ids)

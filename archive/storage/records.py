@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from archive.storage.chroma import all_of, ts_clauses
+from archive.storage.keyword_schema import EntityRow, KeywordRow, ParagraphRow
 from archive.text.dates import timestamp
 from archive.text.furniture import paragraph_keys
 from archive.types import Article, Chunk, Filters
@@ -64,22 +65,22 @@ def chunk_from(meta: dict[str, Any], article_text: str) -> Chunk:
     return Chunk(meta["article_id"], int(meta["index"]), article_text[start:end], start, end)
 
 
-def keyword_row(article: Article, chunk: Chunk) -> tuple:
-    """The keyword file's row for a chunk: (chunk id, version, chunk, title, source, published ts)."""
-    return (chunk_id(article, chunk), version(article), chunk, article.title, article.source,
-            timestamp(article.published_at))
+def keyword_row(article: Article, chunk: Chunk) -> KeywordRow:
+    """The keyword file's row for a chunk."""
+    return KeywordRow(chunk_id(article, chunk), version(article), chunk, article.title, article.source,
+                      timestamp(article.published_at))
 
 
-def paragraph_rows(articles: Iterable[tuple[Article, Iterable[str]]]) -> list[tuple[str, str, str, bool]]:
+def paragraph_rows(articles: Iterable[tuple[Article, Iterable[str]]]) -> list[ParagraphRow]:
     rows = []
     for a, left_out in articles:
         left = set(left_out)
-        rows += [(a.id, version(a), key, key in left) for key in paragraph_keys(a.text)]
+        rows += [ParagraphRow(a.id, version(a), key, key in left) for key in paragraph_keys(a.text)]
     return rows
 
 
-def entity_rows(articles: Iterable[Article]) -> list[tuple[str, str, str, str]]:
-    return [(a.id, version(a), kind, name) for a in articles for kind, name in a.entities]
+def entity_rows(articles: Iterable[Article]) -> list[EntityRow]:
+    return [EntityRow(a.id, version(a), kind, name) for a in articles for kind, name in a.entities]
 
 
 def article_meta(article: Article, n_chunks: int, left_out: Iterable[str] = ()) -> dict[str, Any]:
