@@ -242,6 +242,21 @@ class Archive:
         """Every article's metadata (no text)."""
         return list(self.store.iter_articles())
 
+    def articles_by_id(self, ids: Sequence[str], with_text: bool = True) -> dict[str, Article]:
+        """Articles by id (unknown ids left out); ``with_text=False`` reads only their metadata, from a cache."""
+        return self.store.get_articles(list(ids), with_text=with_text)
+
+    def story_members(self, story_id: str) -> list[str]:
+        """The ids of every report of a story."""
+        return list(self.store.story_members(story_id))
+
+    def articles_naming(self, names: Sequence[str]) -> set[str]:
+        """The ids of the articles that name all of ``names`` (any spelling the name book joins)."""
+        return set(self.store.articles_naming(names))
+
+    def count_articles(self) -> int:
+        return self.store.count_articles()
+
     def seed_sample(self) -> IngestReport | None:
         """Ingest the bundled sample articles when the archive is empty; None when it was not."""
         if not self.is_empty():
@@ -267,7 +282,7 @@ class Archive:
             return name_articles(self.store, self.settings, ids, progress)
 
     def is_empty(self) -> bool:
-        return self.store.count_articles() == 0
+        return self.count_articles() == 0
 
     def stats(self) -> ArchiveStats:
         """How many articles and chunks, from which sources, over which dates."""

@@ -47,7 +47,7 @@ def show_article(archive, article_id: str) -> None:
     st.caption(escape_markdown(meta_line(article)))
     start, end = _int_param("start"), _int_param("end")
     span = (start, end) if start is not None and end is not None and start < end <= len(article.text) else None
-    others = [o for o in archive.store.story_members(article.story_id) if o != article.id] if article.story_id else []
+    others = [o for o in archive.story_members(article.story_id) if o != article.id] if article.story_id else []
     body, side = st.columns([3, 1])
     with side:
         with st.container(border=True):
@@ -60,7 +60,7 @@ def show_article(archive, article_id: str) -> None:
                 st.page_link(ADD, label="Delete this article", query_params={"delete": article.id}, icon=":material/delete:")
         if others:
             st.markdown("**Same story**")
-            for other in archive.store.get_articles(others, with_text=False).values():
+            for other in archive.articles_by_id(others, with_text=False).values():
                 st.page_link(LIBRARY, label=f"{escape_markdown(other.title)} ({escape_markdown(meta_line(other))})",
                              query_params=article_params(other.id))
     with body:

@@ -99,9 +99,9 @@ def undated_left_out(filters: Filters) -> int:
         return 0
     allowed = None
     if filters.story:
-        allowed = set(archive.store.story_members(filters.story))
+        allowed = set(archive.story_members(filters.story))
     if filters.entities:
-        naming = set(archive.store.articles_naming(filters.entities))
+        naming = archive.articles_naming(filters.entities)
         allowed = naming if allowed is None else allowed & naming
     return sum(1 for row in get_catalog() if not row["published_at"]
                and (not filters.sources or row["source"] in filters.sources) and (allowed is None or row["id"] in allowed))
@@ -165,7 +165,7 @@ if query.strip():
     window_notice(timed, time_words)
     hits, terms = matches[:k], query_terms(timed.text)
     found = [a for h in matches for a in (h.article, *h.also)]
-    matching = matching_ids(terms, archive.store.get_articles([a.id for a in found]).values())
+    matching = matching_ids(terms, archive.articles_by_id([a.id for a in found]).values())
     shown = [a for h in hits for a in (h.article, *h.also)]
     if hits:
         counts = Counts(len(found), len(matching), len(shown), sum(a.id in matching for a in shown))

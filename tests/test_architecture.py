@@ -169,3 +169,14 @@ def test_the_architecture_page_names_every_package_and_nothing_that_is_gone():
     assert not gone, f"docs/architecture.md maps folders that do not exist: {sorted(gone)}"
     for path in re.findall(r"`((?:archive|ingest|webui|pages|evaluation)/[\w/]+\.py)`", page):
         assert (ROOT / path).is_file(), f"docs/architecture.md names {path}, which does not exist"
+
+
+def test_shells_do_not_reach_through_the_facade_to_its_store():
+    wrong = []
+    for module, path in MODULES.items():
+        if not any(module == s or module.startswith(s + ".") for s in SHELLS):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in ("store", "_store"):
+                wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} uses .{node.attr}")
+    assert not wrong, "\n".join(wrong)

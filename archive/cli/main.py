@@ -269,7 +269,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.answers:
         from evaluation.harness import by_record_id, evaluate_answers
 
-        texts = [a.text for a in archive.store.get_articles([x.id for x in archive.articles()]).values()] \
+        texts = [a.text for a in archive.articles_by_id([x.id for x in archive.articles()]).values()] \
             if args.unanswerable else []
         gold_ids = by_record_id(a.id for a in archive.articles())  # questions name records by their own ids
         metrics = evaluate_answers(  # as for the ranking: time words only as of the question's date
@@ -298,7 +298,7 @@ def cmd_restory(args: argparse.Namespace) -> int:
 
     archive = Archive(settings_from(args))
     moved = archive.restory()
-    print(f"{moved} of {archive.store.count_articles()} articles changed story")
+    print(f"{moved} of {archive.count_articles()} articles changed story")
     return 0
 
 
@@ -307,7 +307,7 @@ def cmd_names(args: argparse.Namespace) -> int:
 
     archive = Archive(settings_from(args))
     named = archive.name_articles(everything=args.all, progress=None)
-    print(f"names found in {named} of {archive.store.count_articles()} articles")
+    print(f"names found in {named} of {archive.count_articles()} articles")
     return 0
 
 
@@ -317,7 +317,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     archive = Archive(settings_from(args))
     report = archive.seed_sample()
     if report is None:
-        print(f"archive already holds {archive.store.count_articles()} articles; sample not needed")
+        print(f"archive already holds {archive.count_articles()} articles; sample not needed")
     else:
         print(f"sample ingested: {report.added} articles, {report.chunks_embedded} chunks")
     return 0 if report is None or report.ok else 1
