@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from archive.text.fold import skeleton
+from archive.text.fold import reader_form
 
 REFUSAL_MARK = "NOT_IN_ARCHIVE"
 
@@ -87,20 +87,6 @@ _TELL = (r"(?:^|[.!?:;,]\s*|\band\s+)(?:tell|inform|assure|remind|convince)\s+(?
          r"(?:readers?|users?|audience|viewers?)\s+(?:that|to)\b"
          r"|\b(?:always\s+)?(?:answer|respond|reply)\s+(?:every|all|any)\s+questions?\b|\bcite\s+this\s+source\b")
 _INJECTION = re.compile(f"{_SET_ASIDE}|{_ADDRESSED}|{_TELL}", re.IGNORECASE | re.MULTILINE)
-_SPACED = re.compile(r"\b(?:[A-Za-z][ .\-_]){3,}[A-Za-z]\b")
-# Punctuation standing between two words where a space would ("IGNORE//PREVIOUS//INSTRUCTIONS",
-# "ignore.previous.instructions"): read as a space. Between digits (1.5, 24/7) it stays.
-_SPLIT = re.compile(r"(?<=[A-Za-z])\s*(?:[./|\\_~*+=#]{1,3}|[-–—]{2,})\s*(?=[A-Za-z])")
-
-
-def fold(text: str) -> str:
-    """``text`` as a reader sees it, for spotting disguised instructions: its ``skeleton``, letter-spaced
-    words ("d i s r e g a r d") joined, and words split by dots or slashes ("ignore.previous.instructions")
-    spaced, runs of spaces made one."""
-    text = skeleton(text)
-    text = _SPACED.sub(lambda m: re.sub(r"[ .\-_]", "", m.group(0)), text)
-    text = _SPLIT.sub(" ", text)
-    return re.sub(r"[ \t]+", " ", text)
 
 
 _PARAGRAPH = re.compile(r"\n\s*\n")
@@ -112,7 +98,7 @@ def instruction_spans(text: str) -> list[tuple[int, int]]:
     spans, start = [], 0
     for m in [*_PARAGRAPH.finditer(text), None]:
         end = m.start() if m else len(text)
-        if _INJECTION.search(fold(text[start:end])):
+        if _INJECTION.search(reader_form(text[start:end])):
             spans.append((start, end))
         start = m.end() if m else len(text)
     return spans

@@ -5,6 +5,8 @@
 - ``skeleton_map``: the same, lower-cased, with each folded character's index in the original.
 - ``folded``: lower case without diacritics, the form the keyword index stores and matches.
 - ``folded_map``: look-up's form (the skeleton with straight quotes and dashes), mapped back to the original.
+- ``reader_form``: the skeleton with letter-spaced and dot-split words joined, where the instruction check looks.
+- ``normalize``: case, quotes, dashes and spaces folded, for verbatim comparisons of quotes.
 """
 
 from __future__ import annotations
@@ -81,3 +83,21 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     text = text.translate(str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"}))
     return re.sub(r"\s+", " ", text).strip()
+
+
+_SPACED = re.compile(r"\b(?:[A-Za-z][ .\-_]){3,}[A-Za-z]\b")
+
+
+# Punctuation standing between two words where a space would ("IGNORE//PREVIOUS//INSTRUCTIONS",
+# "ignore.previous.instructions"): read as a space. Between digits (1.5, 24/7) it stays.
+_SPLIT = re.compile(r"(?<=[A-Za-z])\s*(?:[./|\\_~*+=#]{1,3}|[-–—]{2,})\s*(?=[A-Za-z])")
+
+
+def reader_form(text: str) -> str:
+    """``text`` as a reader sees it, for spotting disguised instructions: its ``skeleton``, letter-spaced
+    words ("d i s r e g a r d") joined, and words split by dots or slashes ("ignore.previous.instructions")
+    spaced, runs of spaces made one."""
+    text = skeleton(text)
+    text = _SPACED.sub(lambda m: re.sub(r"[ .\-_]", "", m.group(0)), text)
+    text = _SPLIT.sub(" ", text)
+    return re.sub(r"[ \t]+", " ", text)
