@@ -275,7 +275,7 @@ class Archive:
         """Find the names articles hold (people, organisations, places) without embedding anything again:
         those not named yet (an archive from before names came after embedding, or an interrupted pass), or
         ``everything``. Holds the write lock; returns how many articles were named."""
-        from ingest.pipeline import name_articles
+        from ingest.naming import name_articles
 
         with self._write_lock():
             ids = [a.id for a in self.store.iter_articles()] if everything else self.store.unnamed()

@@ -69,3 +69,6 @@ def headline_text(title: str, text: str) -> str:
         return title.strip()
     first = next(iter(sentence_spans(text)), (0, len(text)))
     return text[first[0]:first[1]][:HEADLINE_CHARS].strip()
+
+
+BATCH_CHUNKS = 256  # chunks embedded per model call across articles: big enough to keep the model busy

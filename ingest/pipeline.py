@@ -14,33 +14,26 @@ meanwhile (the same content, or the same id) is recorded as a copy or left as it
 from __future__ import annotations
 
 import contextlib
-import gzip
 import logging
-import os
-import re
-import sys
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-
-import numpy as np
 
 from archive.errors import ArchiveError, EmbeddingError, InputError
 from archive.models.embedding import Embedder, mean_vector
 from archive.search.stories import assign_stories
 from archive.settings import Settings
-from archive.text.furniture import paragraph_keys, without_furniture
 from archive.types import Article, Chunk, IngestFailure, IngestReport, RawDocument, record_id_of
 from ingest import sources
-from ingest.chunking import chunk_article, embedding_text, headline_text
+from ingest.chunking import BATCH_CHUNKS, chunk_article, headline_text
+from ingest.furnishing import Furnishing, chunk_text
+from ingest.naming import name_articles
 from ingest.normalize import normalize, valid_unicode
+from ingest.progress import progress_bar
+from ingest.reads import Reads, file_state, finish_read, origin_file, prune_verdict
 from ingest.writer import BackgroundWriter, Embedded
 
-NAME_BATCH = 64  # articles per names batch (spaCy pipes them 16 at a time)
-BATCH_CHUNKS = 256  # chunks embedded per model call across articles: big enough to keep the model busy
 log = logging.getLogger(__name__)
-_RECORD_SUFFIX = re.compile(r"(?:#.*|:\d+)$")
 
 
 @dataclass
@@ -51,38 +44,7 @@ class _Pending:
     furniture: frozenset[str] = frozenset()  # paragraph keys its chunks embed without
 
 
-@dataclass(frozen=True)
-class _FileState:
-    """What says a file changed: a file rewritten, truncated or replaced while it is read differs in one."""
-
-    device: int
-    inode: int
-    size: int
-    mtime_ns: int
-
-
-@dataclass
-class _Reads:
-    """What this run read, for --prune: the files it may judge, and every origin it saw."""
-
-    whole: set[str] = field(default_factory=set)  # files read to the end without error, unchanged meanwhile
-    skipped: dict[str, str] = field(default_factory=dict)  # files prune may not judge -> why
-    origins: set[str] = field(default_factory=set)  # articles read, and failed records that still named themselves
-
-    def skip(self, path: str, why: str) -> None:
-        self.skipped.setdefault(path, why)
-
-
-def origin_file(origin: str) -> str:
-    """The local file an origin came from ('' for URLs): records are '<file>#<id>' or '<file>:<line>'."""
-    if origin.startswith(("http://", "https://")):
-        return ""
-    if os.path.exists(origin):
-        return origin
-    return _RECORD_SUFFIX.sub("", origin)
-
-
-class Ingestor:
+class Ingestor(Furnishing):
     """Runs one ingest over a store and an embedder."""
 
     def __init__(self, store, embedder: Embedder, settings: Settings,
@@ -111,9 +73,9 @@ class Ingestor:
         origins, failures, report.skipped = sources.discover(paths)
         report.failed.extend(failures)
         defaults = {"source": source} if source else {}
-        reads = _Reads()
+        reads = Reads()
         seen_ids: set[str] = set()
-        bar = _progress_bar(origins, progress)
+        bar = progress_bar(origins, progress)
         pending: list[_Pending] = []
         done = 0
         self._writer = BackgroundWriter(self.store, before_write=self._in_turn, turn=self._turn)
@@ -167,10 +129,10 @@ class Ingestor:
     # ---- reading ---------------------------------------------------------------------------------
 
     def _articles(
-        self, origins: list[str], defaults: dict[str, str], report: IngestReport, reads: _Reads
+        self, origins: list[str], defaults: dict[str, str], report: IngestReport, reads: Reads
     ) -> Iterator[Article]:
         for origin in origins:
-            before = _file_state(origin)
+            before = file_state(origin)
             try:
                 for item in sources.read(origin, self.settings):
                     article = self._take(origin, item, defaults, report, reads)
@@ -184,10 +146,10 @@ class Ingestor:
                 report.failed.append(IngestFailure(origin, f"could not read: {type(e).__name__}: {e}"))
                 reads.skip(origin, f"its read failed ({type(e).__name__}: {e})")
                 continue
-            _finish_read(origin, before, reads)
+            finish_read(origin, before, reads)
 
     def _take(self, origin: str, item: RawDocument | IngestFailure, defaults: dict[str, str], report: IngestReport,
-              reads: _Reads) -> Article | None:
+              reads: Reads) -> Article | None:
         """The article of one item a reader gave, or None for a failure; either way noted for --prune."""
         if isinstance(item, sources.RecordFailure):  # one record failed; the rest of its file is read
             report.failed.append(IngestFailure(item.path, item.reason))
@@ -335,7 +297,7 @@ class Ingestor:
             self._writer.submit(embedded)
 
     def _embed(self, group: list[_Pending]) -> list[Embedded]:
-        texts = [_chunk_text(i.article, c, i.furniture) for i in group for c in i.chunks]
+        texts = [chunk_text(i.article, c, i.furniture) for i in group for c in i.chunks]
         texts += [headline_text(i.article.title, i.article.text) for i in group]
         vectors = self.embedder.embed_documents(texts)
         embedded, offset = [], 0
@@ -346,81 +308,6 @@ class Ingestor:
                                      item.furniture))
             offset += n
         return embedded
-
-    def _furniture(self, articles: list[Article], stored: bool) -> dict[str, frozenset[str]]:
-        """Each article's paragraphs that are site furniture (archive/text/furniture.py).
-
-        ``stored``: the articles' own paragraph rows are in the archive and count; otherwise the batch's
-        articles are counted on top of the stored articles that hold the paragraph.
-        """
-        least = self.settings.furniture_min_articles
-        if least <= 0 or not articles:
-            return {}
-        keys = {a.id: paragraph_keys(a.text) for a in articles}
-        counts = Counter(self.store.paragraph_counts(set().union(*keys.values()), () if stored else list(keys)))
-        if not stored:  # the batch counts too: ten new copies of a pitch make it furniture in all ten at once
-            counts.update(k for ks in keys.values() for k in ks)
-        return {aid: frozenset(k for k in ks if counts[k] >= least) for aid, ks in keys.items()}
-
-    def _refurnish(self) -> int:
-        """Embed again the chunks of stored articles whose furniture changed since they were embedded.
-
-        A paragraph becomes furniture when enough articles hold it, after the first of them were stored;
-        it stops being furniture when deletions bring it below the threshold. Chunks keep their spans
-        and ids; only their vectors (and their article's mean vector) change.
-        """
-        ids = self.store.misfurnished(self.settings.furniture_min_articles)
-        done = 0
-        for start in range(0, len(ids), 64):
-            articles = list(self.store.get_articles(ids[start:start + 64]).values())
-            furniture = self._furniture(articles, stored=True)
-            before = self.store.left_out([a.id for a in articles])
-            batch = [(a, self.store.chunks_of(a.id, a)) for a in articles]
-            batch = [(a, chunks) for a, chunks in batch if chunks]
-            # Only chunks whose embedded text changes are embedded; the others keep their stored vector.
-            vectors: dict[tuple[str, int], np.ndarray] = {}
-            texts: dict[tuple[str, int], str] = {}
-            for a, chunks in batch:
-                stored = self.store.chunk_vectors(a, chunks)
-                for c in chunks:
-                    text = _chunk_text(a, c, furniture.get(a.id, ()))
-                    if c.index in stored and text == _chunk_text(a, c, before.get(a.id, ())):
-                        vectors[(a.id, c.index)] = stored[c.index]
-                    else:
-                        texts[(a.id, c.index)] = text
-            try:
-                if texts:
-                    vectors.update(zip(texts, self.embedder.embed_documents(list(texts.values()))))
-            except EmbeddingError as e:  # the articles keep their current vectors; the next ingest tries again
-                log.warning("could not embed again %d articles whose site furniture changed: %s", len(ids) - start, e)
-                return done
-            from archive.storage import Version
-
-            rows = [Version(a, chunks, np.asarray([vectors[(a.id, c.index)] for c in chunks], dtype=np.float32),
-                            left_out=frozenset(furniture.get(a.id, ()))) for a, chunks in batch]
-            try:
-                self.store.write(rows)
-            except ArchiveError as e:  # the write protocol keeps the stored version; the next ingest tries again
-                log.warning("could not store %d articles embedded again without site furniture: %s", len(rows), e)
-                return done
-            done += len(batch)
-        if done:
-            log.info("embedded again the chunks of %d articles whose site furniture changed", done)
-        return done
-
-    def _backfill_headlines(self) -> int:
-        """Embed the headlines of stored articles that lack one (an archive from before headlines)."""
-        missing = self.store.articles_missing_headlines()
-        for start in range(0, len(missing), BATCH_CHUNKS):
-            part = missing[start:start + BATCH_CHUNKS]
-            try:
-                vectors = self.embedder.embed_documents([headline_text(a.title, a.text) for a in part])
-            except EmbeddingError as e:  # the articles keep searching without this signal
-                log.warning("could not embed the headlines of %d stored articles (the next ingest tries again): %s",
-                            len(missing) - start, e)
-                return start
-            self.store.set_headline_vectors(part, vectors)
-        return len(missing)
 
     def _to_name(self) -> list[str]:
         """Articles whose names are not found yet; on a shared server only this run's (each worker names its
@@ -473,7 +360,7 @@ class Ingestor:
 
     # ---- pruning ---------------------------------------------------------------------------------
 
-    def _prune(self, paths: list[str], reads: _Reads, report: IngestReport) -> int:
+    def _prune(self, paths: list[str], reads: Reads, report: IngestReport) -> int:
         """Remove articles whose file under ``paths`` is gone, or whose record left a file read whole now.
 
         A file that was not read whole (its read failed part-way, or it changed meanwhile) says nothing
@@ -484,7 +371,7 @@ class Ingestor:
         held_back: set[str] = set()
         for article in self.store.iter_articles():
             origins = article.origins or (article.origin,)
-            verdicts = [(o, *_prune_verdict(o, roots, reads)) for o in origins]
+            verdicts = [(o, *prune_verdict(o, roots, reads)) for o in origins]
             kept = [o for o, is_gone, _ in verdicts if not is_gone]
             held_back.update(path for _, _, path in verdicts if path)
             if not kept:
@@ -496,63 +383,11 @@ class Ingestor:
         return len(gone)
 
 
-def _prune_verdict(origin: str, roots: list[str], reads: _Reads) -> tuple[bool, str]:
-    """(gone, held back by): an origin is gone when its file under ``roots`` is, or when that file was read
-    whole this run without this record; a record missing from a file not read whole names that file."""
-    path = origin_file(origin)
-    if not path or not any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots):
-        return False, ""
-    if not os.path.exists(path):
-        return True, ""
-    if path == origin or origin in reads.origins:
-        return False, ""
-    if path in reads.whole:
-        return True, ""
-    return False, path if path in reads.skipped else ""
-
-
-def _file_state(origin: str) -> _FileState | None:
-    """The state of a file about to be read (None for URLs, or when it cannot be had)."""
-    if origin.startswith(("http://", "https://")):
-        return None
-    try:
-        info = os.stat(origin)
-    except OSError:
-        return None
-    return _FileState(info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
-
-
-def _finish_read(origin: str, before: _FileState | None, reads: _Reads) -> None:
-    """A file read to its end counts as read whole unless it changed from what it was when its read began."""
-    if before is None:  # a URL (never pruned), or a file whose state could not be had
-        return
-    after = _file_state(origin)
-    if after != before:
-        reads.skip(origin, f"it changed while it was read ({_change(before, after)}); ingest it again to prune it")
-    elif origin not in reads.skipped:
-        reads.whole.add(origin)
-
-
-def _change(before: _FileState, after: _FileState | None) -> str:
-    if after is None:
-        return "it is gone"
-    if (before.device, before.inode) != (after.device, after.inode):
-        return "replaced by another file"
-    if before.size != after.size:
-        return f"{before.size:,} bytes, then {after.size:,}"
-    return "modified"
-
-
 def _other_input(article: Article, stored: Article) -> str:
     """An origin of the stored article holding this id, when none came from this article's file or URL."""
     origins = stored.origins or (stored.origin,)
     inputs = {origin_file(o) or o for o in origins}  # a record's input is its file; a URL is its own
     return "" if (origin_file(article.origin) or article.origin) in inputs else origins[0]
-
-
-def _chunk_text(article: Article, chunk: Chunk, furniture) -> str:
-    """What a chunk embeds: the article's title, then the passage without site furniture."""
-    return embedding_text(article.title, without_furniture(article.text, chunk.start, chunk.end, furniture))
 
 
 def _merge(origin: str, others: tuple[str, ...]) -> tuple[str, ...]:
@@ -577,80 +412,3 @@ def _groups(items: list[_Pending], max_chunks: int) -> Iterator[list[_Pending]]:
         yield group
 
 
-def _progress_bar(origins: list[str], enabled: bool | None):
-    """Articles read, their rate and the time left (tqdm's ETA: the total counts each record of a feed)."""
-    from tqdm import tqdm
-
-    shown = sys.stderr.isatty() if enabled is None else enabled
-    total = expected_articles(origins) if shown else None
-    return tqdm(total=total, unit="article", desc="ingest", file=sys.stderr, disable=not shown)
-
-
-def eta_text(done: int, total: int | None, elapsed_s: float) -> str:
-    """Progress as the Add page shows it: articles read (of how many), their rate, and the time left."""
-    rate = done / elapsed_s if elapsed_s > 0 else 0.0
-    text = f"{done:,} of {total:,} articles" if total else f"{done:,} article(s)"
-    if rate <= 0:
-        return text
-    text += f" · {rate:.1f} articles/s"
-    if total and total > done:
-        text += f" · about {_duration((total - done) / rate)} left"
-    return text
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(1, round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
-def expected_articles(origins: list[str]) -> int | None:
-    """How many articles the inputs hold, for the progress bar's time left: a line per record of a JSONL
-    feed (counted in one fast pass), one per other file or URL; None when a JSON file hides its count."""
-    total = 0
-    for origin in origins:
-        name = origin.lower()
-        if name.endswith((".jsonl", ".jsonl.gz")):
-            opener = gzip.open if name.endswith(".gz") else open
-            try:
-                with opener(origin, "rb") as f:
-                    total += sum(1 for line in f if line.strip())
-            except (OSError, EOFError):
-                total += 1  # the read will report it
-        elif name.endswith((".json", ".json.gz")):
-            return None  # one record or an array of many: unknown until read
-        else:
-            total += 1
-    return total
-
-
-def name_articles(store, settings: Settings, article_ids: list[str], progress: bool | None = None,
-                  turn: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext) -> int:
-    """Find the people, organisations and places each article names, over its whole text (spaCy's NER
-    pipe alone, batched), and record them: a pass after embedding, so encoding never waits for it.
-    Each batch's names are recorded in a ``turn`` (see the module docstring). Returns how many articles
-    were named."""
-    if not article_ids:
-        return 0
-    from tqdm import tqdm
-
-    from archive.models.entities import get_extractor
-
-    extractor = get_extractor(settings.entity_chars)
-    shown = sys.stderr.isatty() if progress is None else progress
-    bar = tqdm(total=len(article_ids), unit="article", desc="names", file=sys.stderr, disable=not shown)
-    named = 0
-    for start in range(0, len(article_ids), NAME_BATCH):
-        articles = list(store.get_articles(article_ids[start : start + NAME_BATCH]).values())
-        found = extractor.extract([a.title for a in articles], [a.text for a in articles])
-        with turn():
-            named += store.set_entities({a.id: f for a, f in zip(articles, found)},
-                                        {a.id: a.content_hash for a in articles})
-        bar.update(len(articles))
-    bar.close()
-    return named

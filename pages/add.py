@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from archive.errors import ArchiveError
-from ingest.pipeline import eta_text, expected_articles
+from ingest.progress import eta_text, expected_articles
 from webui.links import LIBRARY, article_params
 from webui.resources import (
     delete_allowed,

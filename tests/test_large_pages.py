@@ -62,7 +62,7 @@ def test_the_progress_bar_knows_how_many_articles_a_run_holds(tmp_path):
     import gzip
     import json
 
-    from ingest.pipeline import expected_articles
+    from ingest.progress import expected_articles
 
     feed = tmp_path / "feed.jsonl"
     feed.write_text("\n".join(json.dumps({"id": i, "text": f"Story {i}."}) for i in range(7)) + "\n\n", encoding="utf-8")

