@@ -49,11 +49,6 @@ Entity = tuple[str, str]  # (kind, name): ("person", "Mark Rutte")
 _OPENERS = " \t•*·-–—“\"‘'(["
 
 
-def fold(name: str) -> str:
-    """The form entity filters compare: case, quotes and spacing folded."""
-    return re.sub(r"\s+", " ", name.replace("’", "'")).strip().lower()
-
-
 def mentions_in(text: str, ents, cut: bool = False) -> list[Mention]:
     """Each marked name of a text as a Mention, split where it runs over a line break (``cut``: the text
     was cut off at its end, so a name ending there may be part of one)."""

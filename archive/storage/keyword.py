@@ -17,6 +17,7 @@ from pathlib import Path
 
 from archive.errors import StoreError
 from archive.storage.keyword_schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION, EntityRow, KeywordRow, ParagraphRow, Row
+from archive.text.fold import name_form
 from archive.text.query import ParsedQuery
 from archive.types import Chunk, ChunkMatch
 
@@ -84,8 +85,6 @@ class KeywordIndex:
         paragraphs: Sequence[ParagraphRow] = (),
     ) -> None:
         """Insert chunk, entity and paragraph rows in one transaction."""
-        from archive.models.entities import fold
-
         with self._transaction():
             self._db.executemany(
                 "INSERT OR REPLACE INTO paragraph_rows (article_id, hash, para, excluded) VALUES (?, ?, ?, ?)",
@@ -93,7 +92,7 @@ class KeywordIndex:
             )
             self._db.executemany(
                 "INSERT OR IGNORE INTO entity_rows (article_id, hash, kind, name, folded) VALUES (?, ?, ?, ?, ?)",
-                [(aid, h, kind, name, fold(name)) for aid, h, kind, name in entities],
+                [(aid, h, kind, name, name_form(name)) for aid, h, kind, name in entities],
             )
             self._db.executemany("DELETE FROM chunk_rows WHERE chunk_id = ?", [(row[0],) for row in rows])
             self._db.executemany(
@@ -107,13 +106,11 @@ class KeywordIndex:
 
     def replace_entities(self, article_ids: Sequence[str], entities: Sequence[EntityRow]) -> None:
         """Replace these articles' entity rows, in one transaction."""
-        from archive.models.entities import fold
-
         with self._transaction():
             self._db.executemany("DELETE FROM entity_rows WHERE article_id = ?", [(a,) for a in article_ids])
             self._db.executemany(
                 "INSERT OR IGNORE INTO entity_rows (article_id, hash, kind, name, folded) VALUES (?, ?, ?, ?, ?)",
-                [(aid, h, kind, name, fold(name)) for aid, h, kind, name in entities],
+                [(aid, h, kind, name, name_form(name)) for aid, h, kind, name in entities],
             )
 
     def delete_stale(self, article_id: str, keep_hash: str) -> None:

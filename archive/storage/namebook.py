@@ -22,7 +22,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from archive.models.entities import fold
+from archive.text.fold import name_form
 from archive.text.names import (
     fragment_of,
     full_name_for,
@@ -53,16 +53,16 @@ class NameBook:
 
     def entry(self, stored_name: str) -> Entry | None:
         """The entry a stored spelling belongs to (None: it was left out, e.g. as no kind)."""
-        return self._by_variant.get(fold(stored_name))
+        return self._by_variant.get(name_form(stored_name))
 
     def variants_of(self, name: str) -> set[str]:
         """Stored spellings (folded) a filter on ``name`` matches: its entry's, and those of the entries it
         names or ends ("rutte" matches Mark Rutte and all its spellings)."""
-        wanted = fold(name)
+        wanted = name_form(name)
         key = name_key(name)
         out = {wanted}
         for e in self.entries:
-            shown = fold(e.name)
+            shown = name_form(e.name)
             if shown == wanted or shown.endswith(" " + wanted) or any(name_key(v) == key for v in e.variants):
                 out |= e.variants
         return out
@@ -159,7 +159,7 @@ class _Groups:
         out = []
         for root, keys in members.items():
             shown = max(keys, key=lambda k: (self.weight(k), k == root, k)) if self.kinds[root] != "person" else root
-            variants = frozenset(fold(s) for k in keys for s in self.spellings[k])
+            variants = frozenset(name_form(s) for k in keys for s in self.spellings[k])
             out.append(Entry(self.kinds[root], self._spelling(shown), variants))
         return out
 

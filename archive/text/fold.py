@@ -5,6 +5,7 @@
 - ``skeleton_map``: the same, lower-cased, with each folded character's index in the original.
 - ``folded``: lower case without diacritics, the form the keyword index stores and matches.
 - ``folded_map``: look-up's form (the skeleton with straight quotes and dashes), mapped back to the original.
+- ``name_form``: a name as entity filters compare it (case, quotes and spacing folded).
 - ``reader_form``: the skeleton with letter-spaced and dot-split words joined, where the instruction check looks.
 - ``normalize``: case, quotes, dashes and spaces folded, for verbatim comparisons of quotes.
 """
@@ -101,3 +102,8 @@ def reader_form(text: str) -> str:
     text = _SPACED.sub(lambda m: re.sub(r"[ .\-_]", "", m.group(0)), text)
     text = _SPLIT.sub(" ", text)
     return re.sub(r"[ \t]+", " ", text)
+
+
+def name_form(name: str) -> str:
+    """The form entity filters compare: case, quotes and spacing folded."""
+    return re.sub(r"\s+", " ", name.replace("’", "'")).strip().lower()
