@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from archive import Archive, Settings
@@ -52,6 +53,7 @@ SEEDS = Path(__file__).resolve().parent.parent / "data" / "sample"
         ("What killed 20 people in Texas?", "phrase"),
         ("Which of these countries won the cup?", "place"),
         ("What company recalled the cars?", "organisation"),
+        ("NASA released astonishing images from space this week. What did the images show?", "phrase"),  # a verb
     ],
 )
 def test_the_question_says_what_kind_of_answer_it_wants(question, kind):
@@ -109,6 +111,9 @@ PHRASES = [
     ("Who won the 2022 football World Cup?", "Argentina won the 2022 World Cup in Qatar, beating France on penalties.",
      "Argentina"),
     ("Who leads NATO?", "NATO Secretary General Mark Rutte spoke in Berlin on Friday.", "Mark Rutte"),
+    ("How old is the UPS driver who saw the plane?",  # an age is the answer when the question asks for one
+     "Damon Fortner, 58, a long-haul UPS truck driver, told USA TODAY he saw the plane fly over a road.", "58"),
+    ("How many people died in the floods?", "In Texas, 58 people died in the floods, officials said.", "58 people"),
 ]
 
 
@@ -123,6 +128,13 @@ def test_the_direct_answer_is_the_phrase_of_that_kind_verbatim_from_the_sentence
     ("question", "sentence"),
     [
         (SOLDIERS, "Rutte spoke of the human cost of the conflict for Russia."),  # no number at all
+        # "Name, 58," is his age, not a count of drivers
+        ("How many UPS drivers live in Ohio?",
+         "Damon Fortner, 58, a long-haul UPS truck driver, told USA TODAY he saw the plane fly over a road."),
+        ("How many people were hurt?", "Jane Smith (34) and John Smith, aged 36, were taken to hospital."),
+        # a quoted word is no title: titles are capitalised ("Squid Game")
+        ("Which book did Boris Johnson quote in his speech?",
+         'In his speech Johnson spoke of how "painful" it is for him to step down.'),
         ("When did Putin respond to Rutte's warning?", "Putin responded to Rutte's warning with scorn."),
         ("Which automaker recalled 2.9 million vehicles?", "the recall covers 2.9 million vehicles."),
         ("Who won the 2022 football World Cup?", "the final of the World Cup was played in the evening."),
@@ -450,3 +462,44 @@ def test_the_counted_thing_is_the_noun_how_many_counts_not_the_verb_after_it():
     assert not judge(question, focus, years, Context()).answers
     visitors = "More than 5,000 tourists visited Mauna Loa during the eruption's first weekend, park officials said."
     assert judge(question, focus, visitors, Context()).answers
+
+
+def test_a_sentence_sharing_only_the_questions_names_does_not_answer_what_it_asks_of_them():
+    question = "Which hospital treated Jill Biden for Covid-19 in August?"
+    focus = question_focus(question)
+    assert set(focus.terms) == {"hospi", "treat"}  # the names (Jill Biden, Covid-19, August) are checked apart
+    test = ("First lady Dr. Jill Biden has tested positive for a rebound case of Covid-19, her deputy "
+            "communications director Kelsey Donohue confirmed to CNN.")
+    verdict = judge(question, focus, test, Context())
+    assert not verdict.answers and "any of hospi…, treat…" in verdict.reason
+    treated = "Jill Biden was treated for Covid-19 at Walter Reed hospital in August, her office said."
+    assert judge(question, focus, treated, Context()).focus  # one of the asked words is enough
+    # "warn" is in "warned" though their stems differ ("warn", "warne")
+    where = "Where did Rutte warn that NATO could be Russia's next target?"
+    berlin = "NATO Secretary General Mark Rutte warned in a speech in Berlin that Russia could strike the alliance."
+    assert judge(where, question_focus(where), berlin, Context()).answers
+    # a question asking nothing beyond its names and question words requires no such word
+    assert question_focus("What did Tusk say about 2029?").terms == ()
+
+
+def test_only_the_best_pre_scored_sentences_are_embedded_and_the_questions_number_is_among_them():
+    from archive.answers.candidates import MAX_SCORED_SENTENCES, score_candidates
+    from archive.types import Article, Chunk, SearchHit
+
+    filler = " ".join(f"Rutte warned Russia about its army, part {i}." for i in range(40))
+    dated = "The head of Germany's intelligence service said it could happen by 2029."
+    text = f"{filler} {dated}"
+    article = Article(id="a1", title="Rutte warns Russia", text=text, content_hash="h", origin="t.txt")
+    hit = SearchHit(article=article, chunk=Chunk("a1", 0, text, 0, len(text)), score=1.0)
+    embedded: list[list[str]] = []
+
+    class Counting:
+        name, dim = "counting", 2
+
+        def embed_documents(self, texts):
+            embedded.append(list(texts))
+            return np.tile(np.asarray([1.0, 0.0], dtype=np.float32), (len(texts), 1))
+
+    candidates = score_candidates("What did Rutte say about Russia and 2029?", [hit], Counting())
+    assert len(embedded) == 1 and len(embedded[0]) == MAX_SCORED_SENTENCES + 1  # the question and the kept ones
+    assert dated in [c.text for c in candidates]  # it holds fewer of the words, but the question's number

@@ -103,7 +103,8 @@ def expected_kind(question: str) -> str:
         return HEAD_KIND[head_of]
     if after and after[0] in verbs:
         parsed = _question_head(q)
-        head = HEAD_KIND.get(parsed or "", "") or next((HEAD_KIND[w] for w in after[1:4] if w in HEAD_KIND), "")
+        head = HEAD_KIND.get(parsed or "", "") or next((HEAD_KIND[w] for w in after[1:4] if w in HEAD_KIND
+                                                         and _noun_in(q, w)), "")
         if head:
             return head
         return STATEMENT if wh == "what" and _SPEECH.search(low[match.end():]) else PHRASE
@@ -114,6 +115,15 @@ def expected_kind(question: str) -> str:
         return NAME if wh == "which" else PHRASE
     head = next((HEAD_KIND[w] for w in after[:3] if w in HEAD_KIND), "")
     return head or (NAME if wh == "which" else PHRASE)
+
+
+def _noun_in(question: str, word: str) -> bool:
+    """False when the parse reads ``word`` as a verb in the question ("show" in "What did the images show?");
+    True without the model."""
+    doc = parse(question)
+    if doc is None:
+        return True
+    return any(t.lower_ == word and t.pos_ in ("NOUN", "PROPN") for t in doc)
 
 
 def asking_sentence(question: str) -> str:

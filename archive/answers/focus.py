@@ -10,8 +10,10 @@ Rutte is not answered by a sentence on Putin's reply, nor by "Germany's intellig
    sentence before it or the headline (news says "he" once it has said who) and the others in the
    article (a quiz question sets its scene with names the answering sentence need not repeat), at least
    one of the names a follow-up inherits from the previous turn, a word of the counted thing of "how
-   many <thing>", and the role of "which <role>" (a pilot, an engineer) in the sentence, the one before
-   it or the headline;
+   many <thing>", the role of "which <role>" (a pilot, an engineer) in the sentence, the one before
+   it or the headline, and in the sentence itself one of the question's other words (what it asks of its
+   names: "Which hospital treated Jill Biden?" is not answered by a sentence on Jill Biden's test that
+   says nothing of a hospital or of treating);
 2. when the question asks what someone said ("according to Rutte", "what did he say"), that person
    says it: named in the sentence or its attributed speaker (archive/lookup.py), not merely in the
    headline;
@@ -67,6 +69,10 @@ _ASKED_SPEAKER = [
     re.compile(rf"\b(?P<who>{_NAMEISH})\s+(?:{_QUESTION_SPEECH})\b"),
 ]
 _PRONOUN = frozenset({"he", "she", "him", "her", "they", "them"})
+# Words that ask or date a question rather than say what it asks ("what did he say ... this week"), as stems
+_NOT_TERMS = frozenset(w[:5] for w in """what which who whom whose when where why how did does do is are was were
+    according about say says said tell told happen happened describe described mention mentioned week weeks recently
+    recent today yesterday tonight this last past year years month months day days new latest currently now""".split())
 # "Which person/man/member ..." asks for someone; "which engineer/pilot/artist" for someone in a role
 _ANYONE = frozenset("person people man men woman women member members one individual".split())
 # "how many baby swings and rockers were recalled": the counted thing runs to the first verb or preposition
@@ -86,11 +92,12 @@ class Focus:
     speaker: str = ""  # who the question asks about as a speaker
     counted: tuple[str, ...] = ()  # the words of "how many <thing>", as stems: one must be present
     role: str = ""  # the role "which <role>" asks a person in ("engineer", "pilot"), as a stem
+    terms: tuple[str, ...] = ()  # the question's words besides its names and question words, as stems: one must be present
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "numbers": sorted(self.numbers), "quoted": list(self.quoted),
                 "names": list(self.names), "inherited": list(self.inherited), "speaker": self.speaker,
-                "counted": list(self.counted), "role": self.role}
+                "counted": list(self.counted), "role": self.role, "terms": list(self.terms)}
 
 
 @dataclass
@@ -150,7 +157,15 @@ def question_focus(question: str, inherited: Sequence[str] = (), previous_speake
         speaker=speaker,
         counted=counted_stems,
         role=_role(q, kind),
+        terms=_terms(q, names),
     )
+
+
+def _terms(question: str, names: Sequence[str]) -> tuple[str, ...]:
+    """What the question asks about its names: its other content words ("hospital", "treated" in "Which
+    hospital treated Jill Biden?"), as stems, without question words and time words."""
+    own = content_stems(" ".join(names)) | _NOT_TERMS
+    return tuple(sorted(w for w in content_stems(question) - own if len(w) > 1))
 
 
 def _counted_words(question: str) -> str:
@@ -191,6 +206,14 @@ def name_in(name: str, stems: set[str]) -> bool:
     """A name is present when one of its own words is ("Rutte" for "Mark Rutte", "Buffett" for "Warren Buffett")."""
     words = [w for w in content_stems(name) if w not in _TITLE_WORDS]
     return bool(words) and any(w in stems for w in words)
+
+
+def term_in(term: str, stems: set[str]) -> bool:
+    """A word of the question is in a sentence as a stem, or as the whole short word a longer one starts
+    with ("warn" in "warned" and "warning", whose stems are "warne" and "warni")."""
+    if term in stems:
+        return True
+    return len(term) >= 4 and any(len(w) >= 4 and (w.startswith(term) or term.startswith(w)) for w in stems)
 
 
 def _checkable(name: str) -> bool:
@@ -236,6 +259,8 @@ def focus_missing(focus: Focus, sentence: str, ctx: Context) -> tuple[list[str],
         missing.append(" or ".join(focus.inherited))
     if focus.role and focus.role not in stems | near_stems:
         missing.append(f"the {focus.role}… asked for")
+    if focus.terms and not any(term_in(t, stems) for t in focus.terms):  # the names only, not what is asked of them
+        missing.append(f"any of {', '.join(f'{t}…' for t in focus.terms)}")
     if focus.counted and not set(focus.counted) & stems:
         missing.append(f"the {'/'.join(focus.counted)}… counted")
     if focus.speaker:

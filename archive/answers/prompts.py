@@ -12,6 +12,7 @@ user sees it.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from archive.text.fold import reader_form
 
@@ -95,13 +96,19 @@ REDACTED = "[paragraph withheld: it addresses instructions to an AI]"
 
 def instruction_spans(text: str) -> list[tuple[int, int]]:
     """Spans of the paragraphs of ``text`` that carry instructions aimed at an AI model."""
+    return list(_instruction_spans(text))
+
+
+@lru_cache(maxsize=256)
+def _instruction_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Cached: every answer checks its sources' whole articles, and a follow-up asks of the same ones."""
     spans, start = [], 0
     for m in [*_PARAGRAPH.finditer(text), None]:
         end = m.start() if m else len(text)
         if _INJECTION.search(reader_form(text[start:end])):
             spans.append((start, end))
         start = m.end() if m else len(text)
-    return spans
+    return tuple(spans)
 
 
 def redact(text: str, spans: list[tuple[int, int]], offset: int = 0) -> str:

@@ -77,6 +77,10 @@ _LOCATIVE = re.compile(r"\b(?:in|at|near|outside|inside|across|throughout|from|t
                        re.IGNORECASE)
 _LABEL_ORDER = {WHO: ("PERSON", "ORG", "GPE", "NORP"), WORK: ("quote", "WORK_OF_ART", "PRODUCT", "EVENT")}
 MAX_PHRASE_WORDS = 12
+# A number of years set off after a name ("Damon Fortner, 58,", "Fortner (58)") or after "aged": an age
+_NAME_COMMA = re.compile(r"[A-Z][\w’'.-]*(?:,|\s\()\s*$")
+_AGED = re.compile(r"\baged\s+$", re.IGNORECASE)
+_ASKS_AGE = re.compile(r"\bhow\s+old\b|\bages?\b|\baged\b")
 
 
 @dataclass(frozen=True)
@@ -168,8 +172,9 @@ def _of_kind(phrases: list[Phrase], kind: str) -> list[Phrase]:
         return found
     if kind == DATE:
         return [p for p in phrases if _is_date(p)]
-    if kind == WORK:  # a title: set in quotation marks, or a work the model knows
-        return [p for p in phrases if p.label in ("quote", "WORK_OF_ART", "PRODUCT", "EVENT")]
+    if kind == WORK:  # a title: set in quotation marks and capitalised as titles are, or a work the model knows
+        return [p for p in phrases if p.label in ("WORK_OF_ART", "PRODUCT", "EVENT")
+                or (p.label == "quote" and p.text.lstrip(" \"'‘“(")[:1].isupper())]
     if kind in (PERSON, WHO, PLACE, ORG):
         exact = [p for p in phrases if p.label in _KIND_LABELS[kind]]
         if kind == WHO:  # "which artist" asks for a person; "who" may be answered by an organisation
@@ -210,6 +215,15 @@ def _common_noun_answers(sentence: str, phrases: list[Phrase], kind: str, questi
     if kind == PLACE:
         return [p for p in chunks if _LOCATIVE.search(sentence[max(0, p.start - 12):p.start])]
     return [p for p in chunks if p.subject]
+
+
+def is_age(sentence: str, p: Phrase) -> bool:
+    """A person's age as news gives it ("Damon Fortner, 58, a UPS driver", "aged 58", "Fortner (58)"): a
+    number of years, never the count a "how many" asks for."""
+    if not re.fullmatch(r"\d{1,3}", p.text.strip()):
+        return False
+    before, after = sentence[:p.start], sentence[p.end:]
+    return bool(_AGED.search(before)) or bool(_NAME_COMMA.search(before) and re.match(r"\s*(?:,|\)|$)", after))
 
 
 def sentence_head(p: Phrase) -> str:
@@ -315,6 +329,8 @@ def answer_phrases(question: str, sentence: str, kind: str | None = None, strict
                 and re.search(r"\w", p.text)]
 
     found = fresh(_of_kind(phrases, kind))
+    if kind == NUMBER and not _ASKS_AGE.search(q_low):
+        found = [p for p in found if not is_age(sentence, p)]
     if not found and not strict and re.search(r"\bwhere\b" if kind == PLACE else r"\bwho\b", q_low) and kind in (PLACE, WHO):
         # "where"/"who" only: "which city" asks for a named place, not "a purification plant"
         found = fresh(_common_noun_answers(sentence, phrases, kind, q_stems))
