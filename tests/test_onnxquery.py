@@ -138,3 +138,26 @@ def test_self_check_compares_against_the_document_encoder_not_fp32(real_embedder
     monkeypatch.setattr(strict, "embed_documents", drifted)
     with pytest.raises(ConfigError, match=r"differ from PyTorch's \(fp32"):
         strict.embed_query("Zelensky")
+
+
+def test_queries_and_batches_from_many_threads_give_the_vectors_one_thread_gives(real_embedder, tmp_path):
+    """Searches embed one unpadded query while answers embed padded batches, on threads of one app. The
+    encoder tokenizes with its own copy of the tokenizer, one thread at a time: a shared fast tokenizer's
+    padding settings once leaked between threads and gave ragged rows (seen under bench/load.py)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    fast = embedder(real_embedder, tmp_path, "onnx")
+    encoder = fast._query_encoder()
+    assert encoder._tokenizer._tokenizer is not real_embedder._load().tokenizer, "a private tokenizer"
+    batches = [TEXTS[: n % len(TEXTS) + 1] for n in range(24)]
+    want_one = {t: encoder.embed(t) for t in TEXTS}
+    want_many = [encoder.embed_many(b) for b in batches]
+
+    def call(n: int):
+        return encoder.embed(TEXTS[n % len(TEXTS)]) if n % 2 else encoder.embed_many(batches[n % len(batches)])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(call, range(400)))
+    for n, vectors in enumerate(got):
+        want = want_one[TEXTS[n % len(TEXTS)]] if n % 2 else want_many[n % len(batches)]
+        assert vectors.shape == want.shape and np.abs(vectors - want).max() < 1e-5

@@ -16,11 +16,13 @@ PyTorch with a logged reason.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import inspect
 import logging
 import os
 import tempfile
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +68,23 @@ def graph_io(model) -> GraphIO:
     except ImportError as e:
         raise OnnxUnavailable(f"{e.name} is not installed") from e
     _mean_pooling_only(model)
-    return GraphIO(onnxruntime, model.tokenizer, graph_inputs(model), int(getattr(model, "max_seq_length", 0) or 512))
+    # A private copy of the tokenizer: a fast tokenizer keeps its padding and truncation settings in one
+    # shared Rust object, so two threads tokenizing with different settings (a query unpadded, a batch
+    # padded, PyTorch's own encode) could get ragged rows ("setting an array element with a sequence").
+    return GraphIO(onnxruntime, LockedTokenizer(copy.deepcopy(model.tokenizer)), graph_inputs(model),
+                   int(getattr(model, "max_seq_length", 0) or 512))
+
+
+class LockedTokenizer:
+    """A tokenizer that one thread uses at a time (tokenizing is cheap; the graph runs in parallel)."""
+
+    def __init__(self, tokenizer: Any):
+        self._tokenizer = tokenizer
+        self._lock = threading.Lock()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return self._tokenizer(*args, **kwargs)
 
 
 def _mean_pooling_only(model) -> None:
