@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from archive.text.sentences import sentence_spans, skip_spaces
 from archive.types import Chunk
 
+BATCH_CHUNKS = 256  # chunks embedded per model call across articles: big enough to keep the model busy
+
 
 def _split_long(text: str, start: int, end: int, size: int) -> Iterator[tuple[int, int]]:
     """Cut an over-long sentence at word boundaries into pieces of at most ``size`` characters."""
@@ -69,6 +71,3 @@ def headline_text(title: str, text: str) -> str:
         return title.strip()
     first = next(iter(sentence_spans(text)), (0, len(text)))
     return text[first[0]:first[1]][:HEADLINE_CHARS].strip()
-
-
-BATCH_CHUNKS = 256  # chunks embedded per model call across articles: big enough to keep the model busy

@@ -94,9 +94,6 @@ def fuse(rankings: Sequence[Ranking], method: str = "score", rrf_k: int = 60) ->
     return Fused(ranked, articles)
 
 
-def order_by(scores: dict[str, float], ids: Sequence[str]) -> list[str]:
-    """``ids`` best first by ``scores`` (ties keep their order)."""
-    return sorted(ids, key=lambda i: -scores.get(i, 0.0))
 
 
 def _add_passages(passages: dict, articles: dict[str, float], ranking: Ranking, method: str, rrf_k: int) -> None:

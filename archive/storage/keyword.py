@@ -46,7 +46,8 @@ class KeywordIndex:
             self._db.executescript(SCHEMA)  # idempotent: what every version starts from
             for step in range(max(version, 1), SCHEMA_VERSION):
                 self._db.executescript(MIGRATIONS[step])  # from schema ``step`` to ``step + 1``
-            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            if version != SCHEMA_VERSION:
+                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             if self._db.execute("SELECT 1 FROM chunk_rows LIMIT 1").fetchone() is None:
                 # A new (or empty) archive records paragraphs from its first write: nothing to backfill.
                 self._db.execute("INSERT OR IGNORE INTO index_state (key, value) VALUES ('paragraphs', 1)")

@@ -7,13 +7,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from archive.search.fusion import Ranking, Role
+from archive.search.signals import headlines
 from archive.search.signals.base import Query, Signal
 from archive.types import ChunkMatch
 
 
 def rank(query: Query, before: list[Ranking]) -> list[ChunkMatch]:
-    headlines = next((r.articles for r in before if r.name == "headlines"), [])
-    best = list(headlines[: query.settings.headline_candidates])
+    best_headlines = next((r.articles for r in before if r.name == headlines.SIGNAL.name), [])
+    best = list(best_headlines[: query.settings.headline_candidates])
     first = query.store.first_chunks([a for a, _ in best])
     return [replace(first[a], score=score) for a, score in best if a in first]
 
