@@ -161,3 +161,24 @@ def test_queries_and_batches_from_many_threads_give_the_vectors_one_thread_gives
     for n, vectors in enumerate(got):
         want = want_one[TEXTS[n % len(TEXTS)]] if n % 2 else want_many[n % len(batches)]
         assert vectors.shape == want.shape and np.abs(vectors - want).max() < 1e-5
+
+
+def test_the_pytorch_path_from_many_threads_gives_the_vectors_one_thread_gives(real_embedder, tmp_path):
+    """Where ONNX cannot serve, queries and answers' batches both go through sentence-transformers on
+    threads of one app. Its tokenizer is shared, but every call pads and truncates alike, so no call
+    changes the settings another reads: the same vectors as one thread, for one text or a batch."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    torch_only = embedder(real_embedder, tmp_path, "torch", "fp32")
+    batches = [TEXTS[: n % len(TEXTS) + 1] for n in range(8)]
+    want_one = {t: torch_only.embed_query(t) for t in TEXTS}
+    want_many = [torch_only.embed_documents(b) for b in batches]
+
+    def call(n: int):
+        return torch_only.embed_query(TEXTS[n % len(TEXTS)]) if n % 2 else torch_only.embed_documents(batches[n % len(batches)])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(call, range(200)))
+    for n, vectors in enumerate(got):
+        want = want_one[TEXTS[n % len(TEXTS)]] if n % 2 else want_many[n % len(batches)]
+        assert vectors.shape == want.shape and np.abs(vectors - want).max() < 1e-5
