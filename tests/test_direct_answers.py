@@ -141,6 +141,12 @@ def test_the_direct_answer_is_the_phrase_of_that_kind_verbatim_from_the_sentence
         ("Why did Rutte warn Russia?", "Rutte warned Russia because the threat is real."),  # a reason: no phrase
         ("Who did Rutte meet in Berlin?",  # "NATO" qualifies his title: it is not whom he met
          "NATO Secretary General Mark Rutte warned during a speech in Berlin of a new wave of Russian aggression."),
+        # the model read these and marked no place: a quotation in lower case names no country or city
+        ("Scientists from which country claimed to have discovered the first room-temperature superconductor?",
+         "The scientific community remains “deeply sceptical” over claims of a discovery of the world’s first "
+         "superconductor able to operate at room temperature."),
+        ("Which city issued a boil water notice to millions of its residents?",
+         "The boil water notice was issued Sunday “out of an abundance of caution” after a drop in pressure."),
     ],
 )
 def test_no_direct_answer_when_the_sentence_holds_no_phrase_of_that_kind(question, sentence):
@@ -503,3 +509,31 @@ def test_only_the_best_pre_scored_sentences_are_embedded_and_the_questions_numbe
     candidates = score_candidates("What did Rutte say about Russia and 2029?", [hit], Counting())
     assert len(embedded) == 1 and len(embedded[0]) == MAX_SCORED_SENTENCES + 1  # the question and the kept ones
     assert dated in [c.text for c in candidates]  # it holds fewer of the words, but the question's number
+
+
+BOOK = {"Sri Lanka": "place", "May": "person", "Daily Harvest": "person"}.get  # as an archive's name book may say
+
+
+def test_the_archives_kind_of_a_name_counts_beside_the_small_models_reading_of_one_sentence():
+    """The name book votes a name's kind over every article naming it; the small model reads one sentence, and
+    takes "Sri Lanka" for a person in this one. The sentence's own label still stands where the book errs
+    (a brand it takes for a person), and a month is never a name, whoever the archive knows as May."""
+    bankrupt = ("Sri Lanka is “bankrupt,” Prime Minister Ranil Wickremesinghe said Tuesday, as the country "
+                "suffers its worst financial crisis in decades.")
+    found = short_phrase("Which country is now bankrupt, according to its prime minister?", bankrupt, kind_of=BOOK)
+    assert found is not None and found.text == "Sri Lanka"
+    brand = "Daily Harvest said it had received hundreds of reports of illness after the recall of its crumbles."
+    found = short_phrase("Which meal kit company received hundreds of reports of illness?", brand, kind_of=BOOK)
+    assert found is not None and found.text == "Daily Harvest"
+    month = "Ford recalled 350,000 SUVs, including about 39,000 for engine fire risk in May."
+    assert short_phrase("Which Ford engineer found the defect?", month, kind_of=BOOK) is None
+    focus = question_focus("Which country is now bankrupt, according to its prime minister?", (), None)
+    assert judge("Which country is now bankrupt, according to its prime minister?", focus, bankrupt,
+                 Context(kind_of=BOOK)).answers
+
+
+def test_the_store_looks_up_a_names_kind_in_its_name_book(sample_archive):
+    kind_of = sample_archive.store.name_kind_lookup()
+    assert kind_of("Mark Rutte") == "person"
+    assert kind_of("Brussels") == "place"
+    assert kind_of("no such name anywhere") is None

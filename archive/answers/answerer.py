@@ -108,7 +108,9 @@ class Answerer:
         s = self.settings
         asked = self._asked(question, standalone, history)
         focus = question_focus(asked, inherited_names(question, history), previous_speaker(history))
-        best, verdict, why = select_answer(asked, focus, candidates, s.min_answer_similarity, s.min_answer_coverage)
+        kind_of = self.reader.name_kind_lookup() if self.reader is not None else None
+        best, verdict, why = select_answer(asked, focus, candidates, s.min_answer_similarity, s.min_answer_coverage,
+                                           kind_of)
         if best is None:
             yield Answered(self._refusal(question, standalone, hits, started, note=why, kind=focus.kind))
             return
@@ -140,9 +142,9 @@ class Answerer:
             if answer.refused:
                 answer = self._refusal(question, standalone, hits, started, answer, kind=focus.kind)
             else:
-                self._judge_generated(answer, asked, focus)
+                self._judge_generated(answer, asked, focus, kind_of)
         if not answer.refused:
-            self._direct(answer, asked, focus)
+            self._direct(answer, asked, focus, kind_of)
         answer.elapsed_ms = (time.perf_counter() - started) * 1000
         yield Answered(answer)
 
@@ -153,7 +155,7 @@ class Answerer:
             return re.sub(r"\s*\([^()]*\)$", "", standalone)
         return standalone
 
-    def _direct(self, answer: Answer, asked: str, focus: Focus) -> None:
+    def _direct(self, answer: Answer, asked: str, focus: Focus, kind_of=None) -> None:
         """The direct answer from the first quoted sentence, the speakers, and a plain note when the sentence
         holds no phrase of the kind asked for."""
         from archive.answers.asking import KIND_WORDS, WHOLE_SENTENCE
@@ -166,7 +168,7 @@ class Answerer:
                             if sent.citations else sent for sent in answer.sentences]
         answer.kind = focus.kind
         first = answer.sentences[0].citations[0] if answer.sentences and answer.sentences[0].citations else None
-        phrase = short_phrase(asked, first.quote, focus.kind) if first else None
+        phrase = short_phrase(asked, first.quote, focus.kind, kind_of) if first else None
         if first is not None and phrase is not None:
             start = first.start + phrase.start
             answer.short = ShortAnswer(phrase.text, focus.kind, first.n, first.article_id, start, start + len(phrase.text))
@@ -175,14 +177,15 @@ class Answerer:
         else:
             answer.note = f"No {KIND_WORDS[focus.kind]} is in the best sentence: it is quoted as the closest answer."
 
-    def _judge_generated(self, answer: Answer, asked: str, focus: Focus) -> None:
+    def _judge_generated(self, answer: Answer, asked: str, focus: Focus, kind_of=None) -> None:
         """A generated answer is judged on the passage window its first sentence cites."""
         first = answer.sentences[0].citations[0] if answer.sentences and answer.sentences[0].citations else None
         if first is not None:
             source = next(s for s in answer.sources if s.n == first.n)
             article = source.article
             ctx = Context(title=article.title, published_at=article.published_at or "",
-                          article_stems=lambda: article_stems(article.title + "\n" + article.text))
+                          article_stems=lambda: article_stems(article.title + "\n" + article.text),
+                          kind_of=kind_of or (lambda name: None))
             answer.judgement = judge(asked, focus, first.quote, ctx)
 
     def _standalone(self, question: str, history: Sequence[Answer]) -> str:

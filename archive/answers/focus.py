@@ -110,6 +110,7 @@ class Context:
     before: str = ""
     speaker_of: Callable[[], str] = field(default=lambda: "")
     article_stems: Callable[[], set[str]] = field(default=lambda: set())  # the whole article's words
+    kind_of: Callable[[str], str | None] = field(default=lambda name: None)  # the archive's kind of a name
 
 
 def _names(text: str) -> list[str]:
@@ -280,15 +281,16 @@ def judge(question: str, focus: Focus, sentence: str, ctx: Context, with_kind: b
     missing, speaker = focus_missing(focus, sentence, ctx)
     kind_ok = True
     if with_kind and not echo and not missing and focus.kind not in WHOLE_SENTENCE:
-        kind_ok = bool(answer_phrases(question, sentence, focus.kind))
+        kind_ok = bool(answer_phrases(question, sentence, focus.kind, kind_of=ctx.kind_of))
     lacks = tuple(dict.fromkeys(missing)) + (() if kind_ok else (f"a {focus.kind} not already in the question",))
     return Judgement(focus=not missing, kind=kind_ok, echo=echo, missing=lacks, speaker=speaker)
 
 
 # --- choosing among scored candidate sentences (archive/answers/answerer.py scores them) ----------------------------
 
-def context_of(c: Candidate) -> Context:
-    """What the focus check may look at beside the sentence: headline, date, the sentence before, the speaker."""
+def context_of(c: Candidate, kind_of: Callable[[str], str | None] | None = None) -> Context:
+    """What the focus check may look at beside the sentence: headline, date, the sentence before, the speaker,
+    and (``kind_of``) the kind the archive's name book gives a name."""
     from archive.text.sentences import sentence_spans
     from archive.text.speakers import speaker_of
 
@@ -297,7 +299,8 @@ def context_of(c: Candidate) -> Context:
     at = c.chunk.start
     return Context(title=c.article.title, published_at=c.article.published_at or "", before=before,
                    speaker_of=lambda: speaker_of(c.article.text, at + c.start, at + c.end),
-                   article_stems=lambda: article_stems(c.article.title + "\n" + c.article.text))
+                   article_stems=lambda: article_stems(c.article.title + "\n" + c.article.text),
+                   kind_of=kind_of or (lambda name: None))
 
 
 @lru_cache(maxsize=64)
@@ -309,7 +312,8 @@ def article_stems(text: str) -> frozenset[str]:
 
 
 def select_answer(asked: str, focus: Focus, candidates: list[Candidate], min_similarity: float,
-                  min_coverage: float) -> tuple[Candidate | None, Judgement | None, str]:
+                  min_coverage: float, kind_of: Callable[[str], str | None] | None = None,
+                  ) -> tuple[Candidate | None, Judgement | None, str]:
     """The gate and the choice in one. The archive holds the topic when some sentence is close to the question
     and holds more than a token share of its words (or is a close paraphrase of it); it answers when a sentence that is close to the question or
     holds that share of its words (news paraphrases a quiz's question: "coming back for a second season" for
@@ -326,7 +330,7 @@ def select_answer(asked: str, focus: Focus, candidates: list[Candidate], min_sim
     for c in candidates:
         if c.coverage <= min_coverage and c.similarity < min_similarity:
             continue
-        verdict = judge(asked, focus, c.text, context_of(c))
+        verdict = judge(asked, focus, c.text, context_of(c, kind_of))
         if verdict.answers:
             return c, verdict, ""
         nearest = nearest or (c, verdict)

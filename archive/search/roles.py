@@ -6,7 +6,7 @@ hand in small fakes of these.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Protocol
 
@@ -29,6 +29,10 @@ class ArticleReader(Protocol):
     """Whole stored articles by id (search hits carry only what ranking needed)."""
 
     def get_articles(self, ids: Sequence[str]) -> dict[str, Article]: ...
+
+    def name_kind_lookup(self) -> Callable[[str], str | None]:
+        """The kind (person, org, place) the archive gives a name, or None."""
+        ...
 
 
 class PhraseIndex(ArticleReader, Protocol):

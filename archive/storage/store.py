@@ -7,8 +7,8 @@ point, how readers learn of commits, how recovery works).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Collection as Names
-from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -153,6 +153,17 @@ class Store(MetadataWrites):
             cached = (signature, NameBook(self.keywords.entity_table()))
             self._name_book = cached
         return cached[1]
+
+    def name_kind_lookup(self) -> Callable[[str], str | None]:
+        """The kind (person, org, place) the name book gives a name, for names looked up one by one: one book
+        for all of them (checking that it is current costs a query; a lookup, a dictionary's)."""
+        book = self.name_book()
+
+        def kind_of(name: str) -> str | None:
+            entry = book.entry(name)
+            return entry.kind if entry else None
+
+        return kind_of
 
     # ---- reading the record --------------------------------------------------------------------
 
