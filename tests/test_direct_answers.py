@@ -537,3 +537,30 @@ def test_the_store_looks_up_a_names_kind_in_its_name_book(sample_archive):
     assert kind_of("Mark Rutte") == "person"
     assert kind_of("Brussels") == "place"
     assert kind_of("no such name anywhere") is None
+
+
+def test_a_sentence_naming_what_is_asked_for_wins_over_a_close_one_holding_only_common_nouns():
+    """ "Which holiday ...?": the better-scored sentence holds only nouns ("parades", "American culture"); the one
+    just below it names the holiday. Scored further apart than the margin, the better-scored one stays."""
+    from archive.answers.focus import NAMING_MARGIN, select_answer
+    from archive.answers.types import Candidate
+    from archive.types import Article, Chunk
+
+    question = "Which holiday is considered the “unofficial end of summer” in the US?"
+    nouns = ("In the coming decades, the day took root in American culture as the \"unofficial end of summer\" and is "
+             "marked by parades, picnics and family time.")
+    named = "For much of the country Labor Day signals the unofficial end of summer."
+    text = f"{nouns} {named}"
+    article = Article("a1", "The end of summer", text, "hash", "/a1.txt")
+    chunk = Chunk("a1", 0, text, 0, len(text))
+    focus = question_focus(question, (), None)
+
+    def chosen(gap: float) -> str:
+        candidates = [Candidate(0, article, chunk, 0, len(nouns), 0.75, 0.67, 0.96),
+                      Candidate(0, article, chunk, len(nouns) + 1, len(text), 0.72, 0.5, 0.96 - gap)]
+        best, verdict, _ = select_answer(question, focus, candidates, 0.45, 0.2)
+        assert verdict is not None and verdict.answers
+        return best.text
+
+    assert chosen(NAMING_MARGIN / 2) == named
+    assert chosen(NAMING_MARGIN * 2) == nouns

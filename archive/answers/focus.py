@@ -35,9 +35,12 @@ from functools import lru_cache
 
 from archive.answers.asking import (
     DESCRIPTION,
+    NAME,
     PERSON,
+    PLACE,
     REASON,
     STATEMENT,
+    WHO,
     WHOLE_SENTENCE,
     expected_kind,
     head_noun,
@@ -52,6 +55,7 @@ from archive.text.words import content_stems, numbers
 ECHO_SHARE = 0.8  # a restatement holds at least this share of the question's content words ...
 # ... and asks it (a clause opening with a question word: "Quiz: which show ...") or adds no word to it
 _ASKING = re.compile(r"(?:^|[:;—–]\s*)[\"“‘']?(?:which|what|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
+NAMING_MARGIN = 0.1  # a sentence naming what is asked for may score this much below one holding only a common noun
 PARAPHRASE = 0.6  # cosine at which a sentence shows the archive holds the topic without sharing the words
 SUBJECT_WORDS = 8  # an unattributed sentence is the words of a name among its first words ("Russian President Vladimir Putin …")
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*")
@@ -332,9 +336,27 @@ def select_answer(asked: str, focus: Focus, candidates: list[Candidate], min_sim
             continue
         verdict = judge(asked, focus, c.text, context_of(c, kind_of))
         if verdict.answers:
-            return c, verdict, ""
+            return (*_naming(asked, focus, candidates, c, verdict, min_similarity, min_coverage, kind_of), "")
         nearest = nearest or (c, verdict)
     return None, None, refusal_note(asked, focus, candidates, nearest)
+
+
+def _naming(asked: str, focus: Focus, candidates: list[Candidate], best: Candidate, verdict: Judgement,
+            min_similarity: float, min_coverage: float, kind_of) -> tuple[Candidate, Judgement]:
+    """The answer: ``best``, or a sentence scored within ``NAMING_MARGIN`` of it that names a thing of the kind
+    asked for where ``best`` holds only a common noun ("Which holiday ...?": "Labor Day signals the unofficial
+    end of summer" before "the day took root ... as the unofficial end of summer", marked by parades)."""
+    if focus.kind not in (NAME, PLACE, WHO) or answer_phrases(asked, best.text, focus.kind, True, kind_of):
+        return best, verdict
+    for c in candidates[candidates.index(best) + 1:]:
+        if c.score < best.score - NAMING_MARGIN:
+            break
+        if (c.coverage > min_coverage or c.similarity >= min_similarity) and \
+                answer_phrases(asked, c.text, focus.kind, True, kind_of):
+            named = judge(asked, focus, c.text, context_of(c, kind_of))
+            if named.answers:
+                return c, named
+    return best, verdict
 
 
 def refusal_note(asked: str, focus: Focus, candidates: list[Candidate],
