@@ -54,6 +54,8 @@ SEEDS = Path(__file__).resolve().parent.parent / "data" / "sample"
         ("Which of these countries won the cup?", "place"),
         ("What company recalled the cars?", "organisation"),
         ("NASA released astonishing images from space this week. What did the images show?", "phrase"),  # a verb
+        ("A judge blocked a rule that let authorities expel migrants. What is the rule called?", "name"),
+        ("What was the storm named?", "name"),
     ],
 )
 def test_the_question_says_what_kind_of_answer_it_wants(question, kind):

@@ -71,6 +71,9 @@ _WH = re.compile(r"\b(how\s+many|how\s+much|how\s+large|how\s+big|how\s+old|how\
 _NAME_OF = re.compile(r"\bname\s+of\s+(?:the\s+|a\s+|an\s+|his\s+|her\s+|its\s+|their\s+)?([\w-]+(?:\s+[\w-]+)?)")
 
 
+_CALLED = re.compile(r"\b(?:called|named|known\s+as|dubbed)\s*[?.!]*\s*$")
+
+
 def expected_kind(question: str) -> str:
     """The kind of phrase a question asks for, from its wording."""
     q = asking_sentence(question)
@@ -97,6 +100,8 @@ def expected_kind(question: str) -> str:
     # asks for a named thing ("which show": “Squid Game”); "what did Rutte say" for what was said.
     verbs = ("is", "was", "are", "were", "did", "does", "do", "has", "have", "had", "will", "would", "can", "could",
              "should")
+    if wh == "what" and _CALLED.search(low):  # "What is the rule called?" asks for its name
+        return NAME
     named = _NAME_OF.search(low)  # "what was the name of the pilot ...": a pilot is asked for
     head_of = next((w for w in (named.group(1).split() if named else ()) if w in HEAD_KIND), "")
     if head_of:
