@@ -159,12 +159,15 @@ def main() -> None:
 
 def compare(subset: Path, workdir: Path, skip_langchain: bool) -> dict:
     """Ours and its encode ceiling at this CPU's precision and at fp32, with LangChain between them."""
-    results = {"ours": measure("ours", subset, workdir), "encode": measure("encode", subset, workdir)}
+    load_before = os.getloadavg()[1]
+    results = {"ours": measure("ours", subset, workdir), "encode": measure("encode", subset, workdir),
+               "ours unnamed": measure("ours", subset, workdir, ARCHIVE_ENTITIES="false")}
     if not skip_langchain:
         results["langchain"] = measure("langchain", subset, workdir)
     fp32 = {"ARCHIVE_EMBEDDING_PRECISION": "fp32"}
     results["ours fp32"] = measure("ours", subset, workdir, **fp32)
     results["encode fp32"] = measure("encode", subset, workdir, **fp32)
+    results["load"] = (load_before, os.getloadavg()[1])  # 5-minute load averages: was the machine quiet?
     return results
 
 
@@ -184,6 +187,15 @@ def report(results: dict, args: argparse.Namespace) -> str:
         if lc:
             line += f"; {(ours['articles'] / ours['seconds']) / (lc['articles'] / lc['seconds']):.2f}x LangChain's articles/s"
         summary.append(line + ".")
+    unnamed = results.get("ours unnamed")
+    if unnamed:
+        lines.append(_row("ours without the names pass (ARCHIVE_ENTITIES=false)", unnamed["precision"], unnamed))
+        names = (results["ours"]["seconds"] - unnamed["seconds"]) / results["ours"]["seconds"]
+        rest = (unnamed["seconds"] - results["encode"]["seconds"]) / unnamed["seconds"]
+        summary.append(f"the names pass ({unnamed['precision']}): {names:.1%} of ours' ingest time; without it, the "
+                       f"overhead beyond encoding is {rest:.1%}"
+                       + (f" and ours runs at {(unnamed['articles'] / unnamed['seconds']) / (lc['articles'] / lc['seconds']):.2f}x "
+                          "LangChain's articles/s" if lc else "") + ".")
     if lc:
         lines.append(_row("LangChain default (1000/200)", "fp32", lc))
     limit = f" --limit {args.limit}" if args.limit else ""
@@ -191,8 +203,8 @@ def report(results: dict, args: argparse.Namespace) -> str:
         "## Ingest (issues 2 and 20)",
         "",
         f"Command: `python bench/ingest.py{limit}` ({'first ' + str(args.limit) if args.limit else 'all'} RealTime QA "
-        f"pool articles; each pipeline in its own process, model load excluded; {machine()}; the machine was "
-        "shared with other jobs during the run, so seconds are contended).",
+        f"pool articles; each pipeline in its own process, model load excluded; {machine()}; 5-minute load "
+        f"average {results['load'][0]:.1f} before the run and {results['load'][1]:.1f} after it).",
         "",
         *lines,
         "",
