@@ -56,6 +56,8 @@ SEEDS = Path(__file__).resolve().parent.parent / "data" / "sample"
         ("NASA released astonishing images from space this week. What did the images show?", "phrase"),  # a verb
         ("A judge blocked a rule that let authorities expel migrants. What is the rule called?", "name"),
         ("What was the storm named?", "name"),
+        ("What colour is the cap of the new bottle?", "colour"),
+        ("According to an old custom, what color clothing should you not wear after Labor Day?", "colour"),
     ],
 )
 def test_the_question_says_what_kind_of_answer_it_wants(question, kind):
@@ -117,6 +119,32 @@ PHRASES = [
      "Damon Fortner, 58, a long-haul UPS truck driver, told USA TODAY he saw the plane fly over a road.", "58"),
     ("How many people died in the floods?", "In Texas, 58 people died in the floods, officials said.", "58 people"),
 ]
+
+
+COLOURS = [
+    ("According to an old custom, what color clothing should you not wear after Labor Day?",
+     "You might have heard the outdated rule that you shouldn’t wear white after Labor Day.", "white"),
+    ("What colour are the new bottles?", "The drink will now come in clear bottles instead of green ones.", "clear"),
+]
+
+
+@pytest.mark.parametrize(("question", "sentence", "phrase"), COLOURS)
+def test_a_colour_question_is_answered_by_a_colour(question, sentence, phrase):
+    found = short_phrase(question, sentence)
+    assert found is not None and found.text == phrase and found.kind == "colour"
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        # a number is no colour, and the White House is a name
+        ("What colour is the cap of the new Sprite bottle?", "Sprite is retiring the bottles after more than 60 years."),
+        ("What colour is the new flag?", "The flag was unveiled at the White House on Monday."),
+        ("What colour is the new green bottle's cap?", "The green bottle was unveiled on Monday."),  # asked already
+    ],
+)
+def test_no_colour_no_answer(question, sentence):
+    assert short_phrase(question, sentence) is None
 
 
 @pytest.mark.parametrize(("question", "sentence", "phrase"), PHRASES)

@@ -11,11 +11,11 @@ from functools import lru_cache
 
 from archive.text.words import MARKED_WORD
 
-NUMBER, DATE, PERSON, PLACE, ORG, NAME, PHRASE, REASON, STATEMENT, DESCRIPTION, WHO, WORK = (
+NUMBER, DATE, PERSON, PLACE, ORG, NAME, PHRASE, REASON, STATEMENT, DESCRIPTION, WHO, WORK, COLOUR = (
     "number", "date", "person", "place", "organisation", "name", "phrase", "reason", "statement", "description",
-    "person or organisation", "title")
+    "person or organisation", "title", "colour")
 KIND_WORDS = {NUMBER: "number", DATE: "date", PERSON: "person", WHO: "person or organisation", PLACE: "place",
-              WORK: "title of a work",
+              WORK: "title of a work", COLOUR: "colour",
               ORG: "organisation", NAME: "name", PHRASE: "short phrase", REASON: "reason", STATEMENT: "statement",
               DESCRIPTION: "description in the speaker's words"}
 # Kinds a sentence answers as a whole: "why ..." wants a reason, "what did Rutte say ..." a quotation.
@@ -71,6 +71,7 @@ _WH = re.compile(r"\b(how\s+many|how\s+much|how\s+large|how\s+big|how\s+old|how\
 _NAME_OF = re.compile(r"\bname\s+of\s+(?:the\s+|a\s+|an\s+|his\s+|her\s+|its\s+|their\s+)?([\w-]+(?:\s+[\w-]+)?)")
 
 
+_COLOUR_ASKED = re.compile(r"(?:what|which)\s+colou?rs?\b")
 _CALLED = re.compile(r"\b(?:called|named|known\s+as|dubbed)\s*[?.!]*\s*$")
 
 
@@ -102,6 +103,8 @@ def expected_kind(question: str) -> str:
              "should")
     if wh == "what" and _CALLED.search(low):  # "What is the rule called?" asks for its name
         return NAME
+    if wh in ("what", "which") and _COLOUR_ASKED.match(low, match.start()):  # "what colour is the cap?"
+        return COLOUR
     named = _NAME_OF.search(low)  # "what was the name of the pilot ...": a pilot is asked for
     head_of = next((w for w in (named.group(1).split() if named else ()) if w in HEAD_KIND), "")
     if head_of:

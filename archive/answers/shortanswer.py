@@ -4,8 +4,9 @@ A journalist asking "How many soldiers does Russia lose each month?" wants "appr
 soldier losses monthly" first, then the sentence it comes from. The kind is read from the question's
 wording ("how many" asks for a number, "when" for a date, "who" for a person, "which country" for a
 place, "which automaker" for an organisation, "which show" for a named thing); the phrase is found in
-the sentence with spaCy's small English model (entities and noun chunks, shipped offline, see
-MODELS.md) and with regexes for numbers and dates, so that the answer still works without the model.
+the sentence's candidate phrases (archive/answers/phrases.py: spaCy's small English model, shipped
+offline, see MODELS.md, and regexes for numbers, dates and colours, so that the answer still works
+without the model).
 
 A phrase the question already contains is never the answer ("Which automaker recalled 2.9 million
 vehicles?" is not answered by "2.9 million vehicles"). Among the phrases left, the one nearest to the
@@ -16,14 +17,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from functools import lru_cache
+from dataclasses import replace
 
 from archive.answers.asking import (
+    COLOUR,
     DATE,
     DESCRIPTION,
     HEAD_KIND,
-    MODEL,
     NAME,
     NUMBER,
     ORG,
@@ -36,35 +36,15 @@ from archive.answers.asking import (
     expected_kind,
     head_noun,
 )
+from archive.answers.phrases import MONTH, PRONOUNS, Phrase, regex_phrases, spacy_phrases
 from archive.text.words import MARKED_WORD, content_stems
-
-_AS_PHRASE = re.compile(r"\b(?:as|called|calling|dubbed|branded)\s+(?P<p>(?:an?\s+|the\s+)?[\w’'-]+(?:\s+(?:and\s+)?[\w’'-]+){0,5})")
 
 HEAD_KIND.update(name=NAME, title=NAME)  # "what is the name of ..." asks for a name
 
-# A number with its currency, scale and per cent sign: "$19 million", "€500 billion", "2.9 million", "50%".
-_NUMBER = re.compile(
-    r"(?:(?:US|C|A)?[$€£¥]\s?)?\d[\d,.]*\d(?:\s?(?:%|per\s?cent|percent))?|(?:(?:US|C|A)?[$€£¥]\s?)?\d(?:\s?%)?"
-    r"(?:\s+(?:thousand|million|billion|trillion|bn|m)\b)?",
-    re.IGNORECASE)
 _SCALE = re.compile(r"\s+(?:thousand|million|billion|trillion)\b", re.IGNORECASE)
-_NUMBER_WORDS = re.compile(
-    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|dozens|hundreds?|thousands|millions|"
-    r"billions|half|a\s+third|two-thirds|three-quarters|a\s+quarter)\b", re.IGNORECASE)
-_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
-          r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
-_DATE = re.compile(
-    rf"\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?:\s+\d{{4}})?\b"
-    rf"|\b{_MONTH}\s+\d{{4}}\b|\b(?:in|by|since|until|from|of)\s+{_MONTH}\b|\b(?:1[89]|20)\d\d\b"
-    r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b", re.UNICODE)
 _RATE = re.compile(r"\s*(?:,\s*)?(?:monthly|weekly|yearly|annually|daily|a\s+(?:day|week|month|year)|"
                    r"per\s+(?:day|week|month|year|hour)|each\s+(?:day|week|month|year)|every\s+(?:day|week|month|year))\b",
                    re.IGNORECASE)
-_QUOTED = re.compile(r"[“\"‘]([^“”\"‘’]{2,80}?)[”\"’](?!\w)|(?<!\w)'([^']{2,80}?)'(?!\w)")
-_NAME_RUN = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of|de|van|von|al|and|the|for|&)?\s*[A-Z][\w’'.-]*)*")
-_PRONOUNS = frozenset("he she it they we i you him her them us this that these those who which what there".split())
-_SKIP_NAMES = frozenset("the a an in on at but and as when after before if while this that these those it its he she "
-                        "they we i you his her their our".split())
 _NAMED_LABELS = {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE"}
 _KIND_LABELS = {PERSON: ("PERSON",), WHO: ("PERSON",), PLACE: ("GPE", "LOC", "FAC"), ORG: ("ORG",), DATE: ("DATE",),
                 NUMBER: ("MONEY", "CARDINAL", "QUANTITY", "PERCENT")}
@@ -82,73 +62,6 @@ MAX_PHRASE_WORDS = 12
 _NAME_COMMA = re.compile(r"[A-Z][\w’'.-]*(?:,|\s\()\s*$")
 _AGED = re.compile(r"\baged\s+$", re.IGNORECASE)
 _ASKS_AGE = re.compile(r"\bhow\s+old\b|\bages?\b|\baged\b")
-
-
-@dataclass(frozen=True)
-class Phrase:
-    """A candidate answer phrase: its text and where it is in the sentence."""
-
-    text: str
-    start: int
-    end: int
-    kind: str
-    label: str = ""  # spaCy's entity label, "quote", "chunk" or "regex": how it was found
-    sentence: str = ""  # the sentence it was found in
-    subject: bool = False  # the grammatical subject of its clause (the doer): "Argentina" in "Argentina won"
-    governor: str = ""  # the word it hangs on, through a preposition: "dock" for "at the northern pier"
-    via: str = ""  # that preposition ("at"); "" when it hangs on the word directly (a subject or an object)
-    modifier: bool = False  # it qualifies another noun ("NATO" in "NATO Secretary General Mark Rutte")
-
-
-def _spacy_phrases(sentence: str) -> list[Phrase]:
-    return list(_parsed(sentence)) if MODEL.get() is not None else []
-
-
-@lru_cache(maxsize=512)
-def _parsed(sentence: str) -> tuple[Phrase, ...]:
-    """Entities and noun chunks of one sentence (cached: the gate and the direct answer read the same one)."""
-    doc = MODEL.get()(sentence)
-    out = [Phrase(e.text, e.start_char, e.end_char, "", e.label_, subject=e.root.dep_ in ("nsubj", "nsubjpass"),
-                  modifier=e.root.dep_ in ("compound", "amod", "poss"))
-           for e in doc.ents]
-    out += [Phrase(c.text, c.start_char, c.end_char, "", "chunk", subject=c.root.dep_ in ("nsubj", "nsubjpass"),
-                   governor=_governor(c.root), via=c.root.head.lower_ if c.root.dep_ == "pobj" else "")
-            for c in doc.noun_chunks]
-    return tuple(out)
-
-
-def _governor(root) -> str:
-    """The word a noun phrase's root hangs on: its verb for a subject or object, the preposition's head for
-    the object of one ("dock" in "dock at the northern pier"); lower case."""
-    head = root.head
-    if root.dep_ == "pobj" and head.dep_ == "prep":
-        head = head.head
-    return head.lower_ if head is not root else ""
-
-
-def _regex_phrases(sentence: str) -> list[Phrase]:
-    out = [Phrase(m.group(0), m.start(), m.end(), "", "number") for m in _NUMBER.finditer(sentence)]
-    out += [Phrase(m.group(0), m.start(), m.end(), "", "number") for m in _NUMBER_WORDS.finditer(sentence)]
-    out += [Phrase(m.group(0), m.start(), m.end(), "", "date") for m in _DATE.finditer(sentence)]
-    out += [Phrase(m.group("p"), m.start("p"), m.end("p"), "", "as") for m in _AS_PHRASE.finditer(sentence)]
-    for m in _QUOTED.finditer(sentence):
-        group = 1 if m.group(1) is not None else 2
-        out.append(Phrase(m.group(group), m.start(group), m.end(group), "", "quote"))
-    for m in _NAME_RUN.finditer(sentence):
-        words = m.group(0).split()
-        while words and words[0].lower() in _SKIP_NAMES:
-            words = words[1:]
-        words[-1:] = [w.rstrip(".") for w in words[-1:]]  # a full stop ends the sentence, not the name
-        if words and re.sub(r"[’']\w*$", "", words[0]).lower() in _PRONOUNS:
-            continue  # "She's", "It's": a pronoun, not a name
-        if words and _DATE.fullmatch(" ".join(words)):
-            continue  # "September" is a date, not a name
-        opening = not sentence[:m.start()].strip(" \"'“‘(–—-•*")  # past an opening quotation mark or bullet
-        if words and not (opening and len(words) == 1):  # one capitalised word opening a sentence is no name
-            text = " ".join(words)
-            start = sentence.index(text, m.start()) if text in sentence[m.start():] else m.start()
-            out.append(Phrase(text, start, start + len(text), "", "capitalised"))
-    return out
 
 
 # The name book's kinds as the model's labels; a nationality ("Sri Lankan", NORP) is left as the model read it.
@@ -193,12 +106,14 @@ def _of_kind(phrases: list[Phrase], kind: str) -> list[Phrase]:
     """The phrases that can answer a question of ``kind``."""
     if kind == NUMBER:
         # a number inside a calendar date ("December 19", "in 2022") is no count; a duration ("12 years") is
-        dates = [p for p in phrases if p.label == "DATE" and re.search(rf"{_MONTH}|\b(?:1[89]|20)\d\d\b", p.text)]
+        dates = [p for p in phrases if p.label == "DATE" and re.search(rf"{MONTH}|\b(?:1[89]|20)\d\d\b", p.text)]
         found = [p for p in phrases if _is_number(p) and not re.fullmatch(r"(?:1[89]|20)\d\d", p.text)
                  and not any(d.start <= p.start and p.end <= d.end for d in dates)]
         return found
     if kind == DATE:
         return [p for p in phrases if _is_date(p)]
+    if kind == COLOUR:
+        return [p for p in phrases if p.label == "colour"]
     if kind == WORK:  # a title: set in quotation marks and capitalised as titles are, or a work the model knows
         return [p for p in phrases if p.label in ("WORK_OF_ART", "PRODUCT", "EVENT")
                 or (p.label == "quote" and p.text.lstrip(" \"'‘“(")[:1].isupper())]
@@ -270,7 +185,7 @@ def _in_question(p: Phrase, question_stems: set[str], question_numbers: set[str]
         return True
     stems = content_stems(p.text)
     if not stems:
-        return p.text.lower().strip() in question_low or p.text.lower().strip() in _PRONOUNS
+        return p.text.lower().strip() in question_low or p.text.lower().strip() in PRONOUNS
     if p.label in ("PERSON", "ORG", "capitalised") and stems & question_names:
         return True  # "Mark Rutte" is the question's "Rutte": a name sharing a name's word names the same one
     if initials(p.text) and initials(p.text) in question_acronyms:
@@ -345,7 +260,7 @@ def answer_phrases(question: str, sentence: str, kind: str | None = None, strict
     kind = kind or expected_kind(question)
     if kind in WHOLE_SENTENCE:
         return []
-    phrases = [replace(p, sentence=sentence) for p in _spacy_phrases(sentence) + _regex_phrases(sentence)]
+    phrases = [replace(p, sentence=sentence) for p in spacy_phrases(sentence) + regex_phrases(sentence)]
     if kind_of is not None:
         phrases += _as_the_archive_knows(phrases, kind_of)
     q_stems, q_numbers, q_low = content_stems(question), numbers(question), question.lower()
@@ -359,7 +274,7 @@ def answer_phrases(question: str, sentence: str, kind: str | None = None, strict
 
     def fresh(candidates: list[Phrase]) -> list[Phrase]:
         return [p for p in candidates if not _in_question(p, q_stems, q_numbers, q_low, q_names, q_acronyms)
-                and len(p.text.split()) <= MAX_PHRASE_WORDS and p.text.strip().lower() not in _PRONOUNS
+                and len(p.text.split()) <= MAX_PHRASE_WORDS and p.text.strip().lower() not in PRONOUNS
                 and re.search(r"\w", p.text)]
 
     found = fresh(_of_kind(phrases, kind))
@@ -392,7 +307,7 @@ def answer_phrases(question: str, sentence: str, kind: str | None = None, strict
         weight = 0 if (quoted or p.label not in ("chunk",)) else 1
         # a person before an organisation or a country for "who"; a stated date before a vague one ("annual")
         label = _LABEL_ORDER.get(kind, ()).index(p.label) if p.label in _LABEL_ORDER.get(kind, ()) else 9
-        vague = kind == DATE and not re.search(rf"\d|{_MONTH}|day\b", p.text)
+        vague = kind == DATE and not re.search(rf"\d|{MONTH}|day\b", p.text)
         # "where" is answered by a place said to be the scene: "in Brussels", not "against Ukraine"
         scene = not locative or bool(_LOCATIVE.search(sentence[max(0, p.start - 12):p.start]))
         # "keeps stealing what?" is answered by what the sentence's "steal" takes: "steal surfboards"
