@@ -140,45 +140,36 @@ def test_self_check_compares_against_the_document_encoder_not_fp32(real_embedder
         strict.embed_query("Zelensky")
 
 
+def assert_threads_agree_with_one(embed_one, embed_many, batch_kinds: int, calls: int) -> None:
+    """``calls`` calls on 8 threads, single texts and batches mixed, each giving what one thread gives."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    batches = [TEXTS[: n % len(TEXTS) + 1] for n in range(batch_kinds)]
+    want_one = {t: embed_one(t) for t in TEXTS}
+    want_many = [embed_many(b) for b in batches]
+
+    def call(n: int):
+        return embed_one(TEXTS[n % len(TEXTS)]) if n % 2 else embed_many(batches[n % len(batches)])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(call, range(calls)))
+    for n, vectors in enumerate(got):
+        want = want_one[TEXTS[n % len(TEXTS)]] if n % 2 else want_many[n % len(batches)]
+        assert vectors.shape == want.shape and np.abs(vectors - want).max() < 1e-5
+
+
 def test_queries_and_batches_from_many_threads_give_the_vectors_one_thread_gives(real_embedder, tmp_path):
     """Searches embed one unpadded query while answers embed padded batches, on threads of one app. The
     encoder tokenizes with its own copy of the tokenizer, one thread at a time: a shared fast tokenizer's
     padding settings once leaked between threads and gave ragged rows (seen under bench/load.py)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    fast = embedder(real_embedder, tmp_path, "onnx")
-    encoder = fast._query_encoder()
+    encoder = embedder(real_embedder, tmp_path, "onnx")._query_encoder()
     assert encoder._tokenizer._tokenizer is not real_embedder._load().tokenizer, "a private tokenizer"
-    batches = [TEXTS[: n % len(TEXTS) + 1] for n in range(24)]
-    want_one = {t: encoder.embed(t) for t in TEXTS}
-    want_many = [encoder.embed_many(b) for b in batches]
-
-    def call(n: int):
-        return encoder.embed(TEXTS[n % len(TEXTS)]) if n % 2 else encoder.embed_many(batches[n % len(batches)])
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        got = list(pool.map(call, range(400)))
-    for n, vectors in enumerate(got):
-        want = want_one[TEXTS[n % len(TEXTS)]] if n % 2 else want_many[n % len(batches)]
-        assert vectors.shape == want.shape and np.abs(vectors - want).max() < 1e-5
+    assert_threads_agree_with_one(encoder.embed, encoder.embed_many, batch_kinds=24, calls=400)
 
 
 def test_the_pytorch_path_from_many_threads_gives_the_vectors_one_thread_gives(real_embedder, tmp_path):
     """Where ONNX cannot serve, queries and answers' batches both go through sentence-transformers on
     threads of one app. Its tokenizer is shared, but every call pads and truncates alike, so no call
     changes the settings another reads: the same vectors as one thread, for one text or a batch."""
-    from concurrent.futures import ThreadPoolExecutor
-
     torch_only = embedder(real_embedder, tmp_path, "torch", "fp32")
-    batches = [TEXTS[: n % len(TEXTS) + 1] for n in range(8)]
-    want_one = {t: torch_only.embed_query(t) for t in TEXTS}
-    want_many = [torch_only.embed_documents(b) for b in batches]
-
-    def call(n: int):
-        return torch_only.embed_query(TEXTS[n % len(TEXTS)]) if n % 2 else torch_only.embed_documents(batches[n % len(batches)])
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        got = list(pool.map(call, range(200)))
-    for n, vectors in enumerate(got):
-        want = want_one[TEXTS[n % len(TEXTS)]] if n % 2 else want_many[n % len(batches)]
-        assert vectors.shape == want.shape and np.abs(vectors - want).max() < 1e-5
+    assert_threads_agree_with_one(torch_only.embed_query, torch_only.embed_documents, batch_kinds=8, calls=200)
