@@ -594,3 +594,20 @@ def test_a_sentence_naming_what_is_asked_for_wins_over_a_close_one_holding_only_
 
     assert chosen(NAMING_MARGIN / 2) == named
     assert chosen(NAMING_MARGIN * 2) == nouns
+
+
+def test_the_questions_quoted_words_place_a_sentence_as_surely_as_its_names():
+    """Found in the sentence, the question's quoted words leave its names to the rest of the article; without
+    them, a sentence lacking every name is about something else."""
+    from archive.answers.focus import article_stems
+
+    question = "A top chef banned which diners from his Australian restaurant “for mental health reasons”?"
+    quoting = "“Sadly all vegans are now banned from Fyre (for mental health reasons).”"
+    plain = "Sadly all vegans are now banned from Fyre, the chef wrote."
+    text = f"An Australian chef has banned vegans from his restaurant. {quoting}"
+    ctx = Context(title="Chef bans vegans", article_stems=lambda: article_stems(text))
+    focus = question_focus(question, (), None)
+    assert judge(question, focus, quoting, ctx).answers
+    assert not judge(question, focus, plain, ctx).answers
+    elsewhere = Context(title="Chef bans vegans", article_stems=lambda: article_stems(quoting))
+    assert not judge(question, focus, quoting, elsewhere).answers  # the name must still be in the article

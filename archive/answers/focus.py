@@ -254,7 +254,10 @@ def focus_missing(focus: Focus, sentence: str, ctx: Context) -> tuple[list[str],
     speaker = ""
     names = [n for n in focus.names if n != focus.speaker and _checkable(n)]
     local = [n for n in names if name_in(n, stems | near_stems)]
-    if names and not local and not focus.speaker:
+    # the question's quoted words, found in the sentence, place it as surely as a name: its names may then
+    # stand anywhere in the article ("which diners from his Australian restaurant “for mental health reasons”?")
+    anchored = bool(focus.quoted) and not any(m.startswith("“") for m in missing)
+    if names and not local and not focus.speaker and not anchored:
         missing.append(" or ".join(names))
     elsewhere = [n for n in names if n not in local]
     if elsewhere:
