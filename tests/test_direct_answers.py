@@ -611,3 +611,12 @@ def test_the_questions_quoted_words_place_a_sentence_as_surely_as_its_names():
     assert not judge(question, focus, plain, ctx).answers
     elsewhere = Context(title="Chef bans vegans", article_stems=lambda: article_stems(quoting))
     assert not judge(question, focus, quoting, elsewhere).answers  # the name must still be in the article
+
+
+def test_the_colour_of_a_named_thing_is_answered_only_by_a_sentence_naming_that_thing():
+    question = "What colour is the cap of the new bottle?"
+    focus = question_focus(question, (), None)
+    assert focus.kind == "colour" and focus.counted == ("cap",)
+    other = judge(question, focus, "The brand is retiring its green plastic bottles after more than 60 years.", Context())
+    assert not other.answers and other.missing == ("the cap… whose colour is asked",)
+    assert judge(question, focus, "The new bottle is clear, with a white cap.", Context()).answers

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from archive.answers.asking import (
+    COLOUR,
     DESCRIPTION,
     NAME,
     PERSON,
@@ -79,6 +80,9 @@ _NOT_TERMS = frozenset(w[:5] for w in """what which who whom whose when where wh
     recent today yesterday tonight this last past year years month months day days new latest currently now""".split())
 # "Which person/man/member ..." asks for someone; "which engineer/pilot/artist" for someone in a role
 _ANYONE = frozenset("person people man men woman women member members one individual".split())
+# "What colour is the cap of the bottle?" asks the colour of the cap: a sentence must name it
+_COLOURED = re.compile(r"\bwhat\s+colou?rs?\s+(?:is|are|was|were|will\s+be)\s+(?:the\s+|an?\s+|its\s+|their\s+)?([\w-]+)",
+                       re.IGNORECASE)
 # "how many baby swings and rockers were recalled": the counted thing runs to the first verb or preposition
 _COUNTED = re.compile(r"\bhow\s+many\s+((?:(?!(?:are|is|was|were|did|does|do|have|has|had|will|would|could|can|"
                       r"should|of|in|on|at|for|from|to|by|with|did)\b)[\w’'-]+\s*){1,4})", re.IGNORECASE)
@@ -94,7 +98,7 @@ class Focus:
     names: tuple[str, ...] = ()  # the question's own names: each must be present
     inherited: tuple[str, ...] = ()  # names a follow-up carries over: one must be present
     speaker: str = ""  # who the question asks about as a speaker
-    counted: tuple[str, ...] = ()  # the words of "how many <thing>", as stems: one must be present
+    counted: tuple[str, ...] = ()  # the words of "how many <thing>" (or "what colour is the <thing>"), as stems
     role: str = ""  # the role "which <role>" asks a person in ("engineer", "pilot"), as a stem
     terms: tuple[str, ...] = ()  # the question's words besides its names and question words, as stems: one must be present
 
@@ -152,6 +156,8 @@ def question_focus(question: str, inherited: Sequence[str] = (), previous_speake
     quoted = parse_query(q).phrases  # trimmed of the sentence's punctuation: 'the show “Cheer,”' asks for Cheer
     counted = _COUNTED.search(q)
     counted_stems = tuple(sorted(content_stems(_counted_words(q) or (counted.group(1) if counted else ""))))
+    coloured = _COLOURED.search(q)  # "what colour is the cap ...?": the cap's, not the bottle's
+    counted_stems = tuple(sorted(content_stems(coloured.group(1)))) if coloured else counted_stems
     own = {n.lower() for n in names}
     return Focus(
         kind=kind,
@@ -270,7 +276,7 @@ def focus_missing(focus: Focus, sentence: str, ctx: Context) -> tuple[list[str],
     if focus.terms and not any(term_in(t, stems) for t in focus.terms):  # the names only, not what is asked of them
         missing.append(f"any of {', '.join(f'{t}…' for t in focus.terms)}")
     if focus.counted and not set(focus.counted) & stems:
-        missing.append(f"the {'/'.join(focus.counted)}… counted")
+        missing.append(f"the {'/'.join(focus.counted)}… {'whose colour is asked' if focus.kind == COLOUR else 'counted'}")
     if focus.speaker:
         # The one who says it: the attributed speaker, or (with no attribution) the name leading the sentence,
         # where news puts the actor. A sentence merely naming him ("a warning to Putin") is not his word.
