@@ -40,6 +40,7 @@ from archive.answers.followups import (
     previous_speaker,
 )
 from archive.answers.markers import make_citation, parse_markers, renumber, split_answer
+from archive.answers.shortanswer import KindOf
 from archive.answers.types import (
     Answer,
     Answered,
@@ -155,7 +156,7 @@ class Answerer:
             return re.sub(r"\s*\([^()]*\)$", "", standalone)
         return standalone
 
-    def _direct(self, answer: Answer, asked: str, focus: Focus, kind_of=None) -> None:
+    def _direct(self, answer: Answer, asked: str, focus: Focus, kind_of: KindOf | None = None) -> None:
         """The direct answer from the first quoted sentence, the speakers, and a plain note when the sentence
         holds no phrase of the kind asked for."""
         from archive.answers.asking import KIND_WORDS, WHOLE_SENTENCE
@@ -177,7 +178,7 @@ class Answerer:
         else:
             answer.note = f"No {KIND_WORDS[focus.kind]} is in the best sentence: it is quoted as the closest answer."
 
-    def _judge_generated(self, answer: Answer, asked: str, focus: Focus, kind_of=None) -> None:
+    def _judge_generated(self, answer: Answer, asked: str, focus: Focus, kind_of: KindOf | None = None) -> None:
         """A generated answer is judged on the passage window its first sentence cites."""
         first = answer.sentences[0].citations[0] if answer.sentences and answer.sentences[0].citations else None
         if first is not None:
@@ -185,7 +186,7 @@ class Answerer:
             article = source.article
             ctx = Context(title=article.title, published_at=article.published_at or "",
                           article_stems=lambda: article_stems(article.title + "\n" + article.text),
-                          kind_of=kind_of or (lambda name: None))
+                          kind_of=kind_of)
             answer.judgement = judge(asked, focus, first.quote, ctx)
 
     def _standalone(self, question: str, history: Sequence[Answer]) -> str:

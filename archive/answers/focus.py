@@ -47,7 +47,7 @@ from archive.answers.asking import (
     head_noun,
     parse,
 )
-from archive.answers.shortanswer import answer_phrases
+from archive.answers.shortanswer import KindOf, answer_phrases
 from archive.answers.types import Candidate, Judgement
 from archive.text.fold import skeleton
 from archive.text.query import parse_query
@@ -118,7 +118,7 @@ class Context:
     before: str = ""
     speaker_of: Callable[[], str] = field(default=lambda: "")
     article_stems: Callable[[], set[str]] = field(default=lambda: set())  # the whole article's words
-    kind_of: Callable[[str], str | None] = field(default=lambda name: None)  # the archive's kind of a name
+    kind_of: KindOf | None = None  # the kind the archive's name book gives a name (None: no book)
 
 
 def _names(text: str) -> list[str]:
@@ -301,7 +301,7 @@ def judge(question: str, focus: Focus, sentence: str, ctx: Context, with_kind: b
 
 # --- choosing among scored candidate sentences (archive/answers/answerer.py scores them) ----------------------------
 
-def context_of(c: Candidate, kind_of: Callable[[str], str | None] | None = None) -> Context:
+def context_of(c: Candidate, kind_of: KindOf | None = None) -> Context:
     """What the focus check may look at beside the sentence: headline, date, the sentence before, the speaker,
     and (``kind_of``) the kind the archive's name book gives a name."""
     from archive.text.sentences import sentence_spans
@@ -313,7 +313,7 @@ def context_of(c: Candidate, kind_of: Callable[[str], str | None] | None = None)
     return Context(title=c.article.title, published_at=c.article.published_at or "", before=before,
                    speaker_of=lambda: speaker_of(c.article.text, at + c.start, at + c.end),
                    article_stems=lambda: article_stems(c.article.title + "\n" + c.article.text),
-                   kind_of=kind_of or (lambda name: None))
+                   kind_of=kind_of)
 
 
 @lru_cache(maxsize=64)
@@ -325,7 +325,7 @@ def article_stems(text: str) -> frozenset[str]:
 
 
 def select_answer(asked: str, focus: Focus, candidates: list[Candidate], min_similarity: float,
-                  min_coverage: float, kind_of: Callable[[str], str | None] | None = None,
+                  min_coverage: float, kind_of: KindOf | None = None,
                   ) -> tuple[Candidate | None, Judgement | None, str]:
     """The gate and the choice in one. The archive holds the topic when some sentence is close to the question
     and holds more than a token share of its words (or is a close paraphrase of it); it answers when a sentence that is close to the question or
@@ -341,7 +341,7 @@ def select_answer(asked: str, focus: Focus, candidates: list[Candidate], min_sim
         return None, None, ""
     nearest: tuple[Candidate, Judgement] | None = None
     for c in candidates:
-        if c.coverage <= min_coverage and c.similarity < min_similarity:
+        if not _eligible(c, min_similarity, min_coverage):
             continue
         verdict = judge(asked, focus, c.text, context_of(c, kind_of))
         if verdict.answers:
@@ -350,8 +350,13 @@ def select_answer(asked: str, focus: Focus, candidates: list[Candidate], min_sim
     return None, None, refusal_note(asked, focus, candidates, nearest)
 
 
+def _eligible(c: Candidate, min_similarity: float, min_coverage: float) -> bool:
+    """A sentence may answer when it is close to the question or holds more than a token share of its words."""
+    return c.coverage > min_coverage or c.similarity >= min_similarity
+
+
 def _naming(asked: str, focus: Focus, candidates: list[Candidate], best: Candidate, verdict: Judgement,
-            min_similarity: float, min_coverage: float, kind_of) -> tuple[Candidate, Judgement]:
+            min_similarity: float, min_coverage: float, kind_of: KindOf | None) -> tuple[Candidate, Judgement]:
     """The answer: ``best``, or a sentence scored within ``NAMING_MARGIN`` of it that names a thing of the kind
     asked for where ``best`` holds only a common noun ("Which holiday ...?": "Labor Day signals the unofficial
     end of summer" before "the day took root ... as the unofficial end of summer", marked by parades)."""
@@ -360,8 +365,7 @@ def _naming(asked: str, focus: Focus, candidates: list[Candidate], best: Candida
     for c in candidates[candidates.index(best) + 1:]:
         if c.score < best.score - NAMING_MARGIN:
             break
-        if (c.coverage > min_coverage or c.similarity >= min_similarity) and \
-                answer_phrases(asked, c.text, focus.kind, True, kind_of):
+        if _eligible(c, min_similarity, min_coverage) and answer_phrases(asked, c.text, focus.kind, True, kind_of):
             named = judge(asked, focus, c.text, context_of(c, kind_of))
             if named.answers:
                 return c, named

@@ -22,7 +22,7 @@ _NUMBER_WORDS = re.compile(
     r"billions|half|a\s+third|two-thirds|three-quarters|a\s+quarter)\b", re.IGNORECASE)
 MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
          r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
-DATE_RE = re.compile(
+_DATE = re.compile(
     rf"\b{MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH}(?:\s+\d{{4}})?\b"
     rf"|\b{MONTH}\s+\d{{4}}\b|\b(?:in|by|since|until|from|of)\s+{MONTH}\b|\b(?:1[89]|20)\d\d\b"
     r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b", re.UNICODE)
@@ -82,7 +82,7 @@ def _governor(root) -> str:
 def regex_phrases(sentence: str) -> list[Phrase]:
     out = [Phrase(m.group(0), m.start(), m.end(), "", "number") for m in _NUMBER.finditer(sentence)]
     out += [Phrase(m.group(0), m.start(), m.end(), "", "number") for m in _NUMBER_WORDS.finditer(sentence)]
-    out += [Phrase(m.group(0), m.start(), m.end(), "", "date") for m in DATE_RE.finditer(sentence)]
+    out += [Phrase(m.group(0), m.start(), m.end(), "", "date") for m in _DATE.finditer(sentence)]
     out += [Phrase(m.group(0), m.start(), m.end(), "", "colour") for m in _COLOUR.finditer(sentence)]
     out += [Phrase(m.group("p"), m.start("p"), m.end("p"), "", "as") for m in _AS_PHRASE.finditer(sentence)]
     for m in _QUOTED.finditer(sentence):
@@ -95,7 +95,7 @@ def regex_phrases(sentence: str) -> list[Phrase]:
         words[-1:] = [w.rstrip(".") for w in words[-1:]]  # a full stop ends the sentence, not the name
         if words and re.sub(r"[’']\w*$", "", words[0]).lower() in PRONOUNS:
             continue  # "She's", "It's": a pronoun, not a name
-        if words and DATE_RE.fullmatch(" ".join(words)):
+        if words and _DATE.fullmatch(" ".join(words)):
             continue  # "September" is a date, not a name
         opening = not sentence[:m.start()].strip(" \"'“‘(–—-•*")  # past an opening quotation mark or bullet
         if words and not (opening and len(words) == 1):  # one capitalised word opening a sentence is no name

@@ -64,12 +64,14 @@ _AGED = re.compile(r"\baged\s+$", re.IGNORECASE)
 _ASKS_AGE = re.compile(r"\bhow\s+old\b|\bages?\b|\baged\b")
 
 
+KindOf = Callable[[str], str | None]  # the kind the archive's name book gives a name, or None
+
 # The name book's kinds as the model's labels; a nationality ("Sri Lankan", NORP) is left as the model read it.
 _BOOK_LABELS = {"person": "PERSON", "org": "ORG", "place": "GPE"}
 _RELABELLED = ("PERSON", "ORG", "GPE", "LOC", "FAC", "capitalised")
 
 
-def _as_the_archive_knows(phrases: list[Phrase], kind_of: Callable[[str], str | None]) -> list[Phrase]:
+def _as_the_archive_knows(phrases: list[Phrase], kind_of: KindOf) -> list[Phrase]:
     """The sentence's names again, labelled as the name book knows them (its kind is voted over every article
     naming it; the small model reads one sentence: "Sri Lanka is “bankrupt,” ..." gives it PERSON). Both
     labels stand, as the book errs too (a brand taken for a person). A month is never a name ("in May")."""
@@ -251,9 +253,9 @@ def _with_class_word(sentence: str, p: Phrase, head: str) -> Phrase:
 
 
 def answer_phrases(question: str, sentence: str, kind: str | None = None, strict: bool = False,
-                   kind_of: Callable[[str], str | None] | None = None) -> list[Phrase]:
+                   kind_of: KindOf | None = None) -> list[Phrase]:
     """The phrases of ``sentence`` that could answer ``question``, best first (none already in the question).
-    ``kind_of``: the kind (person, org, place) the archive's name book gives a name, which outranks the label
+    ``kind_of``: the kind (person, org, place) the archive's name book gives a name, counted beside the label
     the small model gives it in this one sentence."""
     from archive.text.words import numbers
 
@@ -326,7 +328,7 @@ def answer_phrases(question: str, sentence: str, kind: str | None = None, strict
 
 
 def short_phrase(question: str, sentence: str, kind: str | None = None,
-                 kind_of: Callable[[str], str | None] | None = None) -> Phrase | None:
+                 kind_of: KindOf | None = None) -> Phrase | None:
     """The best phrase of the expected kind in ``sentence`` (None when it holds none)."""
     found = answer_phrases(question, sentence, kind, strict=True, kind_of=kind_of)
     if not found and (kind or expected_kind(question)) in (NAME, PLACE, WHO):
