@@ -177,6 +177,9 @@ def test_the_direct_answer_is_the_phrase_of_that_kind_verbatim_from_the_sentence
          "superconductor able to operate at room temperature."),
         ("Which city issued a boil water notice to millions of its residents?",
          "The boil water notice was issued Sunday “out of an abundance of caution” after a drop in pressure."),
+        # nor is a capitalised run the model did not mark ("Pressure Drop" is no city)
+        ("Which city issued a boil water notice to millions of its residents?",
+         "Officials said the notice, issued after a Pressure Drop at the plant, stays in effect."),
     ],
 )
 def test_no_direct_answer_when_the_sentence_holds_no_phrase_of_that_kind(question, sentence):
