@@ -156,7 +156,9 @@ class Store(MetadataWrites):
 
     def name_kind_lookup(self) -> Callable[[str], str | None]:
         """The kind (person, org, place) the name book gives a name, for names looked up one by one: one book
-        for all of them (checking that it is current costs a query; a lookup, a dictionary's)."""
+        for all of them (checking that it is current costs a query; a lookup, a dictionary's). On a shared server
+        the names other hosts found are followed first, as for ``articles_naming``."""
+        derive.follow(self)
         book = self.name_book()
 
         def kind_of(name: str) -> str | None:
