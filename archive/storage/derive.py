@@ -47,6 +47,7 @@ class Store(Protocol):
     def iter_articles(self, page: int = 1000, with_meta: bool = False) -> Iterator: ...
 
 _PART = 200
+FOLLOW_WAIT_S = 5.0  # a search waits this long for another thread's follow, so it reads what that follow applies
 
 
 def open_derived(store: Store) -> None:
@@ -71,9 +72,11 @@ def follow(store: Store) -> int:
     if not store.shared_server or time.monotonic() - store.followed_at < every:
         return 0
     lock = store.follow_lock
-    if not lock.acquire(blocking=False):
-        return 0  # another thread is following: this search reads what it has so far
+    if not lock.acquire(timeout=FOLLOW_WAIT_S):
+        return 0  # another thread's follow is long (a reconcile): this search reads what it has so far
     try:
+        if time.monotonic() - store.followed_at < every:
+            return 0  # the follow this thread waited for has just read the feed
         store.followed_at = time.monotonic()
         return _follow(store)
     finally:
