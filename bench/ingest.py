@@ -228,13 +228,17 @@ def split_run(subset: Path, workdir: Path, limit: int | None) -> dict:
     halves = [workdir / "half-0.jsonl.gz", workdir / "half-1.jsonl.gz"]
     for i, half in enumerate(halves):
         write_subset(half, records[i::2])
-    results = {}
+    results: dict = {"load": {}}
     with chroma_run(workdir / "server-one") as url:
+        before = os.getloadavg()[0]
         results["one"] = [measure("ours", subset, workdir, ARCHIVE_CHROMA_URL=url)]
+        results["load"]["one"] = (before, os.getloadavg()[0])
     with chroma_run(workdir / "server-two") as url:
         print("running two workers at once…", file=sys.stderr, flush=True)
+        before = os.getloadavg()[0]
         procs = [run_worker("ours", half, workdir, ARCHIVE_CHROMA_URL=url, OMP_NUM_THREADS="1") for half in halves]
         results["two"] = [finish("ours", p) for p in procs]
+        results["load"]["two"] = (before, os.getloadavg()[0])
     return results
 
 
@@ -247,12 +251,15 @@ def split_report(results: dict, args: argparse.Namespace) -> str:
         rss = ", ".join(f"{r['rss_mb']:.0f}" for r in runs)
         lines.append(f"| {label} | {n} | {wall:.1f} | {n / wall:.2f} | {rss} |")
     limit = f" --limit {args.limit}" if args.limit else ""
+    loads = results["load"]
     return "\n".join([
         "## Ingest split across two workers on one Chroma server (issue 20)",
         "",
         f"Command: `python bench/ingest.py{limit} --split` (one `chroma run` server; each worker its own "
         f"ARCHIVE_DIR and process, model load excluded; documents in {results['one'][0]['precision']}; {machine()}; "
-        "the machine was shared with other jobs, so seconds are contended). The recipe: docs/ingest-speed.md.",
+        f"1-minute load average {loads['one'][0]:.1f} before one worker and {loads['one'][1]:.1f} after it, "
+        f"{loads['two'][0]:.1f} before two and {loads['two'][1]:.1f} after them; on 2 cores the ingests alone "
+        "make about 2). The recipe: docs/ingest-speed.md.",
         "",
         *lines,
     ])
