@@ -161,15 +161,6 @@ def test_a_filter_on_a_surname_matches_every_spelling_of_the_full_name():
     assert "washington" not in BOOK.variants_of("Donald Trump")
 
 
-def test_the_book_knows_the_kind_of_a_surname_it_never_stored_alone():
-    book = NameBook([("person", "Mark Rutte", 50), ("org", "Delta Air Lines", 9), ("person", "Hunter Biden", 4),
-                     ("person", "Joe Biden", 70), ("place", "Jordan", 30), ("person", "Michael Jordan", 8)])
-    assert book.entry("Rutte") is None and book.kind_of("Rutte") == "person" and book.kind_of("BIDEN") == "person"
-    assert book.kind_of("Jordan") == "place"  # a name stored alone keeps its own entry's kind
-    assert book.kind_of("Lines") is None and book.kind_of("Mark") is None and book.kind_of("Air Lines") is None
-    assert BOOK.kind_of("Pfizer") == "org" and BOOK.kind_of("Nobody") is None
-
-
 def test_facet_counts_are_per_entry_most_named_first_ties_by_name():
     rows = [("a", "rutte"), ("b", "mark rutte"), ("b", "rutte"), ("c", "us"), ("d", "united states"),
             ("a", "u.s"), ("c", "pfizer"), ("a", "eu"), ("e", "european union")]

@@ -50,28 +50,10 @@ class NameBook:
         self._groups = _Groups(rows)
         self.entries = self._groups.entries()
         self._by_variant = {v: e for e in self.entries for v in e.variants}
-        self._surname_kinds: dict[str, str] | None = None  # last word of stored multi-word names -> their one kind
 
     def entry(self, stored_name: str) -> Entry | None:
         """The entry a stored spelling belongs to (None: it was left out, e.g. as no kind)."""
         return self._by_variant.get(name_form(stored_name))
-
-    def kind_of(self, name: str) -> str | None:
-        """The kind the book gives a name: its entry's, or for a lone surname never stored alone ("Rutte" where
-        every article says "Mark Rutte"), person when it ends only people's names (None: the book does not know)."""
-        entry = self.entry(name)
-        if entry is not None:
-            return entry.kind
-        if self._surname_kinds is None:
-            kinds: dict[str, set[str]] = defaultdict(set)
-            for e in self.entries:
-                for v in e.variants:
-                    if " " in v:
-                        kinds[v.rsplit(" ", 1)[1]].add(e.kind)
-            self._surname_kinds = {last: ks.pop() for last, ks in kinds.items() if len(ks) == 1}
-        wanted = name_form(name)
-        kind = None if " " in wanted else self._surname_kinds.get(wanted)
-        return kind if kind == "person" else None  # "Lines" ends "Delta Air Lines" but is no organisation alone
 
     def variants_of(self, name: str) -> set[str]:
         """Stored spellings (folded) a filter on ``name`` matches: its entry's, and those of the entries it

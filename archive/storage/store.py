@@ -159,7 +159,13 @@ class Store(MetadataWrites):
         for all of them (checking that it is current costs a query; a lookup, a dictionary's). On a shared server
         the names other hosts found are followed first, as for ``articles_naming``."""
         derive.follow(self)
-        return self.name_book().kind_of
+        book = self.name_book()
+
+        def kind_of(name: str) -> str | None:
+            entry = book.entry(name)
+            return entry.kind if entry else None
+
+        return kind_of
 
     # ---- reading the record --------------------------------------------------------------------
 
