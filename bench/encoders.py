@@ -49,6 +49,7 @@ def archive_for(precision: str, feed: Path, others: int):
     archive = Archive(settings)
     start = time.perf_counter()
     report = archive.ingest([str(feed)], progress=True)
+    archive.embedder.embed_documents(["warm up"])  # the precision settles at load: a cached archive loads nothing
     print(f"{precision}: {report.added} articles added in {time.perf_counter() - start:.0f} s "
           f"(documents embedded in {archive.embedder.precision})", flush=True)
     return archive
