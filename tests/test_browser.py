@@ -269,7 +269,7 @@ def test_no_page_requests_anything_from_anywhere_but_the_app(server, page):
     _settled(page)
     _no_foreign_link_or_image(page)
     page.goto(f"{server}/lookup?phrase=20%2C000+soldier")
-    expect(page.get_by_text("said by Rutte").first).to_be_visible()
+    expect(page.get_by_text("said by Mark Rutte").first).to_be_visible()
     _shot(page, "lookup")
     _no_foreign_link_or_image(page)
     for path in ("/lookup?phrase=lighthouse+keepers", "/library", "/add", "/ask"):

@@ -260,7 +260,7 @@ def test_the_answer_leads_with_the_number_and_its_citation(sample_archive):
     citation = next(c for c in answer.citations if c.n == short.n)
     assert citation.start <= short.start and short.end <= citation.end  # inside the quoted sentence
     assert citation.verbatim and citation.label == "quoted verbatim"
-    assert answer.sentences[0].speaker == "Rutte"
+    assert answer.sentences[0].speaker == "Mark Rutte"  # "Rutte" here, in full where the article first names him
     assert answer.to_markdown().splitlines()[2] == f"**{answer.lead}**"
 
 
@@ -284,10 +284,10 @@ def test_seed_questions_get_the_right_direct_answer_from_the_right_article(sampl
 
 def test_the_2029_follow_up_is_refused_naming_who_the_archive_quotes(sample_archive):
     first = sample_archive.ask(SOLDIERS)
-    assert first.sentences[0].speaker == "Rutte"
+    assert first.sentences[0].speaker == "Mark Rutte"
     follow = sample_archive.ask("And what did he say about 2029?", history=[first])
     assert follow.refused and not follow.citations, follow.text
-    assert "does not quote Rutte" in follow.note and "Germany's intelligence service" in follow.note
+    assert "does not quote Mark Rutte" in follow.note and "Germany's intelligence service" in follow.note
     assert follow.closest  # the closest articles are still listed
     standalone = sample_archive.ask("What did Rutte say about 2029?")
     assert standalone.refused and not any("Putin" in c.quote for c in standalone.citations)
@@ -324,9 +324,9 @@ def test_answers_that_are_a_quotation_name_their_speaker(sample_archive):
         ("002", "We could become Russia's next target", "Mark Rutte"),  # a quotation line, "– Mark Rutte" below
         ("002", "Let's test whether he truly wants peace", "Mark Rutte"),
         ("002", "this could happen by 2029", "the head of Germany's intelligence service"),
-        ("003", "Tusk echoed the necessity of preparedness", "Tusk"),
-        ("003", "Our reaction will be devastating", "Rutte"),  # mid-quotation: the attribution that closes it
-        ("004", "He urged all member states", "Rutte"),  # "he" after "Rutte’s address"
+        ("003", "Tusk echoed the necessity of preparedness", "Donald Tusk"),  # the surname in full
+        ("003", "Our reaction will be devastating", "Mark Rutte"),  # mid-quotation: the attribution that closes it
+        ("004", "He urged all member states", "Mark Rutte"),  # "he" after "Rutte’s address"
         ("004", "The Secretary General reiterated NATO’s core principle", ""),  # a possessive is not a speaker
     ],
 )
@@ -338,6 +338,31 @@ def test_speakers_on_the_seed_articles(prefix, phrase, speaker):
     assert speaker_of(text, start, start + len(phrase)) == speaker
 
 
+@pytest.mark.parametrize(
+    ("text", "name", "full"),
+    [
+        ("NATO Secretary General Mark Rutte spoke. Rutte said so.", "Rutte", "Mark Rutte"),  # titles are no name
+        ("President Joe Biden spoke. Biden said so.", "Biden", "Joe Biden"),
+        ("Donald J. Trump spoke. Trump said so.", "Trump", "Donald J. Trump"),
+        ("Tesla CEO Elon Musk spoke. Musk said so.", "Musk", "Elon Musk"),  # an acronym ends the walk back
+        ("Joe Biden met Hunter Biden. Biden said so.", "Biden", "Biden"),  # two people of that surname: unresolved
+        ("Germany’s Scholz spoke. Scholz said so.", "Scholz", "Scholz"),  # a possessive is no given name
+        ("Yesterday Rutte spoke. In Berlin, Rutte said so.", "Rutte", "Rutte"),  # nor a sentence's first word
+        ("Republican Mitt Romney spoke. Romney said so.", "Romney", "Mitt Romney"),  # nor a party
+        ("Mr. Smith spoke. Smith said so.", "Smith", "Smith"),
+        ("The Rutte government fell. Rutte said so.", "Rutte", "Rutte"),
+        ("NATO said so.", "NATO", "NATO"),  # an acronym, a described speaker and a full name stay as they are
+        ("the head of Germany's intelligence service", "the head of Germany's intelligence service",
+         "the head of Germany's intelligence service"),
+        ("Kaja Kallas spoke. Kaja Kallas said so.", "Kaja Kallas", "Kaja Kallas"),
+    ],
+)
+def test_a_surname_speaker_is_given_as_the_article_names_the_person_in_full(text, name, full):
+    from archive.text.speakers import in_full
+
+    assert in_full(text, name) == full
+
+
 def test_ask_json_carries_the_direct_answer_and_both_judgements(sample_archive, cli):
     code, out = cli("ask", SOLDIERS, "--json", "--archive-dir", str(sample_archive.settings.dir))
     assert code == 0
@@ -345,7 +370,7 @@ def test_ask_json_carries_the_direct_answer_and_both_judgements(sample_archive, 
     assert "20,000" in data["short_answer"]["text"] and data["expected_answer"] == "number"
     assert data["answers_question"] is True and data["answer_check"] == "focus and answer kind present"
     assert data["citations"][0]["quoted_verbatim"] is True and data["citations"][0]["label"] == "quoted verbatim"
-    assert data["sentences"][0]["speaker"] == "Rutte" and data["sentences"][0]["citations"] == [1]
+    assert data["sentences"][0]["speaker"] == "Mark Rutte" and data["sentences"][0]["citations"] == [1]
     code, out = cli("ask", "And what did Tusk say about 2029?", "--json", "--archive-dir",
                     str(sample_archive.settings.dir))
     refused = json.loads(out)
@@ -357,7 +382,7 @@ def test_ask_text_leads_with_the_direct_answer(sample_archive, cli):
     assert code == 0
     lines = out.splitlines()
     assert lines[0].startswith("answer: ") and "20,000" in lines[0] and lines[0].endswith("[1]")
-    assert "answers the question: yes" in out and "quoted verbatim; said by Rutte" in out
+    assert "answers the question: yes" in out and "quoted verbatim; said by Mark Rutte" in out
     assert "verified" not in out
 
 

@@ -89,7 +89,44 @@ def _named_speaker(sentence: str, at: int) -> str:
 
 
 def speaker_of(text: str, start: int, end: int) -> str:
-    """Who the article says said the text at ``start:end`` ("" when no attribution is found)."""
+    """Who the article says said the text at ``start:end`` ("" when no attribution is found), a lone surname
+    given as the article names the person in full ("Rutte": "Mark Rutte")."""
+    return in_full(text, _attributed(text, start, end))
+
+
+_GIVEN = re.compile(r"[A-Z][\w.-]*")  # a capitalised word that may be a given name ("Mark", "J.", "Jean-Luc")
+_NOT_GIVEN = _NOT_NAMES | {  # capitalised words before a surname that are no given name
+    "yesterday", "today", "later", "then", "also", "now", "so", "if", "while", "with", "for", "by", "from", "to", "of",
+    "said", "says", "why", "what", "where", "how", "who", "judge", "justice", "coach", "captain", "lord", "lady",
+    "sir", "dame", "rev", "reverend", "bishop", "archbishop", "cardinal", "pastor", "sheikh", "emir", "speaker",
+    "attorney", "detective", "inspector", "officer", "sgt", "lt", "col", "gen", "capt", "democrat", "democratic",
+    "republican", "conservative", "labour", "liberal", "tory", "independent", "gop"}
+
+
+def in_full(text: str, name: str) -> str:
+    """A one-word name as the article gives it in full ("Rutte" in an article that first says "NATO Secretary
+    General Mark Rutte": "Mark Rutte"). News names a person in full at first mention and by surname after;
+    when the article gives the surname to two people ("Joe Biden", "Hunter Biden"), or never in full, the
+    name stays as it is. Titles are not part of the name; capitals (an acronym) and descriptions are kept."""
+    if not name or " " in name or not name[:1].isupper() or name.isupper():
+        return name
+    forms: dict[tuple[str, str], str] = {}
+    for m in re.finditer(rf"(?<![\w'’-]){re.escape(name)}(?![\w-])", text):
+        words = re.split(r"[ \t]+", text[max(0, m.start() - 120):m.start()].rstrip(" \t"))
+        given: list[str] = []
+        for word in reversed(words):
+            bare = word.strip(".").lower()
+            if not _GIVEN.fullmatch(word) or bare in _TITLES or bare in _NOT_GIVEN or word.isupper() and len(word) > 2:
+                break  # a title, an acronym ("NATO"), a lower-case word, a possessive or punctuation ends the name
+            given.insert(0, word)
+            if len(given) == 3:
+                break
+        if given and text[m.start() - 1:m.start()] in (" ", "\t"):
+            forms.setdefault((given[0], name), " ".join([*given, name]))
+    return next(iter(forms.values())) if len(forms) == 1 else name
+
+
+def _attributed(text: str, start: int, end: int) -> str:
     spans = sentence_spans(text) or [(0, len(text))]
     i = next((k for k, (s, e) in enumerate(spans) if s <= start < e), len(spans) - 1)
     s, e = spans[i]
