@@ -343,7 +343,7 @@ def test_speakers_on_the_seed_articles(prefix, phrase, speaker):
     [
         ("NATO Secretary General Mark Rutte spoke. Rutte said so.", "Rutte", "Mark Rutte"),  # titles are no name
         ("President Joe Biden spoke. Biden said so.", "Biden", "Joe Biden"),
-        ("Donald J. Trump spoke. Trump said so.", "Trump", "Donald J. Trump"),
+        ("Former president Donald J. Trump spoke. Trump said so.", "Trump", "Donald J. Trump"),
         ("Tesla CEO Elon Musk spoke. Musk said so.", "Musk", "Elon Musk"),  # an acronym ends the walk back
         ("Joe Biden met Hunter Biden. Biden said so.", "Biden", "Biden"),  # two people of that surname: unresolved
         ("Germany’s Scholz spoke. Scholz said so.", "Scholz", "Scholz"),  # a possessive is no given name
@@ -355,12 +355,29 @@ def test_speakers_on_the_seed_articles(prefix, phrase, speaker):
         ("the head of Germany's intelligence service", "the head of Germany's intelligence service",
          "the head of Germany's intelligence service"),
         ("Kaja Kallas spoke. Kaja Kallas said so.", "Kaja Kallas", "Kaja Kallas"),
+        ("The bankruptcy chief, John J. Ray, spoke. Ray said so.", "Ray", "John J. Ray"),  # an initial is kept
+        ("The Mustangs Eddie Maldonado spoke. Maldonado said so.", "Maldonado", "Maldonado"),  # two capitals (a team?)
+        ("Superintendent Cam Sholly spoke. Sholly said so.", "Sholly", "Cam Sholly"),  # a title before it
+        ("Elon Musk spoke. Musk said so.", "Musk", "Musk"),  # a sentence's first word may be any word ("Though")
+        ("Upper Bavaria South Police said so. The police came.", "Police", "Police"),  # a noun in lower case too
     ],
 )
 def test_a_surname_speaker_is_given_as_the_article_names_the_person_in_full(text, name, full):
     from archive.text.speakers import in_full
 
     assert in_full(text, name) == full
+
+
+def test_the_people_the_names_pass_found_name_a_surname_in_full_first():
+    from archive.text.speakers import in_full
+
+    text = "Elon Musk spoke. Though JetBlue agreed, Musk said so."
+    assert in_full(text, "Musk", ["Elon Musk", "JetBlue"]) == "Elon Musk"  # the full name starts a sentence
+    assert in_full(text, "JetBlue", ["Elon Musk"]) == "JetBlue"
+    assert in_full("Biden said so.", "Biden", ["Joe Biden", "Hunter Biden"]) == "Biden"
+    text = "President Joe Biden spoke. In South Jackson, Jackson said so."
+    assert in_full(text, "Biden", ["Vladimir Putin"]) == "Biden"  # the pass read it and found no such person
+    assert (in_full(text, "Biden"), in_full(text, "Jackson")) == ("Joe Biden", "Jackson")  # it has not run
 
 
 def test_ask_json_carries_the_direct_answer_and_both_judgements(sample_archive, cli):

@@ -120,3 +120,22 @@ def test_a_host_on_a_shared_server_gets_the_names_another_host_found(tmp_path):
         assert b.store.articles_naming(["Berlin"]) == []  # host A stored them without names
         assert b.name_articles() == 5
         assert sample_id(a, "002") in Archive(a.settings, embedder=HashingEmbedder()).store.articles_naming(["Berlin"])
+
+
+def test_look_up_and_answers_name_a_surname_speaker_as_the_names_pass_found_the_person(tmp_path):
+    """The full name starts the article, where the words before a name prove nothing: only the names pass
+    knows that "Elon Musk" is the person "Musk" is."""
+    article = tmp_path / "musk.txt"
+    article.write_text("Musk pledges rockets\n\nElon Musk spoke in Austin on Monday. The company will expand. "
+                       "“We will build the rockets here,” Musk said.", encoding="utf-8")
+    archive = Archive(Settings(dir=tmp_path / "archive"), embedder=HashingEmbedder())
+    archive.ingest([str(article)])
+    stored = next(iter(archive.articles()))
+    assert "Elon Musk" in archive.article(stored.id).people
+    (hit,) = archive.lookup("build the rockets here", k=3, approximate=False)
+    assert hit.speaker == "Elon Musk"
+    answer = archive.ask("What did Musk say about rockets?")
+    assert not answer.refused and answer.sentences[0].speaker == "Elon Musk", answer.text
+    off = Archive(Settings(dir=tmp_path / "plain", entities=False), embedder=HashingEmbedder())
+    off.ingest([str(article)])
+    assert off.lookup("build the rockets here", k=3, approximate=False)[0].speaker == "Musk"  # no names pass

@@ -163,10 +163,14 @@ class Answerer:
         from archive.answers.shortanswer import short_phrase
         from archive.text.speakers import speaker_of
 
-        texts = {s.article.id: s.article.text for s in answer.sources}
-        answer.sentences = [replace(sent, speaker=speaker_of(texts.get(sent.citations[0].article_id, ""),
-                                                             sent.citations[0].start, sent.citations[0].end))
-                            if sent.citations else sent for sent in answer.sentences]
+        articles = {s.article.id: s.article for s in answer.sources}
+
+        def said_by(c) -> str:
+            article = articles.get(c.article_id)
+            return speaker_of(article.text, c.start, c.end, article.people) if article else ""
+
+        answer.sentences = [replace(sent, speaker=said_by(sent.citations[0])) if sent.citations else sent
+                            for sent in answer.sentences]
         answer.kind = focus.kind
         first = answer.sentences[0].citations[0] if answer.sentences and answer.sentences[0].citations else None
         phrase = short_phrase(asked, first.quote, focus.kind, kind_of) if first else None

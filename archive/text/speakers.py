@@ -4,8 +4,10 @@ Rutte", a quotation's "– Mark Rutte" line, "he said" after a named sentence). 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from archive.text.sentences import sentence_spans
+from archive.text.words import STOPWORDS
 
 _SPEECH = (r"said|says|stated|states|told|tells|added|adds|warned|warns|argued|argues|noted|notes|explained|"
            r"insisted|declared|wrote|writes|asked|urged|urges|claimed|claims|stressed|emphasi[sz]ed|affirmed|"
@@ -88,42 +90,78 @@ def _named_speaker(sentence: str, at: int) -> str:
     return min(found)[1] if found else ""
 
 
-def speaker_of(text: str, start: int, end: int) -> str:
+def speaker_of(text: str, start: int, end: int, people: Iterable[str] | None = None) -> str:
     """Who the article says said the text at ``start:end`` ("" when no attribution is found), a lone surname
-    given as the article names the person in full ("Rutte": "Mark Rutte")."""
-    return in_full(text, _attributed(text, start, end))
+    given as the article names the person in full ("Rutte": "Mark Rutte"); ``people``: the names the article's
+    names pass found as people (None: it has not run)."""
+    return in_full(text, _attributed(text, start, end), people)
 
 
-_GIVEN = re.compile(r"[A-Z][\w.-]*")  # a capitalised word that may be a given name ("Mark", "J.", "Jean-Luc")
-_NOT_GIVEN = _NOT_NAMES | {  # capitalised words before a surname that are no given name
-    "yesterday", "today", "later", "then", "also", "now", "so", "if", "while", "with", "for", "by", "from", "to", "of",
-    "said", "says", "why", "what", "where", "how", "who", "judge", "justice", "coach", "captain", "lord", "lady",
-    "sir", "dame", "rev", "reverend", "bishop", "archbishop", "cardinal", "pastor", "sheikh", "emir", "speaker",
-    "attorney", "detective", "inspector", "officer", "sgt", "lt", "col", "gen", "capt", "democrat", "democratic",
-    "republican", "conservative", "labour", "liberal", "tory", "independent", "gop"}
+_NOT_GIVEN = _NOT_NAMES | STOPWORDS | frozenset(  # capitalised words before a surname that are no given name
+    """yesterday today later also judge justice coach captain lord lady sir dame rev reverend bishop archbishop
+    cardinal pastor rabbi imam father sheikh emir princess duke duchess earl baron baroness speaker attorney sheriff
+    detective inspector officer agent trooper sergeant sgt lieutenant lt major col gen capt superintendent principal
+    dean provost manager councilman councilwoman councillor alderman assemblyman assemblywoman assemblymember
+    congressman congresswoman delegate democrat democratic republican conservative labour liberal tory
+    independent north south east west northern southern eastern western new upper lower central great little
+    old saint st fort port lake mount san santa los las el""".split())
 
 
-def in_full(text: str, name: str) -> str:
+def _given(word: str) -> bool:
+    """A word that may be a given name: "Mark", "Jean-Luc", an initial "J." (not "June.", "GM", "McKee")."""
+    if _INITIAL.fullmatch(word):
+        return True
+    return word.lower() not in _NOT_GIVEN and word.lower() not in _TITLES and all(
+        p[:1].isupper() and p[1:].isalpha() and p[1:].islower() for p in word.split("-"))
+
+
+_INITIAL = re.compile(r"[A-Z]\.")
+
+
+def _lower_in(text: str, word: str) -> bool:
+    """The article also writes the word in lower case: a common word, not (only) a name."""
+    return bool(re.search(rf"(?<![\w'’-]){re.escape(word.lower())}(?![\w-])", text))
+
+
+def _given_before(text: str, at: int) -> tuple[list[str], bool]:
+    """The given name written just before position ``at`` ("Mark" in "NATO Secretary General Mark Rutte", "John J."
+    in "John J. Ray"), and whether it starts a sentence (then it may be any word: "Though JetBlue"); [] when none
+    is, or when two capitalised words stand there ("Mustangs Eddie": a team, or a title this module lacks)."""
+    if text[at - 1:at] not in (" ", "\t"):
+        return [], False
+    words = re.split(r"[ \t]+", text[max(0, at - 80):at].rstrip(" \t"))
+    run: list[str] = []
+    for word in reversed(words):
+        if len(run) == 3 or not _given(word):
+            break  # a title, an acronym ("NATO"), a lower-case word, a possessive or punctuation ends the name
+        run.insert(0, word)
+    if not (len(run) == 1 or (len(run) == 2 and _INITIAL.fullmatch(run[1]) and not _INITIAL.fullmatch(run[0]))):
+        return [], False
+    before = text[:text.rfind(run[0], 0, at)].rstrip()
+    return run, not before or before[-1] in ".!?\"“”\n"
+
+
+def in_full(text: str, name: str, people: Iterable[str] | None = None) -> str:
     """A one-word name as the article gives it in full ("Rutte" in an article that first says "NATO Secretary
-    General Mark Rutte": "Mark Rutte"). News names a person in full at first mention and by surname after;
-    when the article gives the surname to two people ("Joe Biden", "Hunter Biden"), or never in full, the
-    name stays as it is. Titles are not part of the name; capitals (an acronym) and descriptions are kept."""
-    if not name or " " in name or not name[:1].isupper() or name.isupper():
+    General Mark Rutte": "Mark Rutte"). News names a person in full at first mention and by surname after.
+    The name stays as it is when the article gives the surname to two people ("Joe Biden", "Hunter Biden"),
+    never gives it in full, or also writes the word in lower case ("Police", "People": a noun, no surname).
+    When the names pass has read the article (``people``), its people decide alone: the one whose name ends
+    in the surname. Without it the words before each mention are read, which misses a full name that starts
+    a sentence and may take a place for a person ("South Jackson" is kept out, a tribe's name is not)."""
+    if not name or " " in name or not name[:1].isupper() or name.isupper() or _lower_in(text, name):
         return name
-    forms: dict[tuple[str, str], str] = {}
+    if people is not None:  # the names pass read the whole article: a person it found ending in the surname
+        named = [p for p in dict.fromkeys(people) if " " in p and p.rsplit(" ", 1)[1] == name]
+        return named[0] if named and len({p.split(" ", 1)[0] for p in named}) == 1 else name
+    forms, firsts = [], set()
     for m in re.finditer(rf"(?<![\w'’-]){re.escape(name)}(?![\w-])", text):
-        words = re.split(r"[ \t]+", text[max(0, m.start() - 120):m.start()].rstrip(" \t"))
-        given: list[str] = []
-        for word in reversed(words):
-            bare = word.strip(".").lower()
-            if not _GIVEN.fullmatch(word) or bare in _TITLES or bare in _NOT_GIVEN or word.isupper() and len(word) > 2:
-                break  # a title, an acronym ("NATO"), a lower-case word, a possessive or punctuation ends the name
-            given.insert(0, word)
-            if len(given) == 3:
-                break
-        if given and text[m.start() - 1:m.start()] in (" ", "\t"):
-            forms.setdefault((given[0], name), " ".join([*given, name]))
-    return next(iter(forms.values())) if len(forms) == 1 else name
+        given, starts_sentence = _given_before(text, m.start())
+        if given:
+            firsts.add(given[0])  # a sentence's first word still counts as maybe another person ("Joe Biden met ...")
+            if not starts_sentence:
+                forms.append(" ".join([*given, name]))
+    return forms[0] if forms and len(firsts) == 1 else name  # a wrong name is worse than the surname alone
 
 
 def _attributed(text: str, start: int, end: int) -> str:
