@@ -21,7 +21,8 @@ def test_extractor_finds_people_organisations_places():
     assert not any(kind == "date" for kind, _ in found)
 
 
-@pytest.mark.parametrize(("raw", "clean"), [("the Kremlin", "Kremlin"), ("Rutte’s", "Rutte"), ("• NATO", "NATO")])
+@pytest.mark.parametrize(("raw", "clean"), [("the Kremlin", "Kremlin"), ("Rutte’s", "Rutte"), ("• NATO", "NATO"),
+                                              ("Donald Trump .", "Donald Trump"), ("U.S.", "U.S.")])
 def test_clean_name(raw, clean):
     assert clean_name(raw) == clean
 

@@ -78,7 +78,7 @@ def clean_name(text: str) -> str:
     text = " ".join(words)
     if _INITIALISM.fullmatch(text.rstrip(".") + "."):
         return text.rstrip(".") + "."  # an initialism keeps its final dot: "U.S"
-    return text.rstrip(".")
+    return text.rstrip(".").rstrip()  # "Donald Trump ." (a name the tagger ran into a spaced dot) has no space
 
 
 def is_acronym(name: str) -> bool:
