@@ -106,7 +106,7 @@ def lookup(index: PhraseIndex, retriever: Retriever, phrase: str, k: int = 10, f
             seen.add((article.id, start))
             s, e = _sentence_around(article.text, start)
             hits.append(LookupHit(article, start, end, s, e, True, 100.0,
-                                  speaker_of(article.text, start, end, article.people)))
+                                  speaker_of(article.text, start, end, article.found_names)))
     hits.sort(key=lambda h: (h.article.published_at or "9999", h.article.id, h.start))
     if approximate and len(hits) < k:
         hits += _approximate(index, phrase, searched, {a for a, _ in seen}, articles)
@@ -172,5 +172,5 @@ def _approximate(reader: ArticleReader, phrase: str, searched: list, exclude: se
             article = articles.get(hit.article.id) or reader.get_articles([hit.article.id])[hit.article.id]
             s, e = _sentence_around(article.text, start)
             found.append(LookupHit(article, start, end, s, e, False, score,
-                                   speaker_of(article.text, start, end, article.people)))
+                                   speaker_of(article.text, start, end, article.found_names)))
     return sorted(found, key=lambda h: -h.score)

@@ -47,9 +47,9 @@ class Article:
     named: bool = False  # whether ``entities`` were found in this version (a pass after embedding finds them)
 
     @property
-    def people(self) -> list[str] | None:
-        """The people the names pass found in this article, as stored (None: the pass has not read it)."""
-        return [name for kind, name in self.entities if kind == "person"] if self.named else None
+    def found_names(self) -> tuple[tuple[str, str], ...] | None:
+        """The (kind, name) pairs the names pass found in this version (None: the pass has not read it)."""
+        return self.entities if self.named else None
 
     def to_dict(self, with_text: bool = True) -> dict[str, Any]:
         data = asdict(self)

@@ -372,12 +372,15 @@ def test_the_people_the_names_pass_found_name_a_surname_in_full_first():
     from archive.text.speakers import in_full
 
     text = "Elon Musk spoke. Though JetBlue agreed, Musk said so."
-    assert in_full(text, "Musk", ["Elon Musk", "JetBlue"]) == "Elon Musk"  # the full name starts a sentence
-    assert in_full(text, "JetBlue", ["Elon Musk"]) == "JetBlue"
-    assert in_full("Biden said so.", "Biden", ["Joe Biden", "Hunter Biden"]) == "Biden"
-    text = "President Joe Biden spoke. In South Jackson, Jackson said so."
-    assert in_full(text, "Biden", ["Vladimir Putin"]) == "Biden"  # the pass read it and found no such person
-    assert (in_full(text, "Biden"), in_full(text, "Jackson")) == ("Joe Biden", "Jackson")  # it has not run
+    names = [("person", "Elon Musk"), ("org", "JetBlue")]
+    assert in_full(text, "Musk", names) == "Elon Musk"  # the full name starts a sentence: only the pass knows it
+    assert in_full(text, "JetBlue", names) == "JetBlue"
+    assert in_full("Biden said so.", "Biden", [("person", "Joe Biden"), ("person", "Hunter Biden")]) == "Biden"
+    text = "President Joe Biden spoke. Biden said so. A Financial Times editorial agreed, the Times said."
+    # the pass keeps an article's main names only: the words before the name still count, but not for a non-person
+    assert in_full(text, "Biden", [("person", "Vladimir Putin")]) == "Joe Biden"
+    assert in_full(text, "Times", [("org", "Financial Times")]) == "Times"
+    assert in_full(text, "Times") == "Financial Times"  # no pass: the words before it are all there is
 
 
 def test_ask_json_carries_the_direct_answer_and_both_judgements(sample_archive, cli):

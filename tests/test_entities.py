@@ -132,7 +132,7 @@ def test_look_up_and_answers_name_a_surname_speaker_as_the_names_pass_found_the_
     archive = Archive(Settings(dir=tmp_path / "archive"), embedder=HashingEmbedder())
     archive.ingest([str(article)])
     stored = next(iter(archive.articles()))
-    assert "Elon Musk" in archive.article(stored.id).people
+    assert ("person", "Elon Musk") in archive.article(stored.id).found_names
     (hit,) = archive.lookup("build the rockets here", k=3, approximate=False)
     assert hit.speaker == "Elon Musk"
     answer = archive.ask("What did Musk say about rockets?")

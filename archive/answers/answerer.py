@@ -167,7 +167,7 @@ class Answerer:
 
         def said_by(c) -> str:
             article = articles.get(c.article_id)
-            return speaker_of(article.text, c.start, c.end, article.people) if article else ""
+            return speaker_of(article.text, c.start, c.end, article.found_names) if article else ""
 
         answer.sentences = [replace(sent, speaker=said_by(sent.citations[0])) if sent.citations else sent
                             for sent in answer.sentences]

@@ -311,7 +311,7 @@ def context_of(c: Candidate, kind_of: KindOf | None = None) -> Context:
     before = c.chunk.text[spans[-1][0]:spans[-1][1]] if spans else ""
     at = c.chunk.start
     return Context(title=c.article.title, published_at=c.article.published_at or "", before=before,
-                   speaker_of=lambda: speaker_of(c.article.text, at + c.start, at + c.end, c.article.people),
+                   speaker_of=lambda: speaker_of(c.article.text, at + c.start, at + c.end, c.article.found_names),
                    article_stems=lambda: article_stems(c.article.title + "\n" + c.article.text),
                    kind_of=kind_of)
 

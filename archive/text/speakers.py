@@ -4,7 +4,7 @@ Rutte", a quotation's "– Mark Rutte" line, "he said" after a named sentence). 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from archive.text.sentences import sentence_spans
 from archive.text.words import STOPWORDS
@@ -90,11 +90,11 @@ def _named_speaker(sentence: str, at: int) -> str:
     return min(found)[1] if found else ""
 
 
-def speaker_of(text: str, start: int, end: int, people: Iterable[str] | None = None) -> str:
+def speaker_of(text: str, start: int, end: int, names: Sequence[tuple[str, str]] | None = None) -> str:
     """Who the article says said the text at ``start:end`` ("" when no attribution is found), a lone surname
-    given as the article names the person in full ("Rutte": "Mark Rutte"); ``people``: the names the article's
-    names pass found as people (None: it has not run)."""
-    return in_full(text, _attributed(text, start, end), people)
+    given as the article names the person in full ("Rutte": "Mark Rutte"); ``names``: the (kind, name) pairs
+    the names pass found in the article (None: it has not read it)."""
+    return in_full(text, _attributed(text, start, end), names)
 
 
 _NOT_GIVEN = _NOT_NAMES | STOPWORDS | frozenset(  # capitalised words before a surname that are no given name
@@ -141,19 +141,22 @@ def _given_before(text: str, at: int) -> tuple[list[str], bool]:
     return run, not before or before[-1] in ".!?\"“”\n"
 
 
-def in_full(text: str, name: str, people: Iterable[str] | None = None) -> str:
+def in_full(text: str, name: str, names: Sequence[tuple[str, str]] | None = None) -> str:
     """A one-word name as the article gives it in full ("Rutte" in an article that first says "NATO Secretary
     General Mark Rutte": "Mark Rutte"). News names a person in full at first mention and by surname after.
     The name stays as it is when the article gives the surname to two people ("Joe Biden", "Hunter Biden"),
     never gives it in full, or also writes the word in lower case ("Police", "People": a noun, no surname).
-    When the names pass has read the article (``people``), its people decide alone: the one whose name ends
-    in the surname. Without it the words before each mention are read, which misses a full name that starts
-    a sentence and may take a place for a person ("South Jackson" is kept out, a tribe's name is not)."""
+    The names pass's people come first (``names``): the one whose name ends in the surname. It keeps only an
+    article's main names, so without one of them the words before each mention are read, which misses a full
+    name that starts a sentence; what they give is kept out when the pass found it as no person ("Financial
+    Times", "Milwaukee Brewers")."""
     if not name or " " in name or not name[:1].isupper() or name.isupper() or _lower_in(text, name):
         return name
-    if people is not None:  # the names pass read the whole article: a person it found ending in the surname
-        named = [p for p in dict.fromkeys(people) if " " in p and p.rsplit(" ", 1)[1] == name]
-        return named[0] if named and len({p.split(" ", 1)[0] for p in named}) == 1 else name
+    people = list(dict.fromkeys(n.strip() for kind, n in names or () if kind == "person"))
+    named = [p for p in people if " " in p and p.rsplit(" ", 1)[1] == name]
+    if named:  # a person the names pass found in the whole article, ending in the surname
+        return named[0] if len({p.split(" ", 1)[0] for p in named}) == 1 else name
+    not_people = {n.strip().lower() for kind, n in names or () if kind != "person"}
     forms, firsts = [], set()
     for m in re.finditer(rf"(?<![\w'’-]){re.escape(name)}(?![\w-])", text):
         given, starts_sentence = _given_before(text, m.start())
@@ -161,7 +164,9 @@ def in_full(text: str, name: str, people: Iterable[str] | None = None) -> str:
             firsts.add(given[0])  # a sentence's first word still counts as maybe another person ("Joe Biden met ...")
             if not starts_sentence:
                 forms.append(" ".join([*given, name]))
-    return forms[0] if forms and len(firsts) == 1 else name  # a wrong name is worse than the surname alone
+    if not forms or len(firsts) > 1 or forms[0].lower() in not_people or name.lower() in not_people:
+        return name  # a wrong name is worse than the surname alone
+    return forms[0]
 
 
 def _attributed(text: str, start: int, end: int) -> str:
