@@ -376,6 +376,8 @@ def test_the_people_the_names_pass_found_name_a_surname_in_full_first():
     assert in_full(text, "Musk", names) == "Elon Musk"  # the full name starts a sentence: only the pass knows it
     assert in_full(text, "JetBlue", names) == "JetBlue"
     assert in_full("Biden said so.", "Biden", [("person", "Joe Biden"), ("person", "Hunter Biden")]) == "Biden"
+    text = "Senator Ted Cruz met Victor Cruz. Cruz said so."  # the pass kept one of them: the text names two
+    assert in_full(text, "Cruz", [("person", "Victor Cruz")]) == "Cruz"
     text = "President Joe Biden spoke. Biden said so. A Financial Times editorial agreed, the Times said."
     # the pass keeps an article's main names only: the words before the name still count, but not for a non-person
     assert in_full(text, "Biden", [("person", "Vladimir Putin")]) == "Joe Biden"

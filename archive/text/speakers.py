@@ -152,11 +152,6 @@ def in_full(text: str, name: str, names: Sequence[tuple[str, str]] | None = None
     Times", "Milwaukee Brewers")."""
     if not name or " " in name or not name[:1].isupper() or name.isupper() or _lower_in(text, name):
         return name
-    people = list(dict.fromkeys(n.strip() for kind, n in names or () if kind == "person"))
-    named = [p for p in people if " " in p and p.rsplit(" ", 1)[1] == name]
-    if named:  # a person the names pass found in the whole article, ending in the surname
-        return named[0] if len({p.split(" ", 1)[0] for p in named}) == 1 else name
-    not_people = {n.strip().lower() for kind, n in names or () if kind != "person"}
     forms, firsts = [], set()
     for m in re.finditer(rf"(?<![\w'’-]){re.escape(name)}(?![\w-])", text):
         given, starts_sentence = _given_before(text, m.start())
@@ -164,6 +159,12 @@ def in_full(text: str, name: str, names: Sequence[tuple[str, str]] | None = None
             firsts.add(given[0])  # a sentence's first word still counts as maybe another person ("Joe Biden met ...")
             if not starts_sentence:
                 forms.append(" ".join([*given, name]))
+    people = dict.fromkeys(n.strip() for kind, n in names or () if kind == "person")
+    named = [p for p in people if " " in p and p.rsplit(" ", 1)[1] == name]
+    if named:  # a person the names pass found in the whole article, ending in the surname, and no other
+        others = {f.split(" ", 1)[0] for f in forms} | {p.split(" ", 1)[0] for p in named}
+        return named[0] if len(others) == 1 else name
+    not_people = {n.strip().lower() for kind, n in names or () if kind != "person"}
     if not forms or len(firsts) > 1 or forms[0].lower() in not_people or name.lower() in not_people:
         return name  # a wrong name is worse than the surname alone
     return forms[0]
