@@ -247,6 +247,15 @@ def test_a_sentence_from_someone_else_does_not_answer_what_he_said():
     assert not verdict.answers and verdict.missing == ("Rutte as its speaker",)
 
 
+def test_the_speaker_asked_about_is_matched_by_surname_not_by_given_name():
+    question = "And what did he say about 2029?"
+    focus = question_focus(question, inherited=["Mark Rutte"], previous_speaker="Mark Rutte")
+    sentence = "Mark Zuckerberg said the company would be ready by 2029."
+    for speaker, answers in (("Mark Zuckerberg", False), ("", False), ("Rutte", True), ("Mark Rutte", True)):
+        verdict = judge(question, focus, sentence, Context(title="NATO", speaker_of=lambda s=speaker: s))
+        assert ("Mark Rutte as its speaker" not in verdict.missing) is answers, (speaker, verdict.missing)
+
+
 # --- on the sample archive -------------------------------------------------------------------------------
 
 def test_the_answer_leads_with_the_number_and_its_citation(sample_archive):
