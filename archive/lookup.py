@@ -9,7 +9,8 @@ The speaker is read from explicit attribution near the match: "Rutte stated, “
 "according to Rutte", "“…” – Mark Rutte". A "he said" looks back up to three sentences for a named
 speaker. Titles before a name ("NATO Secretary General Mark Rutte") are trimmed. A quotation set on
 its own line with "– Mark Rutte" on the next is Rutte's; a speaker the text only describes ("the head
-of Germany's intelligence service said") is given as described.
+of Germany's intelligence service said") is given as described. A surname is given in full as the
+article names the person ("Rutte" is "Mark Rutte"; archive/text/speakers.py ``in_full``).
 """
 
 from __future__ import annotations
