@@ -40,7 +40,7 @@ def show_place(hit, n: int) -> None:
     with st.container(border=True, key=f"result-{n}"):
         st.page_link(LIBRARY, label=f"**{escape_markdown(a.title)}**", query_params=article_params(a.id, hit.start, hit.end),
                      help="Open the article at these words")
-        said = f"said by {hit.speaker}" if hit.speaker else "no speaker named"
+        said = f"said by {hit.said_by}" if hit.speaker else "no speaker named"
         how = "word for word" if hit.exact else f"close wording ({hit.score:.0f}% alike)"
         st.caption(escape_markdown(" · ".join((meta_line(a), said, how))))
         # Escaped before the <mark> is added: no article text becomes markup.

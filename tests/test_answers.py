@@ -385,7 +385,8 @@ def test_openai_answerer_without_key_or_server_is_a_clear_error(monkeypatch):
 def test_lookup_finds_phrase_and_speaker(sample_archive):
     hits = sample_archive.lookup("NATO remains here")
     assert hits and hits[0].exact and hits[0].article.id == sample_id(sample_archive, "004")
-    assert hits[0].quote == "NATO remains here" and hits[0].speaker.endswith("Rutte")
+    assert hits[0].quote == "NATO remains here" and hits[0].speaker == "Mark Rutte"
+    assert hits[0].role == "NATO Secretary General" and hits[0].said_by == "Mark Rutte, NATO Secretary General"
     assert hits[0].article.text[hits[0].start:hits[0].end] == hits[0].quote
 
 
@@ -441,7 +442,7 @@ def test_ask_and_lookup_cli_json(sample_archive, cli):
     code, out = cli("lookup", "NATO remains here", "--json", "--archive-dir", str(sample_archive.settings.dir))
     assert code == 0
     match = json.loads(out)["matches"][0]
-    assert match["exact"] and match["speaker"].endswith("Rutte")
+    assert match["exact"] and match["speaker"] == "Mark Rutte" and match["speaker_role"] == "NATO Secretary General"
 
 
 def test_eval_answers_on_tiny_files(sample_archive, tmp_path, cli):

@@ -394,6 +394,36 @@ def test_the_people_the_names_pass_found_name_a_surname_in_full_first():
     assert in_full(text, "Times") == "Financial Times"  # no pass: the words before it are all there is
 
 
+@pytest.mark.parametrize(
+    ("text", "name", "role"),
+    [
+        ("Following a Tuesday meeting, NATO Secretary General Mark Rutte affirmed", "Mark Rutte", "NATO Secretary General"),
+        ("White House spokesperson Jen Psaki said", "Jen Psaki", "White House spokesperson"),
+        ("said Tuesday by Secretary of State Antony Blinken in", "Antony Blinken", "Secretary of State"),
+        ("former President Donald Trump said", "Donald Trump", "former President"),
+        ("Tesla CEO Elon Musk said", "Elon Musk", "Tesla CEO"),
+        ("“It compounds,” said Mark Kantrowitz, a student loan expert. If", "Mark Kantrowitz", "a student loan expert"),
+        ("said Claire Atkin, co-founder of the watchdog Check My Ads. She", "Claire Atkin",
+         "co-founder of the watchdog Check My Ads"),
+        ("Eric Rebek, an Oklahoma State University entomologist, said", "Eric Rebek",
+         "an Oklahoma State University entomologist"),
+        ("Boris Johnson, the former prime minister, said", "Boris Johnson", "the former prime minister"),
+        # no role: a list of names, an age, a relative clause, a place or outlet before the name, a courtesy title
+        ("met with Mark Rutte, Olaf Scholz and Emmanuel Macron.", "Mark Rutte", ""),
+        ("Mark Rutte, 57, said", "Mark Rutte", ""),
+        ("Joe Biden, who spoke Monday, said", "Joe Biden", ""),
+        ("in Berlin Mark Rutte said", "Mark Rutte", ""),
+        ("an interview with CNN's Jake Tapper", "Jake Tapper", ""),
+        ("Mr. John Smith said", "John Smith", ""),
+        ("Rutte said", "Rutte", ""),  # a surname alone: whose post it is cannot be told
+    ],
+)
+def test_the_role_an_article_gives_a_speaker(text, name, role):
+    from archive.text.speakers import role_of
+
+    assert role_of(text, name) == role
+
+
 def test_ask_json_carries_the_direct_answer_and_both_judgements(sample_archive, cli):
     code, out = cli("ask", SOLDIERS, "--json", "--archive-dir", str(sample_archive.settings.dir))
     assert code == 0

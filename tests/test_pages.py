@@ -148,7 +148,7 @@ def test_looking_up_a_figure_finds_004_with_its_speaker_and_a_link_to_the_exact_
     assert first["article"].startswith("004_")
     assert article.text[int(first["start"]):int(first["end"])] == "20,000"
     place = next(c.value for c in app.caption if "said by" in c.value)
-    assert "said by Mark Rutte" in place and "word for word" in place
+    assert "said by Mark Rutte, NATO Secretary General" in place and "word for word" in place
     assert any("<mark>20,000</mark> soldier losses monthly" in m.value for m in app.markdown)
     assert app.query_params["phrase"] == "20,000"
 

@@ -236,7 +236,7 @@ def cmd_lookup(args: argparse.Namespace) -> int:
         a = m.article
         kind = "exact" if m.exact else f"approximate ({m.score:.0f})"
         print(f"{rank}. {a.title} · {a.source or 'unknown source'} · {a.published_at[:10] or 'undated'} · {a.id}")
-        print(f"   {kind} match, chars {m.start}-{m.end}; speaker: {m.speaker or 'not attributed'}")
+        print(f"   {kind} match, chars {m.start}-{m.end}; speaker: {m.said_by or 'not attributed'}")
         print(f"   > {' '.join(m.sentence.split())}")
     return 0
 

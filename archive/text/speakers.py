@@ -217,3 +217,72 @@ def _inside_quotation(text: str, start: int, end: int) -> bool:
     or in the sentence itself) and not yet closed: its attribution follows the quotation."""
     paragraph = text[max(text.rfind("\n", 0, start), 0):end]
     return paragraph.count("“") > paragraph.count("”")
+
+
+# Words that end a description of who someone is ("NATO Secretary General", "a student loan expert").
+_ROLE_NOUNS = frozenset(
+    """president secretary general minister chancellor premier chief director head leader spokesperson spokesman
+    spokeswoman ceo cfo coo founder co-founder chairman chairwoman chair executive official officer commissioner
+    ambassador governor mayor senator representative congressman congresswoman lawmaker attorney lawyer prosecutor
+    judge professor researcher scientist economist analyst strategist expert meteorologist forecaster editor
+    correspondent reporter columnist author manager coach captain goalkeeper striker player owner partner adviser
+    advisor consultant physician doctor epidemiologist virologist nurse superintendent principal commander
+    spokesperson sheriff member singer actor actress star king queen prince princess pope""".split()
+)
+_ROLE_MODIFIERS = frozenset("former deputy vice acting interim senior junior chief executive lead assistant associate "
+                            "general managing prime foreign defence defense".split())
+_POSTS = _ROLE_NOUNS | (_TITLES - frozenset(
+    "mr mrs ms former the a an us u.s uk eu un state officials minister's foreign defence defense interior finance vice "
+    "deputy".split()))
+_APPOSITIVE = re.compile(r",[ \t]+(?P<role>(?:(?:a|an|the)[ \t]+)?[A-Za-z][^,.;:!?“”\"()\n]{2,90}?)[ \t]*(?:,|\.(?:\s|$))")
+
+
+def role_of(text: str, name: str) -> str:
+    """Who the article says the speaker is, at the first mention that says it: a title before the name
+    ("NATO Secretary General Mark Rutte": "NATO Secretary General") or a description set off after it ("Mark
+    Kantrowitz, a student loan expert, said": "a student loan expert"). "" when no mention says, or the name is
+    not a person's (one word, or a described speaker). A description must end in a word for a role or
+    post ("expert", "spokesperson", "co-founder of …" reads up to that word and what it is of)."""
+    if " " not in name or not name[:1].isupper():
+        return ""
+    for m in re.finditer(rf"(?<![\w'’-]){re.escape(name)}(?![\w-])", text):
+        before = _title_before(text, m.start())
+        if before:
+            return before
+        after = _APPOSITIVE.match(text, m.end())
+        if after and _is_role(after.group("role")):
+            return after.group("role").strip()
+    return ""
+
+
+def _title_before(text: str, at: int) -> str:
+    """The title written right before a name: capitalised words, role words and a few modifiers ("former",
+    "senior"), six at most, back to punctuation, "the" or a verb, naming a post ("Secretary of State")."""
+    words = re.split(r"[ \t]+", text[max(0, at - 120):at].rstrip(" \t"))
+    if not words or not (words[-1].lower().strip(".") in _POSTS or words[-1][:1].isupper()):
+        return ""
+    title: list[str] = []
+    for k in range(len(words) - 1, -1, -1):
+        word, bare = words[k], words[k].lower().strip(".")
+        if bare == "of" and title and k > 0 and words[k - 1].lower() in _POSTS:
+            title.insert(0, word)  # "Secretary of State Antony Blinken"
+            continue
+        if len(title) == 6 or not re.fullmatch(r"[\w.&'’-]+", word) or bare in ("the", "a", "an", "and", "of", "by"):
+            break
+        if not (word[:1].isupper() or bare in _ROLE_NOUNS or bare in _ROLE_MODIFIERS):
+            break
+        title.insert(0, word)
+    while title and title[0].lower().strip(".") not in _ROLE_NOUNS | _ROLE_MODIFIERS and not title[0][:1].isupper():
+        title.pop(0)
+    if not any(w.lower().strip(".") in _POSTS for w in title):
+        return ""  # capitalised words only ("CNN's", "Berlin"): no post named
+    return " ".join(title)
+
+
+def _is_role(phrase: str) -> bool:
+    """A description of a person's post: a role word among its first words, before any verb-like "said"."""
+    words = phrase.lower().replace("’", "'").split()
+    if not words or len(words) > 14 or any(w in ("said", "says", "told", "who", "which", "that") for w in words):
+        return False
+    head = words[:words.index("of")] if "of" in words else words[:5]
+    return any(w.strip(".") in _POSTS or (w.endswith("ist") and len(w) > 6) for w in head)  # "entomologist"
