@@ -121,6 +121,7 @@ def test_asking_the_soldiers_question_answers_citing_004_with_sources_and_a_down
     assert source.proto.label.startswith("\\[1\\] **Following a Tuesday meeting")
     assert _query(source)["article"].startswith("004_")
     assert any(m.value.startswith("> ") and "20,000 soldier losses monthly" in m.value for m in app.markdown)
+    assert any(c.value == "quoted verbatim · said by Mark Rutte, NATO Secretary General" for c in app.caption)
     assert any("extractive" in c.value for c in app.sidebar.caption)
     download = app.get("download_button")[0]
     assert download.proto.label == "Download answer with sources"

@@ -432,6 +432,7 @@ def test_ask_json_carries_the_direct_answer_and_both_judgements(sample_archive, 
     assert data["answers_question"] is True and data["answer_check"] == "focus and answer kind present"
     assert data["citations"][0]["quoted_verbatim"] is True and data["citations"][0]["label"] == "quoted verbatim"
     assert data["sentences"][0]["speaker"] == "Mark Rutte" and data["sentences"][0]["citations"] == [1]
+    assert data["sentences"][0]["speaker_role"] == "NATO Secretary General"
     code, out = cli("ask", "And what did Tusk say about 2029?", "--json", "--archive-dir",
                     str(sample_archive.settings.dir))
     refused = json.loads(out)
@@ -443,7 +444,7 @@ def test_ask_text_leads_with_the_direct_answer(sample_archive, cli):
     assert code == 0
     lines = out.splitlines()
     assert lines[0].startswith("answer: ") and "20,000" in lines[0] and lines[0].endswith("[1]")
-    assert "answers the question: yes" in out and "quoted verbatim; said by Mark Rutte" in out
+    assert "answers the question: yes" in out and "quoted verbatim; said by Mark Rutte, NATO Secretary General)" in out
     assert "verified" not in out
 
 

@@ -161,16 +161,19 @@ class Answerer:
         holds no phrase of the kind asked for."""
         from archive.answers.asking import KIND_WORDS, WHOLE_SENTENCE
         from archive.answers.shortanswer import short_phrase
-        from archive.text.speakers import speaker_of
+        from archive.text.speakers import role_of, speaker_of
 
         articles = {s.article.id: s.article for s in answer.sources}
 
-        def said_by(c) -> str:
-            article = articles.get(c.article_id)
-            return speaker_of(article.text, c.start, c.end, article.found_names) if article else ""
+        def attributed(sent: AnswerSentence) -> AnswerSentence:
+            c = sent.citations[0] if sent.citations else None
+            article = articles.get(c.article_id) if c else None
+            if article is None:
+                return sent
+            speaker = speaker_of(article.text, c.start, c.end, article.found_names)
+            return replace(sent, speaker=speaker, role=role_of(article.text, speaker))
 
-        answer.sentences = [replace(sent, speaker=said_by(sent.citations[0])) if sent.citations else sent
-                            for sent in answer.sentences]
+        answer.sentences = [attributed(sent) for sent in answer.sentences]
         answer.kind = focus.kind
         first = answer.sentences[0].citations[0] if answer.sentences and answer.sentences[0].citations else None
         phrase = short_phrase(asked, first.quote, focus.kind, kind_of) if first else None

@@ -57,6 +57,12 @@ class AnswerSentence:
     text: str  # without citation markers
     citations: tuple[Citation, ...]
     speaker: str = ""  # who the cited article says said it ("" when it attributes it to no one)
+    role: str = ""  # who the article says the speaker is ("NATO Secretary General"); "" when it does not say
+
+    @property
+    def said_by(self) -> str:
+        """The speaker with the role the article gives ("Mark Rutte, NATO Secretary General"); "" for no one."""
+        return f"{self.speaker}, {self.role}" if self.speaker and self.role else self.speaker
 
     @property
     def supported(self) -> bool:
@@ -140,8 +146,8 @@ class Answer:
             "note": self.note,
             "refused": self.refused,
             "backend": self.backend,
-            "sentences": [{"text": s.text, "speaker": s.speaker, "citations": [c.n for c in s.citations]}
-                          for s in self.sentences],
+            "sentences": [{"text": s.text, "speaker": s.speaker, "speaker_role": s.role,
+                           "citations": [c.n for c in s.citations]} for s in self.sentences],
             "citations": [c.to_dict() for c in self.citations],
             "sources": [{"n": s.n, "article_id": s.article.id, "chunk_id": s.chunk.id, "title": s.article.title,
                          "source": s.article.source, "published_at": s.article.published_at,

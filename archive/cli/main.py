@@ -194,7 +194,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         a = source.article
         print(f"[{source.n}] {a.title} · {a.source or 'unknown source'} · {a.published_at[:10] or 'undated'} · {a.id}")
         print(f"    {a.url or a.origin}")
-        speakers = {(c.start, c.end): s.speaker for s in answer.sentences for c in s.citations}
+        speakers = {(c.start, c.end): s.said_by for s in answer.sentences for c in s.citations}
         for c in answer.citations:
             if c.n == source.n:
                 said = f"; said by {speakers[(c.start, c.end)]}" if speakers.get((c.start, c.end)) else ""
