@@ -77,10 +77,9 @@ def show_sources(answer) -> None:
                 help="Open the article at the quoted passage",
             )
             st.caption(escape_markdown(meta_line(a)))
-            speakers = {(c.start, c.end): s.said_by for s in answer.sentences for c in s.citations}
             for c in quoted:
                 st.markdown("> " + escape_markdown(c.quote.strip()))
-                said = speakers.get((c.start, c.end))  # what was checked (the quote's fidelity), and who said it
+                said = answer.said_by(c)  # what was checked (the quote's fidelity), and who said it
                 st.caption(escape_markdown(c.label + (f" · said by {said}" if said else "")))
 
 

@@ -271,6 +271,7 @@ def test_the_answer_leads_with_the_number_and_its_citation(sample_archive):
     assert citation.verbatim and citation.label == "quoted verbatim"
     assert answer.sentences[0].speaker == "Mark Rutte"  # "Rutte" here, in full where the article first names him
     assert answer.to_markdown().splitlines()[2] == f"**{answer.lead}**"
+    assert "; said by Mark Rutte, NATO Secretary General)" in answer.to_markdown()  # the download names him too
 
 
 @pytest.mark.parametrize(

@@ -317,7 +317,9 @@ def test_a_conversation_downloads_whole_with_every_citation_and_its_span(app, do
     start = _archive().article(row["article_id"]).text.index(SOLDIERS_SENTENCE)
     assert (int(row["start"]), int(row["end"])) == (start, start + len(SOLDIERS_SENTENCE))
     assert json.loads(downloads["conversation.json"])["rows"][0]["quote"] == SOLDIERS_SENTENCE
-    assert f"({row['link']}) · quoted verbatim" in downloads["conversation.md"].decode("utf-8")
+    assert row["said_by"] == "Mark Rutte, NATO Secretary General"
+    assert f"({row['link']}) · quoted verbatim · said by Mark Rutte, NATO Secretary General" in (
+        downloads["conversation.md"].decode("utf-8"))
 
 
 # ---- hostile metadata ------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from webui.resources import escape_markdown
 RESULT_FIELDS = ("rank", "title", "source", "published", "author", "article_id", "start", "end", "passage",
                  "also_reported_by", "link")
 CONVERSATION_FIELDS = ("turn", "question", "answer", "n", "title", "source", "published", "article_id", "start",
-                       "end", "quote", "checked", "answers_question", "link")
+                       "end", "quote", "said_by", "checked", "answers_question", "link")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -65,7 +65,7 @@ def conversation_rows(turns: Sequence, base: str = "") -> list[dict]:
             a = by_n[c.n]
             rows.append({**head, "n": c.n, "title": a.title, "source": a.source, "published": a.published_at[:10],
                          "article_id": a.id, "start": c.start, "end": c.end, "quote": c.quote,
-                         "checked": c.label, "answers_question": answer.answers_question,
+                         "said_by": answer.said_by(c), "checked": c.label, "answers_question": answer.answers_question,
                          "link": link(base, a.id, c.start, c.end)})
         if not cited:
             rows.append({**head, **{f: "" for f in CONVERSATION_FIELDS if f not in head}})
@@ -109,7 +109,7 @@ def conversation_markdown(rows: Sequence[dict]) -> str:
             turn = r["turn"]
             lines += [f"## {turn}\\. {_md(r['question'])}", "", _md(r["answer"]), ""]
         if r["n"] != "":
-            check = _md(r["checked"])
+            check = _md(r["checked"] + (f" · said by {r['said_by']}" if r["said_by"] else ""))
             lines += [f"\\[{r['n']}\\] **{_md(r['title'])}**{_meta(r)}", "", f"> {_md(' '.join(r['quote'].split()))}",
                       "", f"[Open at characters {r['start']}–{r['end']}]({r['link']}) · {check}", ""]
     return "\n".join(lines).rstrip() + "\n"

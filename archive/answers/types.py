@@ -124,6 +124,12 @@ class Answer:
             return REFUSAL
         return " ".join(s.marked() for s in self.sentences)
 
+    def said_by(self, citation: Citation) -> str:
+        """Who the article says said a cited passage, with the role it gives ("Mark Rutte, NATO Secretary
+        General"); "" when it attributes it to no one."""
+        return next((s.said_by for s in self.sentences for c in s.citations
+                     if (c.n, c.start, c.end) == (citation.n, citation.start, citation.end) and s.said_by), "")
+
     @property
     def citations(self) -> list[Citation]:
         seen, out = set(), []
@@ -182,7 +188,8 @@ class Answer:
                 for c in self.citations:
                     if c.n == s.n:
                         quote = c.quote.replace("\n", " ")
-                        lines.append(f"> {quote} (characters {c.start}-{c.end})")
+                        said = self.said_by(c)
+                        lines.append(f"> {quote} (characters {c.start}-{c.end}{'; said by ' + said if said else ''})")
                 lines.append("")
         if self.removed:
             lines += ["### Removed by verification", ""]

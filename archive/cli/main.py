@@ -194,10 +194,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         a = source.article
         print(f"[{source.n}] {a.title} · {a.source or 'unknown source'} · {a.published_at[:10] or 'undated'} · {a.id}")
         print(f"    {a.url or a.origin}")
-        speakers = {(c.start, c.end): s.said_by for s in answer.sentences for c in s.citations}
         for c in answer.citations:
             if c.n == source.n:
-                said = f"; said by {speakers[(c.start, c.end)]}" if speakers.get((c.start, c.end)) else ""
+                said = f"; said by {answer.said_by(c)}" if answer.said_by(c) else ""
                 print(f"    > {' '.join(c.quote.split())}  (chars {c.start}-{c.end}; {c.label}{said})")
     for sentence, why in answer.removed:
         print(f"\nremoved by verification: {sentence} ({why})")
