@@ -171,6 +171,7 @@ def in_full(text: str, name: str, names: Sequence[tuple[str, str]] | None = None
 
 
 def _attributed(text: str, start: int, end: int) -> str:
+    """The speaker as the attribution around ``start:end`` writes it ("Rutte", "the head of ... service")."""
     spans = sentence_spans(text) or [(0, len(text))]
     i = next((k for k, (s, e) in enumerate(spans) if s <= start < e), len(spans) - 1)
     s, e = spans[i]
