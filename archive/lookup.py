@@ -23,7 +23,7 @@ from archive.search.roles import ArticleReader, PhraseIndex, Retriever
 from archive.text.fold import folded_map
 from archive.text.query import ParsedQuery, plain_query
 from archive.text.sentences import sentence_spans
-from archive.text.speakers import role_of, speaker_of
+from archive.text.speakers import attribution, said_by
 from archive.types import Article, Filters
 
 MIN_FUZZY_SCORE = 75.0
@@ -46,7 +46,7 @@ class LookupHit:
     @property
     def said_by(self) -> str:
         """The speaker with the role the article gives ("Mark Rutte, NATO Secretary General"); "" for no one."""
-        return f"{self.speaker}, {self.role}" if self.speaker and self.role else self.speaker
+        return said_by(self.speaker, self.role)
 
     @property
     def quote(self) -> str:
@@ -62,12 +62,6 @@ class LookupHit:
                 "origin": a.origin, "url": a.url, "start": self.start, "end": self.end, "quote": self.quote,
                 "sentence": self.sentence, "exact": self.exact, "score": round(self.score, 1),
                 "speaker": self.speaker, "speaker_role": self.role}
-
-
-def _attribution(article: Article, start: int, end: int) -> tuple[str, str]:
-    """Who said the text at ``start:end``, and who the article says that is."""
-    speaker = speaker_of(article.text, start, end, article.found_names)
-    return speaker, role_of(article.text, speaker)
 
 
 def _fold(text: str) -> str:
@@ -118,7 +112,7 @@ def lookup(index: PhraseIndex, retriever: Retriever, phrase: str, k: int = 10, f
                 continue
             seen.add((article.id, start))
             s, e = _sentence_around(article.text, start)
-            hits.append(LookupHit(article, start, end, s, e, True, 100.0, *_attribution(article, start, end)))
+            hits.append(LookupHit(article, start, end, s, e, True, 100.0, *attribution(article.text, start, end, article.found_names)))
     hits.sort(key=lambda h: (h.article.published_at or "9999", h.article.id, h.start))
     if approximate and len(hits) < k:
         hits += _approximate(index, phrase, searched, {a for a, _ in seen}, articles)
@@ -183,5 +177,5 @@ def _approximate(reader: ArticleReader, phrase: str, searched: list, exclude: se
             score, start, end = best
             article = articles.get(hit.article.id) or reader.get_articles([hit.article.id])[hit.article.id]
             s, e = _sentence_around(article.text, start)
-            found.append(LookupHit(article, start, end, s, e, False, score, *_attribution(article, start, end)))
+            found.append(LookupHit(article, start, end, s, e, False, score, *attribution(article.text, start, end, article.found_names)))
     return sorted(found, key=lambda h: -h.score)

@@ -161,7 +161,7 @@ class Answerer:
         holds no phrase of the kind asked for."""
         from archive.answers.asking import KIND_WORDS, WHOLE_SENTENCE
         from archive.answers.shortanswer import short_phrase
-        from archive.text.speakers import role_of, speaker_of
+        from archive.text.speakers import attribution
 
         articles = {s.article.id: s.article for s in answer.sources}
 
@@ -170,8 +170,8 @@ class Answerer:
             article = articles.get(c.article_id) if c else None
             if article is None:
                 return sent
-            speaker = speaker_of(article.text, c.start, c.end, article.found_names)
-            return replace(sent, speaker=speaker, role=role_of(article.text, speaker))
+            speaker, role = attribution(article.text, c.start, c.end, article.found_names)
+            return replace(sent, speaker=speaker, role=role)
 
         answer.sentences = [attributed(sent) for sent in answer.sentences]
         answer.kind = focus.kind

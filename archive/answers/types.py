@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from archive.text.speakers import said_by
 from archive.types import Article, Chunk
 
 REFUSAL = "The archive does not contain an answer to this question."
@@ -62,7 +63,7 @@ class AnswerSentence:
     @property
     def said_by(self) -> str:
         """The speaker with the role the article gives ("Mark Rutte, NATO Secretary General"); "" for no one."""
-        return f"{self.speaker}, {self.role}" if self.speaker and self.role else self.speaker
+        return said_by(self.speaker, self.role)
 
     @property
     def supported(self) -> bool:

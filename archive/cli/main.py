@@ -196,7 +196,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"    {a.url or a.origin}")
         for c in answer.citations:
             if c.n == source.n:
-                said = f"; said by {answer.said_by(c)}" if answer.said_by(c) else ""
+                who = answer.said_by(c)
+                said = f"; said by {who}" if who else ""
                 print(f"    > {' '.join(c.quote.split())}  (chars {c.start}-{c.end}; {c.label}{said})")
     for sentence, why in answer.removed:
         print(f"\nremoved by verification: {sentence} ({why})")

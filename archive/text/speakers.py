@@ -4,7 +4,7 @@ Rutte", a quotation's "– Mark Rutte" line, "he said" after a named sentence). 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from archive.text.sentences import sentence_spans
 from archive.text.words import STOPWORDS
@@ -90,6 +90,17 @@ def _named_speaker(sentence: str, at: int) -> str:
     return min(found)[1] if found else ""
 
 
+def attribution(text: str, start: int, end: int, names: Sequence[tuple[str, str]] | None = None) -> tuple[str, str]:
+    """Who said the text at ``start:end`` (``speaker_of``) and who the article says that is (``role_of``)."""
+    speaker = speaker_of(text, start, end, names)
+    return speaker, role_of(text, speaker)
+
+
+def said_by(speaker: str, role: str) -> str:
+    """A speaker as shown: "Mark Rutte, NATO Secretary General", the name alone without a role, "" for no one."""
+    return f"{speaker}, {role}" if speaker and role else speaker
+
+
 def speaker_of(text: str, start: int, end: int, names: Sequence[tuple[str, str]] | None = None) -> str:
     """Who the article says said the text at ``start:end`` ("" when no attribution is found), a lone surname
     given as the article names the person in full ("Rutte": "Mark Rutte"); ``names``: the (kind, name) pairs
@@ -118,9 +129,14 @@ def _given(word: str) -> bool:
 _INITIAL = re.compile(r"[A-Z]\.")
 
 
+def _mentions(text: str, word: str) -> Iterator[re.Match]:
+    """Where ``word`` (a name, or any word) stands in ``text`` as a word of its own, case as given."""
+    return re.finditer(rf"(?<![\w'’-]){re.escape(word)}(?![\w-])", text)
+
+
 def _lower_in(text: str, word: str) -> bool:
     """The article also writes the word in lower case: a common word, not (only) a name."""
-    return bool(re.search(rf"(?<![\w'’-]){re.escape(word.lower())}(?![\w-])", text))
+    return next(_mentions(text, word.lower()), None) is not None
 
 
 def _given_before(text: str, at: int) -> tuple[list[str], bool]:
@@ -153,7 +169,7 @@ def in_full(text: str, name: str, names: Sequence[tuple[str, str]] | None = None
     if not name or " " in name or not name[:1].isupper() or name.isupper() or _lower_in(text, name):
         return name
     forms, firsts = [], set()
-    for m in re.finditer(rf"(?<![\w'’-]){re.escape(name)}(?![\w-])", text):
+    for m in _mentions(text, name):
         given, starts_sentence = _given_before(text, m.start())
         if given:
             firsts.add(given[0])  # a sentence's first word still counts as maybe another person ("Joe Biden met ...")
@@ -228,7 +244,7 @@ _ROLE_NOUNS = frozenset(
     judge professor researcher scientist economist analyst strategist expert meteorologist forecaster editor
     correspondent reporter columnist author manager coach captain goalkeeper striker player owner partner adviser
     advisor consultant physician doctor epidemiologist virologist nurse superintendent principal commander
-    spokesperson sheriff member singer actor actress star king queen prince princess pope""".split()
+    sheriff member singer actor actress star king queen prince princess pope""".split()
 )
 _ROLE_MODIFIERS = frozenset("former deputy vice acting interim senior junior chief executive lead assistant associate "
                             "general managing prime foreign defence defense".split())
@@ -242,11 +258,12 @@ def role_of(text: str, name: str) -> str:
     """Who the article says the speaker is, at the first mention that says it: a title before the name
     ("NATO Secretary General Mark Rutte": "NATO Secretary General") or a description set off after it ("Mark
     Kantrowitz, a student loan expert, said": "a student loan expert"). "" when no mention says, or the name is
-    not a person's (one word, or a described speaker). A description must end in a word for a role or
-    post ("expert", "spokesperson", "co-founder of …" reads up to that word and what it is of)."""
+    not a person's (one word, or a described speaker). Either must name a post: a title's words include one
+    ("Secretary of State"), a description's first words do ("a student loan expert", "co-founder of …",
+    "an … entomologist"), and a description holds no verb of speech or relative clause."""
     if " " not in name or not name[:1].isupper():
         return ""
-    for m in re.finditer(rf"(?<![\w'’-]){re.escape(name)}(?![\w-])", text):
+    for m in _mentions(text, name):
         before = _title_before(text, m.start())
         if before:
             return before
@@ -273,8 +290,6 @@ def _title_before(text: str, at: int) -> str:
         if not (word[:1].isupper() or bare in _ROLE_NOUNS or bare in _ROLE_MODIFIERS):
             break
         title.insert(0, word)
-    while title and title[0].lower().strip(".") not in _ROLE_NOUNS | _ROLE_MODIFIERS and not title[0][:1].isupper():
-        title.pop(0)
     if not any(w.lower().strip(".") in _POSTS for w in title):
         return ""  # capitalised words only ("CNN's", "Berlin"): no post named
     return " ".join(title)
