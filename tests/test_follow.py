@@ -63,10 +63,14 @@ def test_within_the_interval_the_follow_it_waited_for_stands(store, slow_follow)
     store.settings.follow_interval_s = 60.0
     first, _ = run_in_thread("first", store)
     assert slow_follow.started.wait(5)
+    store.followed_at = 0.0  # the second search comes in as if no follow had started: past the first gate
     second, out = run_in_thread("second", store)
+    time.sleep(0.2)
+    assert second.is_alive()  # waiting for the first follow
+    store.followed_at = time.monotonic()  # which has just read the feed
     slow_follow.release.set()
     first.join(5), second.join(5)
-    assert slow_follow.log == [("start", "first"), ("end", "first")] and out == [0]
+    assert slow_follow.log == [("start", "first"), ("end", "first")] and out == [0]  # no second read of the feed
 
 
 def test_a_long_follow_delays_a_search_by_a_bounded_wait_only(store, slow_follow, monkeypatch):
