@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import REALTIMEQA, ROOT, machine, pool_records, write_section  # noqa: E402
+from bench.common import POOL_SAMPLE, REALTIMEQA, ROOT, machine, pool_records, write_section  # noqa: E402
 
 CACHE = Path(os.environ.get("ARCHIVE_BENCH_CACHE", ROOT / "bench" / ".cache"))
 SETTINGS_RUN = (("question", False, 0, False), ("question + choices", True, 0, False),
@@ -41,13 +41,15 @@ def our_archive(limit: int | None = None, reranker: str = "none", embedder=None)
     from archive import Archive, Settings
 
     base = Settings()
-    name = f"ours-{base.index_name(base.embedding_model)}" + (f"-first{limit}" if limit else "")
+    part = f"-first{limit}" if limit else (f"-sample{POOL_SAMPLE}" if POOL_SAMPLE else "")
+    name = f"ours-{base.index_name(base.embedding_model)}{part}"
     archive = Archive(Settings(dir=CACHE / name, reranker=reranker), embedder=embedder)
-    wanted = min(limit or 7504, 7504) - 100  # a few pool records have no text
+    wanted = min(limit or (POOL_SAMPLE + 103 if POOL_SAMPLE else 7504), 7504) * 98 // 100  # a few have no text
     if archive.store.count_articles() < wanted:
         source = REALTIMEQA / "corpus.jsonl.gz"
-        if limit:
-            source = CACHE / f"first{limit}.jsonl.gz"
+        if part:
+            source = CACHE / f"{part[1:]}.jsonl.gz"
+            CACHE.mkdir(parents=True, exist_ok=True)
             with gzip.open(source, "wt", encoding="utf-8") as f:
                 for record in pool_records(limit):
                     f.write(json.dumps(record) + "\n")
