@@ -287,6 +287,7 @@ class Archive:
     def stats(self) -> ArchiveStats:
         """How many articles and chunks, from which sources, over which dates."""
         from archive.storage import store_location
+        from archive.storage.vectorscan import scan_path
 
         articles = self.articles()
         dates = sorted(a.published_at[:10] for a in articles if a.published_at)
@@ -299,6 +300,7 @@ class Archive:
             location=store_location(self.settings),
             first_published=dates[0] if dates else "",
             last_published=dates[-1] if dates else "",
+            vector_scan=scan_path(),
         )
 
     @contextmanager

@@ -222,6 +222,7 @@ class ArchiveStats:
     location: str
     first_published: str = ""
     last_published: str = ""
+    vector_scan: str = ""  # which vector scan large archives get on this CPU, and why (int8 kernel checked or not)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

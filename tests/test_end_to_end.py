@@ -100,7 +100,12 @@ def test_cli_ingest_search_stats_json(tmp_path, sample_copy, cli, monkeypatch):
     assert lines[first].startswith("1. NATO Secretary General Mark Rutte warned during a speech in Berlin")
     assert re.fullmatch(r"   \S*002_f1eefb7e175393c8\.txt  chars \d+-\d+", lines[first + 2]), lines[first : first + 3]
     code, out = cli("stats", "--json")
-    assert code == 0 and json.loads(out)["articles"] == 5
+    stats = json.loads(out)
+    assert code == 0 and stats["articles"] == 5
+    # which vector scan this CPU gets is said, with the int8 kernel's check (exact here, or float32 and why)
+    assert stats["vector_scan"].startswith(("int8 first", "float32 at every size")) and "int8 kernel" in stats["vector_scan"]
+    code, out = cli("stats")
+    assert code == 0 and f"vector scan: {stats['vector_scan']}" in out
 
 
 def test_cli_reports_errors_in_one_line(tmp_path):

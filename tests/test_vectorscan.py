@@ -64,7 +64,9 @@ def test_int8_scan_rescoring_few_rows(small_threshold, monkeypatch):
     monkeypatch.setattr(vectorscan, "best", lambda scores, keep, n, floor: rescored.append(len(scores)) or real_best(scores, keep, n, floor))
     for query in _queries(vectors, 10):
         index.top(query, 10, None)
-    assert max(rescored) < len(vectors) // 50
+    # at most 1 row in 40 (465 of 20,000 measured): the query is quantized to ±64, not ±127, so that the
+    # integer products are exact without VNNI too, and its rounding widens the bound by about 40%
+    assert max(rescored) < len(vectors) // 40
 
 
 @pytest.mark.parametrize("share", [0.5, 0.03, 0.0005])

@@ -250,6 +250,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         return 0
     print(f"{stats.articles} articles, {stats.chunks} chunks in {stats.location}")
     print(f"index {stats.index_name} (model {stats.embedding_model})")
+    print(f"vector scan: {stats.vector_scan}")
     if stats.first_published:
         print(f"published {stats.first_published} .. {stats.last_published}")
     for source, count in list(stats.sources.items())[:20]:

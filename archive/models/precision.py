@@ -11,6 +11,10 @@ explicit ``bf16`` or ``int8`` is checked too. The check, against fp32 PyTorch on
   candidate's passage vectors): the same first passage as fp32, and on average at least ``MIN_TOP10``
   of fp32's top 10.
 
+For int8 the check also asks that onnxruntime's integer products be exact on this CPU within the range the
+quantised graph uses (``archive/models/int8kernel.py``): without VNNI, products of full-range operands
+saturate, and the vectors can stay close in cosine while their order changes.
+
 A candidate that fails is not used, with the reason logged; fp32 always serves. The choice, the
 speeds and the checks are kept in ``<model_cache>/precision.json`` under a key of the CPU, the model
 and the library versions, so the probe runs once per machine; delete the file to measure again.
@@ -108,8 +112,9 @@ class Choice:
     unavailable: dict[str, str] = field(default_factory=dict)  # candidate -> why it could not be built
 
 
-def fidelity(fp32: Encode, candidate: Encode) -> Fidelity:
-    """The candidate's vectors of ``PASSAGES`` and ``QUERIES`` against fp32's (see the module docstring)."""
+def fidelity(fp32: Encode, candidate: Encode, kernel: str = "") -> Fidelity:
+    """The candidate's vectors of ``PASSAGES`` and ``QUERIES`` against fp32's (see the module docstring);
+    ``kernel`` is why the candidate's arithmetic is not exact here ("" when it is)."""
     texts = list(PASSAGES + QUERIES)
     want, got = fp32(texts), candidate(texts)
     worst = float((np.asarray(want) * np.asarray(got)).sum(axis=1).min())
@@ -119,7 +124,7 @@ def fidelity(fp32: Encode, candidate: Encode) -> Fidelity:
     top_got = np.argsort(-(queries @ np.asarray(got[:n]).T), axis=1)[:, :10]
     top10 = float(np.mean([len(set(a) & set(b)) / len(a) for a, b in zip(top_want, top_got)]))
     same_first = bool((top_want[:, 0] == top_got[:, 0]).all())
-    return Fidelity(worst, top10, same_first, _failure(worst, top10, same_first))
+    return Fidelity(worst, top10, same_first, kernel or _failure(worst, top10, same_first))
 
 
 def _failure(worst: float, top10: float, same_first: bool) -> str:
@@ -188,12 +193,22 @@ def _build(name: str, candidates: dict[str, Callable[[], Encode]], choice: Choic
 
 
 def _passes(name: str, reference: Encode, encoder: Encode, choice: Choice) -> bool:
-    check = fidelity(reference, encoder)
+    check = fidelity(reference, encoder, kernel_fault(name))
     choice.fidelity[name] = asdict(check)
     if not check.ok:
         log.warning("embedding_precision %s failed its fidelity check against fp32 (%s); it is not used",
                     name, check.reason)
     return check.ok
+
+
+def kernel_fault(name: str) -> str:
+    """Why candidate ``name``'s integer arithmetic is not exact on this CPU ("" when it is, or it has none)."""
+    if name != "int8":
+        return ""
+    from archive.models import int8kernel
+
+    check = int8kernel.check()
+    return "" if check.exact else check.reason
 
 
 class ChoiceCache:

@@ -3,7 +3,11 @@
 Scoring every row of 1M x 384 float32 vectors reads 1.5 GB per query: memory bandwidth, ~60 ms on
 one quiet core here and several times that when the 2 cores are shared. ``QuantizedScan`` keeps an
 int8 copy (a quarter of the bytes; each dimension scaled by its largest value) and scans that with
-onnxruntime's integer matrix product (VNNI). Quantization moves a row's score by at most
+onnxruntime's integer matrix product (``archive/models/int8kernel.py``). The query is quantized to
+±``SIGNED_MAX`` (64), not ±127: on CPUs without VNNI the kernel sums pairs of products in saturating
+16-bit arithmetic, and only in that range are its products exact on every x86 CPU. The kernel is
+checked on probe operands once per process; where it is not exact, every scan is the float32 one.
+Quantization moves a row's score by at most
 
     e = |q| * max_r |v_r - v^_r|  +  |q' - t q^| * max_r |c_r|
 
@@ -27,6 +31,7 @@ from typing import Protocol
 
 import numpy as np
 
+from archive.models import int8kernel
 from archive.storage.topn import best
 
 log = logging.getLogger(__name__)
@@ -131,7 +136,7 @@ class QuantizedScan:
     def _approximate(self, query: np.ndarray) -> tuple[np.ndarray | None, int]:
         """Integer scores proportional to the quantized ones, and the bound 2e is made of, in the same units."""
         scaled = query.astype(np.float64) * self.scales
-        step = float(np.abs(scaled).max()) / 127
+        step = float(np.abs(scaled).max()) / int8kernel.SIGNED_MAX
         if step == 0:
             return None, 0
         q = np.round(scaled / step)
@@ -194,46 +199,23 @@ def _helper():
         return _HELPER
 
 
-# ---- the int8 kernel (onnxruntime's MatMulInteger) -----------------------------------------------
+# ---- the int8 kernel (archive/models/int8kernel.py) ----------------------------------------------
 
-_session = None
-_session_lock = threading.Lock()
+
+def scan_path() -> str:
+    """Which scan large archives get on this CPU, and why (for logs and ``python -m archive stats``)."""
+    check = int8kernel.check()
+    if check.exact:
+        return f"int8 first, then float32 (exact) from {QUANTIZED_ROWS:,} chunks; {check.describe()}"
+    return f"float32 at every size; {check.describe()}"
 
 
 def _kernel_available() -> bool:
-    try:
-        _int8_session()
-    except Exception as e:  # noqa: BLE001 - without it the float32 scan is still exact, only slower
-        log.warning("int8 vector scan unavailable (%s); scanning float32 vectors", e)
-        return False
-    return True
+    return int8kernel.check().exact
 
 
 def _int8_product(codes: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """``(codes - 128) @ query`` in int32, exactly."""
-    out = _int8_session().run(None, {"A": codes, "B": query.reshape(-1, 1)})[0].reshape(-1)
+    """``(codes - 128) @ query`` in int32, exactly (``query`` within ±SIGNED_MAX)."""
+    out = int8kernel.product(codes, query)
     out -= np.int32(128 * int(query.astype(np.int64).sum()))
     return out
-
-
-def _int8_session():
-    """A one-node onnxruntime graph, uint8 (rows, dim) x int8 (dim, 1) -> int32; built once per process."""
-    global _session
-    with _session_lock:
-        if _session is None:
-            import onnxruntime as ort
-            from onnx import TensorProto, helper
-
-            graph = helper.make_graph(
-                [helper.make_node("MatMulInteger", ["A", "B"], ["Y"])], "int8_scan",
-                [helper.make_tensor_value_info("A", TensorProto.UINT8, [None, None]),
-                 helper.make_tensor_value_info("B", TensorProto.INT8, [None, 1])],
-                [helper.make_tensor_value_info("Y", TensorProto.INT32, [None, 1])],
-            )
-            model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-            model.ir_version = 8
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = 2
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # the cores are shared
-            _session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-        return _session
