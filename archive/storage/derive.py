@@ -38,6 +38,7 @@ class Store(Protocol):
     feed: ChangeFeed
     follow_lock: threading.Lock
     followed_at: float
+    reconciling: bool
 
     @property
     def shared_server(self) -> bool: ...
@@ -47,7 +48,8 @@ class Store(Protocol):
     def iter_articles(self, page: int = 1000, with_meta: bool = False) -> Iterator: ...
 
 _PART = 200
-FOLLOW_WAIT_S = 5.0  # a search waits this long for another thread's follow, so it reads what that follow applies
+FOLLOW_WAIT_S = 5.0  # the longest a search waits for another thread's reconcile (a whole-archive compare)
+_POLL_S = 0.05  # how often a waiting search looks whether the follow it waits for has become a reconcile
 
 
 def open_derived(store: Store) -> None:
@@ -72,8 +74,8 @@ def follow(store: Store) -> int:
     if not store.shared_server or time.monotonic() - store.followed_at < every:
         return 0
     lock = store.follow_lock
-    if not lock.acquire(timeout=FOLLOW_WAIT_S):
-        return 0  # another thread's follow is long (a reconcile): this search reads what it has so far
+    if not _wait_for_turn(store):
+        return 0  # another thread is reconciling the whole archive: this search reads what it has so far
     try:
         if time.monotonic() - store.followed_at < every:
             return 0  # the follow this thread waited for has just read the feed
@@ -83,12 +85,28 @@ def follow(store: Store) -> int:
         lock.release()
 
 
+def _wait_for_turn(store: Store) -> bool:
+    """Take the follow lock, waiting for another thread's follow however long it takes (what it applies is
+    what this search must read: a bounded wait let a search under heavy load read an index without a commit
+    that had finished before it began), except a reconcile, which is waited for ``FOLLOW_WAIT_S`` at most."""
+    waited = 0.0
+    while not store.follow_lock.acquire(timeout=_POLL_S):
+        waited += _POLL_S
+        if store.reconciling and waited >= FOLLOW_WAIT_S:
+            return False
+    return True
+
+
 def _follow(store: Store) -> int:
     keywords = store.keywords
     mark = keywords.state("feed_seq") or 0
     if mark < store.feed.horizon():  # entries this host never read were dropped: compare everything
         start = now_seq()
-        n = reconcile(store)
+        store.reconciling = True
+        try:
+            n = reconcile(store)
+        finally:
+            store.reconciling = False
         keywords.set_state("feed_seq", start)
         return n
     entries = store.feed.since(margin(mark))

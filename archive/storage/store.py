@@ -69,6 +69,7 @@ class Store(MetadataWrites):
         self.keywords = KeywordIndex(settings.dir / f"{index_name}.keywords.sqlite")
         self.follow_lock = threading.Lock()  # one thread follows the change feed at a time; others read on
         self.followed_at = 0.0
+        self.reconciling = False  # a follow is comparing the whole archive (searches wait for it only so long)
         derive.open_derived(self)
         self.memory = MemoryIndex(
             settings.dir / f"{index_name}.memory.npz", self.keywords.generation, self.keywords.live_rows,
