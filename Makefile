@@ -20,9 +20,12 @@ run: setup
 	$(PY) -m archive seed
 	$(PY) -m streamlit run app.py --server.address 127.0.0.1
 
+# Two workers by default: much of the suite waits on subprocesses, servers and the browser, so a second
+# worker fills those waits. Each test file runs whole on one worker (its module fixtures built once).
+TEST_WORKERS ?= 2
 test: setup browser
 	$(PY) -m ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Debian's chromium for the browser test (Playwright drives it; no browser download of its own). In CI a
 # machine that cannot install it fails here, with the reason, instead of skipping the test.

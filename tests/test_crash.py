@@ -38,14 +38,15 @@ from tests.fakes import HashingEmbedder
 NO_ENTITIES = "ARCHIVE_ENTITIES"
 
 
-def test_ten_sigkills_at_random_moments_then_reruns_leave_a_whole_archive(tmp_path, monkeypatch):
+def test_six_sigkills_at_random_moments_then_reruns_leave_a_whole_archive(tmp_path, monkeypatch):
+    """Six kills keep the suite short; bench/crash.py runs twenty (docs/reliability.md)."""
     monkeypatch.setenv(NO_ENTITIES, "false")
-    result = crash_rounds(tmp_path, kills=10, seed=11, files=24, real=False, rerun_every=5)
+    result = crash_rounds(tmp_path, kills=6, seed=11, files=24, real=False, rerun_every=3)
     print("\n".join(summary_lines(result)))
     kills = result["kills"]
-    assert len(kills) == 10
-    assert sum(k["killed"] for k in kills) >= 5, "most kills land while the ingest runs"
-    assert len(result["checks"]) == 3  # the first full run, then re-runs after kills 5 and 10
+    assert len(kills) == 6
+    assert sum(k["killed"] for k in kills) >= 3, "most kills land while the ingest runs"
+    assert len(result["checks"]) == 3  # the first full run, then re-runs after kills 3 and 6
     assert result["problems"] == []
     for check in result["checks"]:
         report = check["report"]

@@ -51,10 +51,15 @@ GUARD = textwrap.dedent(
 
 
 def test_everything_works_with_outbound_connections_blocked(tmp_path):
+    from archive.models.embedding import default_model_cache
+
+    # The model files made once per machine (ONNX export, int8 graph, the precision choice) are reused: making
+    # them again took most of this test's minutes, and the tests that make them run offline as well.
+    cache_home = default_model_cache().parent.parent
     done = subprocess.run(
         [sys.executable, "-c", GUARD, str(tmp_path / "archive"), str(ROOT / "data" / "sample")],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)},
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(cache_home)},
     )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
