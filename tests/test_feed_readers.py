@@ -12,7 +12,7 @@ from archive.errors import InputError
 from archive.settings import Settings
 from archive.types import RawDocument
 from ingest.readers.entries import FeedEntry, entry_document, html_text
-from ingest.readers.feeds import parse_feed
+from ingest.readers.feeds import feed_documents, parse_feed
 from ingest.readers.links import canonical_link
 from ingest.readers.sitemaps import opml_document, parse_opml
 from ingest.readers.sniff import feed_kind
@@ -134,11 +134,14 @@ def test_xml_that_is_not_well_formed_and_yields_nothing_is_an_error():
 
 
 def test_a_feed_of_many_entries_is_read_up_to_the_bound_and_says_so():
-    items = b"".join(b"<item><title>t%d</title><link>https://x.example/%d</link></item>" % (i, i) for i in range(1200))
-    feed = parse_feed("f", b'<rss version="2.0"><channel>' + items + b"</channel></rss>", "rss",
-                      Settings(feed_max_entries=100))
-    assert (len(feed.entries), feed.total) == (100, 1200)
-    assert feed.entries[0].title == "t0" and "1,200 entries" in feed.notes[0]
+    items = b"".join(b"<item><title>t%d</title><description>text %d</description></item>" % (i, i)
+                     for i in range(1200))
+    settings = Settings(feed_max_entries=100)
+    feed = parse_feed("f", b'<rss version="2.0"><channel>' + items + b"</channel></rss>", "rss", settings)
+    assert feed.total == 1200
+    docs = list(feed_documents("f", feed, settings))
+    assert len(docs) == 100 and docs[0].hints["title"] == "t0"
+    assert any("1,200 entries to read; the first 100" in n for n in docs[0].notes)
 
 
 def test_future_and_unreadable_dates_leave_the_entry_undated_with_a_note():

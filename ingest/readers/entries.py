@@ -56,14 +56,14 @@ class FeedEntry:
 
 @dataclass
 class ParsedFeed:
-    """A feed read: its title, its entries (at most ``feed_max_entries``), how long it asks to be left
-    alone (RSS ``ttl``), and notes on what was left out or read leniently."""
+    """A feed read: its title, its entries, how long it asks to be left alone (RSS ``ttl``), and notes on what
+    was left out or read leniently."""
 
     kind: str
     title: str = ""
     entries: list[FeedEntry] = field(default_factory=list)
     ttl_s: float = 0.0
-    total: int = 0  # entries the feed holds, before the bound
+    total: int = 0  # entries the feed holds
     notes: list[str] = field(default_factory=list)
 
 
@@ -83,13 +83,19 @@ def dated(stated: str) -> tuple[str, str]:
 
 
 def bounded(feed: ParsedFeed, entries: list[FeedEntry], settings: Settings) -> ParsedFeed:
-    """``feed`` with at most ``feed_max_entries`` of ``entries`` (a feed lists its newest first)."""
-    feed.total = len(entries)
-    feed.entries = entries[: settings.feed_max_entries]
-    if feed.total > len(feed.entries):
-        feed.notes.append(f"the feed holds {feed.total:,} entries; its first {len(feed.entries):,} were read "
-                          "(ARCHIVE_FEED_MAX_ENTRIES)")
+    """``feed`` holding ``entries`` (all of them: the body was already bounded by the fetch or file size limit;
+    how many are read at once is ``first_entries``'s to say)."""
+    feed.entries, feed.total = entries, len(entries)
     return feed
+
+
+def first_entries(entries: list[FeedEntry], settings: Settings) -> tuple[list[FeedEntry], str]:
+    """The first ``feed_max_entries`` (feeds list their newest first), and a note when that left some out."""
+    limit = settings.feed_max_entries
+    if len(entries) <= limit:
+        return entries, ""
+    return entries[:limit], (f"{len(entries):,} entries to read; the first {limit:,} were read "
+                             "(ARCHIVE_FEED_MAX_ENTRIES), the rest wait for the next poll")
 
 
 def entry_documents(feed_url: str, entries: Iterable[FeedEntry], settings: Settings

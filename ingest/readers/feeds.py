@@ -11,7 +11,7 @@ from dataclasses import replace
 from archive.errors import InputError
 from archive.settings import Settings
 from archive.types import IngestFailure, RawDocument
-from ingest.readers.entries import ParsedFeed, entry_documents
+from ingest.readers.entries import ParsedFeed, entry_documents, first_entries
 from ingest.readers.fetch import Response, fetch
 from ingest.readers.files import read_limited
 from ingest.readers.html import page_document
@@ -45,8 +45,6 @@ def _parse_index(body: bytes, settings: Settings) -> ParsedFeed:
     if len(children) > MAX_CHILD_SITEMAPS:
         feed.notes.append(f"the sitemap index lists {len(children):,} sitemaps; its first {MAX_CHILD_SITEMAPS} were read")
     for child in children[:MAX_CHILD_SITEMAPS]:
-        if len(feed.entries) >= settings.feed_max_entries:
-            break
         try:
             response = fetch(child, settings)
             if feed_kind(response.body) != "sitemap":
@@ -58,14 +56,15 @@ def _parse_index(body: bytes, settings: Settings) -> ParsedFeed:
         feed.entries += part.entries
         feed.total += part.total
         feed.notes += part.notes
-    feed.entries = feed.entries[: settings.feed_max_entries]
     return feed
 
 
 def feed_documents(url: str, feed: ParsedFeed, settings: Settings) -> Iterator[RawDocument | IngestFailure]:
-    """A parsed feed's articles; the feed's own notes (what was left out) ride on its first article."""
-    notes = tuple(f"{url}: {n}" for n in feed.notes)
-    for item in entry_documents(url, feed.entries, settings):
+    """A parsed feed's articles (its first ``feed_max_entries``); the feed's own notes (what was left out,
+    what was read leniently) ride on its first article."""
+    entries, cut = first_entries(feed.entries, settings)
+    notes = tuple(f"{url}: {n}" for n in [*feed.notes, cut] if n)
+    for item in entry_documents(url, entries, settings):
         if notes and isinstance(item, RawDocument):
             item, notes = replace(item, notes=notes + item.notes), ()
         yield item
