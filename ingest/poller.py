@@ -136,7 +136,9 @@ class Poller:
                 return self._failed(feed, f"could not store the new entries: {e}")
         retry = {f.path for f in report.failed}
         stored = [e.key for e in fresh if not (_link(e) and _link(e) in retry)]  # a page to fetch again: retried
-        problems = [*parsed.notes, *([cut] if cut else []), *(f"{f.path}: {f.reason}" for f in report.failed)]
+        # The feed's own notes (what was cut, read leniently) ride on its documents, so the report holds them.
+        problems = ([*(f"{f.path}: {f.reason}" for f in report.failed), *(n.reason for n in report.notes)]
+                    if fresh else list(parsed.notes))
         for problem in problems:
             log.warning("feed %s: %s", feed.url, problem)
         now = self._clock()

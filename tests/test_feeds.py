@@ -260,3 +260,41 @@ def test_polled_articles_are_searchable_by_meaning(tmp_path, outlet, real_embedd
     archive.poll_feeds()
     (hit, *_) = archive.search("drones attacked a Black Sea harbour", k=3)
     assert hit.article.url == f"{outlet.base}/pages/odesa"
+
+
+def test_a_long_feed_is_read_a_bound_at_a_time_and_bad_dates_are_noted(tmp_path, outlet):
+    archive = _archive(tmp_path, feed_max_entries=2)
+    outlet.stories["future"] = ("Dated in the future", "A story the feed dates in the year 2999, wrongly. " * 3)
+    archive.add_feed(outlet.base + "/rss")
+    original = outlet.rss
+
+    def dated_rss() -> bytes:
+        return original().replace(b"<pubDate>Mon, 06 May 2024 16:45:00 +0000</pubDate><author>desk@outlet.example "
+                                  b"(Jane Doe)</author><description>A teaser.</description><content:encoded><![CDATA["
+                                  b"<p>A story the feed dates", b"<pubDate>Fri, 01 Jan 2999 10:00:00 +0000</pubDate>"
+                                  b"<description>A teaser.</description><content:encoded><![CDATA[<p>A story the feed dates")
+
+    outlet.rss = dated_rss
+    first, second, third = (archive.poll_feeds(force=True)[0] for _ in range(3))
+    assert (first.added, second.added, third.status) == (2, 2, "unchanged")  # 4 entries, 2 a poll, then a 304
+    assert "4 entries to read; the first 2 were read" in first.error
+    future = _by_url(archive)[f"{outlet.base}/news/future"]
+    assert future.published_at == "" and "2999-01-01 is in the future; left undated" in second.error
+
+
+def test_schedule_reads_cache_control_retry_after_and_paces_each_host():
+    from ingest.schedule import HostPacer, after_error, after_success, max_age_s, retry_after_s
+
+    assert max_age_s({"cache-control": "public, max-age=3600"}) == 3600
+    assert max_age_s({"cache-control": "no-cache, max-age=3600"}) == 0
+    assert retry_after_s("120", 0) == 120
+    assert retry_after_s("Wed, 21 Oct 2015 07:28:00 GMT", 1445412480 - 60) == 60
+    assert retry_after_s("soon", 0) == 0
+    assert after_success(900, ttl_s=3600, max_age=0, max_backoff_s=86400) == 3600
+    assert after_success(900, ttl_s=10**9, max_age=0, max_backoff_s=86400) == 86400  # a feed cannot ask for ever
+    assert [after_error(900, n, 86400) for n in (1, 2, 3, 10)] == [1800, 3600, 7200, 86400]
+    clock, slept = [0.0], []
+    pacer = HostPacer(2.0, clock=lambda: clock[0], sleep=slept.append)
+    for host in ("a", "a", "b", "a"):
+        pacer(host)
+    assert slept == [0.5, 1.0]  # host a's second and third request wait their turns; host b does not
