@@ -69,6 +69,7 @@ class Poller:
         self._ingest = ingest
         self._clock = clock
         self.pacer = HostPacer(settings.feed_host_rate)
+        self._pending: dict[str, Feed] = {}  # state to write at the end of the cycle (see ``flush``)
 
     def due(self, force: bool = False) -> list[Feed]:
         """The feeds to poll now, most overdue first, at most ``feed_cycle_max_feeds``."""
@@ -81,15 +82,26 @@ class Poller:
         """Poll every due feed once (``force``: every feed); ``stop`` ends the cycle between feeds."""
         results = []
         guard = contextlib.nullcontext() if self.settings.allow_private_urls else public_addresses_only(self._classify)
-        with guard, paced(self.pacer):
-            for feed in self.due(force):
-                if stop is not None and stop.is_set():
-                    break
-                result = self.poll(feed)
-                results.append(result)
-                if on_result:
-                    on_result(result)
+        try:
+            with guard, paced(self.pacer):
+                for feed in self.due(force):
+                    if stop is not None and stop.is_set():
+                        break
+                    result = self.poll(feed)
+                    results.append(result)
+                    if on_result:
+                        on_result(result)
+        finally:
+            self.flush()
         return results
+
+    def flush(self) -> None:
+        """Write the state of the feeds that stored nothing (304s, errors), kept back to write in one call.
+
+        A Chroma write costs a commit (tens of ms): 200 unchanged feeds written one by one took most of a
+        cycle. Losing this state (a crash before the flush) only makes those feeds due again."""
+        pending, self._pending = list(self._pending.values()), {}
+        self.subs.save_many(pending)
 
     def seconds_to_next(self) -> float:
         """Seconds until the next feed is due (the interval when there are none)."""
@@ -161,8 +173,9 @@ class Poller:
             etag, modified = feed.etag, feed.last_modified
         else:
             etag, modified = headers.get("etag", ""), headers.get("last-modified", "")
-        feed = self.subs.update(feed, last_success=iso(now), last_error=problem, failures=0, etag=etag,
-                                last_modified=modified, next_poll=iso(now + wait))
+        feed = replace(feed, last_success=iso(now), last_error=problem, failures=0, etag=etag,
+                       last_modified=modified, next_poll=iso(now + wait))
+        self._keep(feed, stored=report is not None)
         return PollResult(feed.url, status, report.added if report else 0, report.updated if report else 0,
                           problem, feed.next_poll)
 
@@ -171,8 +184,18 @@ class Poller:
         failures = feed.failures + 1
         wait = after_error(feed.interval_s, failures, self.settings.feed_max_backoff_s, retry_after)
         log.warning("feed %s: %s (error %d in a row; next poll in %.0f s)", feed.url, error, failures, wait)
-        feed = self.subs.update(feed, last_error=error, failures=failures, next_poll=iso(now + wait))
+        feed = replace(feed, last_error=error, failures=failures, next_poll=iso(now + wait))
+        self._keep(feed, stored=False)
         return PollResult(feed.url, "error", error=error, next_poll=feed.next_poll)
+
+
+    def _keep(self, feed: Feed, stored: bool) -> None:
+        """Write the state now when this poll stored entries (their keys must outlive a crash), else later."""
+        if stored:
+            self._pending.pop(feed.id, None)
+            self.subs.save(feed)
+        else:
+            self._pending[feed.id] = feed
 
 
 def _link(entry: FeedEntry) -> str:

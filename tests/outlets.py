@@ -42,6 +42,7 @@ class Outlet:
     down: int = 0  # /flaky answers 503 this many more times
     retry_after: str = "120"
     private: str = "http://127.0.0.2:9/feed"  # where /private redirects
+    page_delay: float = 0.0  # seconds each linked page takes (to stop a poller in the middle of a feed)
     log: list[tuple[str, int, int]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -123,6 +124,7 @@ def _page(h, outlet: Outlet, path: str) -> None:
     if key not in outlet.stories:
         return _missing(h, outlet, path)
     title, text = outlet.stories[key]
+    time.sleep(outlet.page_delay)  # a slow page, when a test asks for one
     h.send(200, PAGE.format(title=title, text=text).encode(), "text/html; charset=utf-8")
 
 

@@ -298,3 +298,38 @@ def test_schedule_reads_cache_control_retry_after_and_paces_each_host():
     for host in ("a", "a", "b", "a"):
         pacer(host)
     assert slept == [0.5, 1.0]  # host a's second and third request wait their turns; host b does not
+
+
+def test_the_watch_process_killed_mid_cycle_then_restarted_stores_everything_once(tmp_path, outlet, real_embedder):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    folder = tmp_path / "archive"
+    setup = _archive(tmp_path)
+    setup.add_feed(outlet.base + "/rss")
+    setup.add_feed(outlet.base + "/atom")
+    env = {**os.environ, "ARCHIVE_DIR": str(folder), "ARCHIVE_ALLOW_PRIVATE_URLS": "true", "ARCHIVE_ENTITIES": "false"}
+    outlet.page_delay = 2.0
+    watch = [sys.executable, "-m", "ingest", "watch"]
+    killed = subprocess.Popen(watch, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 180
+    while not any(p.startswith("/pages/") for p, _, _ in outlet.log):  # the Atom feed's pages are being fetched
+        assert killed.poll() is None and time.monotonic() < deadline, killed.stdout.read().decode()
+        time.sleep(0.1)  # waiting for the child to reach the middle of its cycle
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(30)
+    outlet.page_delay = 0.0
+    done = subprocess.run([*watch, "--once"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr  # the dead poller's lease was taken over
+    urls = [a.url for a in Archive(Settings(dir=folder), embedder=real_embedder).articles()]
+    assert sorted(urls) == sorted({*urls}) and len(urls) == 6  # all stored, none twice
+
+    running = subprocess.Popen(watch, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert "watching 2 feeds" in running.stdout.readline()  # it is in its loop (every feed polled just now)
+    running.send_signal(signal.SIGTERM)  # a service manager stopping it: it ends between feeds, with status 0
+    assert running.wait(120) == 0, running.stderr.read()

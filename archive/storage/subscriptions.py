@@ -120,6 +120,12 @@ class Subscriptions:
         """Write a feed's state (a feed removed meanwhile stays removed)."""
         self._col.update(ids=[feed.id], metadatas=[_meta(feed)])
 
+    def save_many(self, feeds: Iterable[Feed]) -> None:
+        """Write several feeds' state in one call (a Chroma write costs a commit, whatever its size)."""
+        feeds = list(feeds)
+        if feeds:
+            self._col.update(ids=[f.id for f in feeds], metadatas=[_meta(f) for f in feeds])
+
     def update(self, feed: Feed, **changes: Any) -> Feed:
         """``feed`` with ``changes``, saved."""
         changed = replace(feed, **changes)
