@@ -7,6 +7,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archive.errors import InputError
 from archive.settings import Settings
@@ -186,3 +188,26 @@ def test_a_feed_file_is_ingested_like_any_input(tmp_path):
     json_path.write_bytes(JSONFEED)
     docs = list(read(str(json_path), SETTINGS))
     assert [d.hints.get("title") for d in docs if isinstance(d, RawDocument)] == ["One", "Two"]
+
+
+_XMLISH = st.sampled_from([b"<rss>", b"<feed>", b"<urlset>", b"<sitemapindex>", b"<opml>", b"<item>", b"<entry>",
+                           b"<loc>", b"</", b"<![CDATA[", b"&amp;", b"&#0;", b"<!DOCTYPE x>", b"\x00", b"{", b'"items"',
+                           b'"version": "https://jsonfeed.org/version/1.1"', b"<content:encoded>", b"text"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.lists(_XMLISH | st.binary(max_size=40), max_size=40).map(b"".join),
+       kind=st.sampled_from(["rss", "atom", "jsonfeed", "sitemap", "sitemapindex", "opml", ""]))
+def test_any_bytes_give_entries_or_a_reason_never_a_crash(data, kind):
+    feed_kind(data, "text/xml")
+    try:
+        feed = parse_feed("https://x.example/f", data, kind or feed_kind(data) or "rss", SETTINGS)
+    except InputError:
+        return
+    assert feed.total == len(feed.entries) and all(isinstance(e, FeedEntry) for e in feed.entries)
+    for entry in feed.entries:  # only entries without a link: the others may fetch it
+        if not entry.link:
+            try:
+                assert entry_document("https://x.example/f", entry, SETTINGS).text.strip()
+            except InputError:
+                pass
