@@ -3,6 +3,7 @@
 - ``/rss``: RSS 2.0 with full ``content:encoded`` (links with ``utm_*`` parameters), ETag and Last-Modified;
 - ``/atom``: Atom with summaries only, so the linked ``/pages/<n>`` are fetched;
 - ``/feed.json``: JSON Feed 1.1; ``/sitemap-index.xml``: a news sitemap index of ``/sitemap-news.xml``;
+- ``/mirror``: the RSS feed's articles under another outlet's links;
 - ``/site``: a home page naming ``/rss`` in ``<link rel="alternate">``;
 - ``/moved``: 301 to ``/rss``; ``/flaky``: 503 with Retry-After while ``outlet.down`` > 0;
 - bad ones: ``/broken`` (not well-formed), ``/bomb`` (billion laughs), ``/xxe``, ``/html`` (a page, no feed),
@@ -161,6 +162,9 @@ def _redirect(status: int, target: str):
 ROUTES = {
     "/rss": lambda h, o, p: h.send(200, o.rss(), "application/rss+xml"),
     "/atom": lambda h, o, p: h.send(200, o.atom(), "application/atom+xml"),
+    # another outlet syndicating the same articles under its own links
+    "/mirror": lambda h, o, p: h.send(200, o.rss().replace(b"/news/", b"/mirror/").replace(b"rss-", b"mirror-"),
+                                      "application/rss+xml"),
     "/feed.json": lambda h, o, p: h.send(200, o.jsonfeed(), "application/feed+json"),
     "/sitemap-index.xml": lambda h, o, p: h.send(200, (
         '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap>'

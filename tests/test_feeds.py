@@ -333,3 +333,12 @@ def test_the_watch_process_killed_mid_cycle_then_restarted_stores_everything_onc
     assert "watching 2 feeds" in running.stdout.readline()  # it is in its loop (every feed polled just now)
     running.send_signal(signal.SIGTERM)  # a service manager stopping it: it ends between feeds, with status 0
     assert running.wait(120) == 0, running.stderr.read()
+
+
+def test_one_article_under_two_outlets_links_is_stored_once_with_both_origins(archive, outlet):
+    archive.add_feed(outlet.base + "/rss")
+    archive.add_feed(outlet.base + "/mirror")
+    results = archive.poll_feeds()
+    assert [r.added for r in results] == [3, 0]
+    (rutte,) = [a for a in archive.articles() if "rutte" in a.url]
+    assert sorted(rutte.origins) == [f"{outlet.base}/mirror/rutte", f"{outlet.base}/news/rutte"]
