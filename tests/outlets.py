@@ -45,6 +45,7 @@ class Outlet:
     private: str = "http://127.0.0.2:9/feed"  # where /private redirects
     page_delay: float = 0.0  # seconds each linked page takes (to stop a poller in the middle of a feed)
     log: list[tuple[str, int, int]] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)  # when each response of ``log`` began (monotonic)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def bodies(self, path: str) -> list[int]:
@@ -105,6 +106,7 @@ def handler_for(outlet: Outlet) -> type:
             pass
 
         def send(self, status: int, body: bytes, kind: str = "application/xml", headers: dict | None = None):
+            began = time.monotonic()
             etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
             if status == 200 and self.headers.get("If-None-Match") == etag:
                 status, body = 304, b""
@@ -116,6 +118,7 @@ def handler_for(outlet: Outlet) -> type:
             self.wfile.write(body)
             with outlet.lock:
                 outlet.log.append((self.path.split("?", 1)[0], status, len(body)))
+                outlet.times.append(began)
 
     return Handler
 

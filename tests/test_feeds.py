@@ -342,3 +342,40 @@ def test_one_article_under_two_outlets_links_is_stored_once_with_both_origins(ar
     assert [r.added for r in results] == [3, 0]
     (rutte,) = [a for a in archive.articles() if "rutte" in a.url]
     assert sorted(rutte.origins) == [f"{outlet.base}/mirror/rutte", f"{outlet.base}/news/rutte"]
+
+
+def test_each_host_waits_its_turn_at_the_per_host_rate(tmp_path, outlet):
+    archive = _archive(tmp_path, feed_host_rate=2.0)
+    for path in ("/rss", "/atom", "/feed.json"):
+        archive.subscriptions.add(outlet.base + path)
+    poller = Poller(archive.subscriptions, archive.settings, lambda p: archive.ingest(p, admin=True))
+    poller.cycle()
+    # 3 feeds and the Atom feed's 3 linked pages: 6 requests to one host, at most 2 a second
+    span = outlet.times[-1] - outlet.times[0]
+    assert len(outlet.log) == 6 and span >= 2.3 and poller.pacer.waited > 0, span  # 5 gaps of 0.5 s, less jitter
+
+
+@pytest.mark.server
+def test_hosts_of_one_chroma_server_share_the_feeds_and_one_polls(tmp_path, outlet):
+    from tests.servers import chroma_run
+
+    with chroma_run(tmp_path / "server-data") as url:
+        def host(name: str) -> Archive:
+            settings = Settings(dir=tmp_path / name, chroma_url=url, entities=False, allow_private_urls=True)
+            return Archive(settings, embedder=HashingEmbedder())
+
+        first, second = host("host-a"), host("host-b")
+        first.add_feed(outlet.base + "/rss")
+        assert [f.url for f in second.feeds()] == [outlet.base + "/rss"]  # one list for every host
+        stop, polled = threading.Event(), threading.Event()
+        runner = threading.Thread(target=first.poll_feeds,
+                                  kwargs={"once": False, "stop": stop, "on_result": lambda r: polled.set()})
+        runner.start()
+        try:
+            assert polled.wait(120)
+            with pytest.raises(ArchiveBusyError, match="another poller"):
+                second.poll_feeds(force=True)
+        finally:
+            stop.set()
+            runner.join(120)
+        assert second.feed(outlet.base + "/rss").entries_added == 3 and len(second.articles()) == 3
