@@ -43,7 +43,8 @@ Ingest = Callable[[list[str]], IngestReport]
 
 @dataclass(frozen=True)
 class PollResult:
-    """What polling one feed did: ``status`` is unchanged (304), new, no-new or error."""
+    """What polling one feed did: ``status`` is unchanged (304), new, no-new, error, or moved (to a feed that
+    was subscribed already, which it is now merged into)."""
 
     url: str
     status: str
@@ -54,7 +55,8 @@ class PollResult:
 
     def line(self) -> str:
         done = {"unchanged": "unchanged (304)", "no-new": "no new entries",
-                "new": f"{self.added} added, {self.updated} updated", "error": f"error: {self.error}"}
+                "new": f"{self.added} added, {self.updated} updated", "error": f"error: {self.error}",
+                "moved": f"{self.error}; unsubscribed"}
         return f"{self.url}: {done[self.status]}; next poll {self.next_poll}"
 
 
@@ -120,6 +122,13 @@ class Poller:
         except InputError as e:
             return self._failed(feed, str(e))
         if response.moved_to and response.moved_to != feed.url:
+            other = self.subs.get(response.moved_to)
+            if other is not None and other.id != feed.id:  # it moved to a feed subscribed already: one is enough
+                log.info("feed %s moved permanently to %s, which is subscribed too: keeping that one",
+                         feed.url, response.moved_to)
+                self.subs.remove(feed.url)
+                return PollResult(feed.url, "moved", error=f"moved to {other.url}, already subscribed",
+                                  next_poll=other.next_poll)
             log.info("feed %s moved permanently to %s; polling the new URL from now on", feed.url, response.moved_to)
             feed = self.subs.update(feed, url=response.moved_to)
         if response.status == 304:
