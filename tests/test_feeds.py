@@ -384,3 +384,22 @@ def test_hosts_of_one_chroma_server_share_the_feeds_and_one_polls(tmp_path, outl
             stop.set()
             runner.join(120)
         assert second.feed(outlet.base + "/rss").entries_added == 3 and len(second.articles()) == 3
+
+
+def test_watch_once_prints_each_feed_and_fails_when_one_failed(tmp_path, outlet, cli, monkeypatch):
+    import json
+
+    monkeypatch.setenv("ARCHIVE_ALLOW_PRIVATE_URLS", "true")
+    monkeypatch.setenv("ARCHIVE_ENTITIES", "false")
+    where = ("--archive-dir", str(tmp_path / "archive"))
+    assert cli("ingest", "feeds", "add", outlet.base + "/feed.json", *where)[0] == 0
+    code, out = cli("ingest", "watch", "--once", "--json", *where)
+    (line,) = [json.loads(x) for x in out.splitlines() if x.startswith("{")]
+    assert code == 0 and (line["status"], line["added"]) == ("new", 3)
+    code, out = cli("ingest", "watch", "--once", "--all", *where)
+    assert code == 0 and "feed.json: unchanged (304)" in out
+    Archive(Settings(dir=tmp_path / "archive")).subscriptions.add(outlet.base + "/html")
+    code, out = cli("ingest", "watch", "--once", *where)
+    assert code == 1 and "/html: error: the feed's URL returned an HTML page" in out
+    code, out = cli("ingest", "feeds", "list", *where)
+    assert "3 entries added" in out and "last error: the feed's URL returned an HTML page" in out

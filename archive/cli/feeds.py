@@ -92,12 +92,15 @@ def watch_main(argv: list[str]) -> int:
     from archive import Archive
 
     stop = threading.Event()
-    # SIGTERM (a service manager, `make run` stopping) ends the poller as Ctrl+C does: between feeds.
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    archive = Archive(settings_from(args))
-    print(f"watching {len(archive.feeds())} feeds" + ("" if args.once else "; Ctrl+C stops"), flush=True)
-    results = archive.poll_feeds(once=args.once, force=args.all, stop=stop,
-                                 on_result=lambda r: print(_result_json(r) if args.json else r.line(), flush=True))
+    # SIGTERM (a service manager, `make run` stopping) ends the poller between feeds; Ctrl+C at once, cleanly.
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        archive = Archive(settings_from(args))
+        print(f"watching {len(archive.feeds())} feeds" + ("" if args.once else "; Ctrl+C stops"), flush=True)
+        results = archive.poll_feeds(once=args.once, force=args.all, stop=stop,
+                                     on_result=lambda r: print(_result_json(r) if args.json else r.line(), flush=True))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 1 if args.once and any(r.status == "error" for r in results) else 0
 
 
