@@ -163,10 +163,11 @@ class Poller:
         for problem in problems:
             log.warning("feed %s: %s", feed.url, problem)
         now = self._clock()
+        listed = {e.key for e in parsed.entries}  # keys of entries the feed no longer lists are forgotten
         feed = replace(
             feed, title=feed.title or parsed.title, entries_added=feed.entries_added + report.added,
             last_new_entry=iso(now) if report.added else feed.last_new_entry,
-            seen=tuple(k for k in feed.seen if k in {e.key for e in parsed.entries}) + tuple(stored))
+            seen=tuple(k for k in feed.seen if k in listed) + tuple(stored))
         # Validators are kept only when every entry was read: else the next GET must see the whole feed again.
         complete = not cut and len(stored) == len(fresh)
         status = "new" if report.added or report.updated else "no-new"

@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 import lxml.html
 
@@ -46,7 +47,7 @@ class FeedEntry:
     summary: str = ""
     date_note: str = ""  # why a stated date was left out (unparseable, in the future)
 
-    @property
+    @cached_property  # a hash of the whole entry, asked for several times a poll
     def key(self) -> str:
         """What the poller remembers of an entry it stored: who it is and what it said (a change is an update)."""
         said = "\x1f".join((self.title, self.published, self.content_html, self.content_text, self.summary))
