@@ -171,7 +171,7 @@ def run(args: argparse.Namespace, port: int, folder: Path) -> None:
         f"{added} searches, each finding its article |",
         "",
         f"Reading the {args.feeds} feeds once to set up their state (a full GET and parse each, no ingest) took "
-        f"{seeded:.1f} s; their articles were not stored, so the archive held only the sample and the new articles "
+        f"{seeded:.1f} s; their articles were not stored, so the archive held only the new articles "
         "(search time barely depends on the archive's size at this scale). The per-host rate was lifted for the run: every feed is on one host here. Before the "
         "poller wrote the state of quiet feeds in one Chroma call per cycle (one write per feed, ~78 ms each), "
         "the quiet cycle took 5.30 s of CPU and 16.0 s wall on this machine.",
