@@ -403,3 +403,18 @@ def test_watch_once_prints_each_feed_and_fails_when_one_failed(tmp_path, outlet,
     assert code == 1 and "/html: error: the feed's URL returned an HTML page" in out
     code, out = cli("ingest", "feeds", "list", *where)
     assert "3 entries added" in out and "last error: the feed's URL returned an HTML page" in out
+
+
+def test_a_cycle_polls_at_most_its_bound_most_overdue_first(tmp_path, outlet):
+    archive = _archive(tmp_path, feed_cycle_max_feeds=2)
+    now = [2_000_000_000.0]
+    due = {"/rss": "2025-01-01T00:00:00+00:00", "/atom": "2020-01-01T00:00:00+00:00",
+           "/feed.json": "2024-01-01T00:00:00+00:00"}
+    for path, when in due.items():
+        feed, _ = archive.subscriptions.add(outlet.base + path)
+        archive.subscriptions.update(feed, next_poll=when)
+    poller = Poller(archive.subscriptions, archive.settings, lambda p: archive.ingest(p, admin=True),
+                    clock=lambda: now[0])
+    assert [r.url.removeprefix(outlet.base) for r in poller.cycle()] == ["/atom", "/feed.json"]
+    assert [r.url.removeprefix(outlet.base) for r in poller.cycle()] == ["/rss"]
+    assert poller.cycle() == []
