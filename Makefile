@@ -16,9 +16,16 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
+# With ARCHIVE_POLL_FEEDS=true the feed poller runs beside the app and is stopped (SIGTERM) when the app stops.
 run: setup
 	$(PY) -m archive seed
-	$(PY) -m streamlit run app.py --server.address 127.0.0.1
+	@if $(PY) -c "from archive.settings import Settings; raise SystemExit(not Settings().poll_feeds)"; then \
+		echo "polling the subscribed feeds beside the app (ARCHIVE_POLL_FEEDS)"; \
+		$(PY) -m ingest watch & poller=$$!; trap 'kill $$poller 2>/dev/null; wait $$poller' EXIT INT TERM; \
+		$(PY) -m streamlit run app.py --server.address 127.0.0.1; \
+	else \
+		$(PY) -m streamlit run app.py --server.address 127.0.0.1; \
+	fi
 
 # Two workers by default: much of the suite waits on subprocesses, servers and the browser, so a second
 # worker fills those waits. Each test file runs whole on one worker (its module fixtures built once).

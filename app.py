@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from webui.links import ADD, ASK, LIBRARY, LOOKUP, SEARCH
+from webui.links import ADD, ASK, FEEDS, LIBRARY, LOOKUP, SEARCH
 from webui.resources import admin_password, ingest_allowed, is_admin, unlock_admin
 
 # An emoji icon: the browser draws it from a data: URL. A ":material/…:" page icon is fetched from
@@ -17,6 +17,7 @@ pages = [
 ]
 if ingest_allowed():
     pages.append(st.Page(ADD, title="Add articles", icon=":material/upload_file:"))
+    pages.append(st.Page(FEEDS, title="Feeds", icon=":material/rss_feed:"))
 
 page = st.navigation(pages)
 if admin_password() and not is_admin():

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from archive.errors import ArchiveBusyError, ArchiveError, ReadOnlyError
+from archive.feeds import FeedMethods
 from archive.models.embedding import Embedder, make_embedder
 from archive.settings import PROJECT_ROOT, Settings
 from archive.types import (
@@ -36,8 +37,8 @@ TURN_WAIT_S = 300.0  # longest an ingest on a shared server waits for another ho
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 
 
-class Archive:
-    """A news archive: ingest articles, search them, read them back."""
+class Archive(FeedMethods):
+    """A news archive: ingest articles, search them, read them back, and poll its feeds (``FeedMethods``)."""
 
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None):
         self.settings = settings or Settings()

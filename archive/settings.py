@@ -324,7 +324,45 @@ class AnswerSettings(BaseModel):
     llm_context: int = Field(default=4096, ge=512, description="Context window given to `llamacpp:` models, in tokens.")
 
 
-class Settings(StoreSettings, ModelSettings, IngestSettings, SearchSettings, AnswerSettings, BaseSettings):
+class FeedSettings(BaseModel):
+    """Feeds: subscriptions and the poller."""
+
+    poll_feeds: bool = Field(
+        default=False,
+        description="`make run` also starts the feed poller (`python -m ingest watch`) beside the app, and stops it "
+        "with the app. Off: feeds are polled only when `python -m ingest watch` runs (or cron runs `--once`).",
+    )
+
+    feed_interval_s: float = Field(
+        default=900.0, ge=10,
+        description="How often each feed is polled; a feed's RSS `ttl` or `Cache-Control: max-age` may ask for longer.",
+    )
+
+    feed_max_backoff_s: float = Field(
+        default=86400.0, ge=10,
+        description="Longest wait before polling a feed again after errors (the wait doubles with each failure in a "
+        "row, from `ARCHIVE_FEED_INTERVAL_S`; a server's `Retry-After` may ask for longer).",
+    )
+
+    feed_host_rate: float = Field(
+        default=2.0, gt=0,
+        description="Most requests per second the poller sends to one host (feeds and the pages their entries link to).",
+    )
+
+    feed_max_entries: int = Field(
+        default=500, ge=1,
+        description="Entries read from one feed per poll (its first, which feeds list newest first); the rest of a "
+        "longer feed is read on the next polls.",
+    )
+
+    feed_cycle_max_feeds: int = Field(
+        default=500, ge=1,
+        description="Feeds polled in one cycle of the poller, most overdue first; the others wait for the next cycle.",
+    )
+
+
+class Settings(StoreSettings, ModelSettings, IngestSettings, SearchSettings, AnswerSettings, FeedSettings,
+               BaseSettings):
     """Every knob of the archive, grouped by concern (``GROUPS``) and read flat: each field maps to
     ``ARCHIVE_<NAME>`` (e.g. ``ARCHIVE_DIR``) and is ``settings.<name>`` in code."""
 
@@ -339,4 +377,5 @@ class Settings(StoreSettings, ModelSettings, IngestSettings, SearchSettings, Ans
 
 # The settings by concern, in the order the README's tables list them.
 GROUPS: dict[str, type[BaseModel]] = {"store": StoreSettings, "models": ModelSettings, "ingest": IngestSettings,
-                                      "search": SearchSettings, "answers": AnswerSettings}
+                                      "search": SearchSettings, "answers": AnswerSettings,
+                                      "feeds": FeedSettings}

@@ -1,4 +1,5 @@
-"""python -m ingest PATH... : add articles from files, folders and URLs to the archive."""
+"""python -m ingest PATH... : add articles from files, folders, feeds and URLs to the archive;
+python -m ingest feeds ... : subscriptions; python -m ingest watch : the feed poller."""
 
 from __future__ import annotations
 
@@ -13,13 +14,17 @@ EXAMPLES = """examples:
   python -m ingest notes/*.md --source "Reuters"
   python -m ingest feed.jsonl.gz --json
   python -m ingest ~/articles --prune        # also drop articles whose files are gone
+  python -m ingest https://example.org/rss   # a feed's entries, once
+  python -m ingest feeds add https://example.org/rss   # subscribe (see python -m ingest feeds --help)
+  python -m ingest watch                     # poll the subscribed feeds until Ctrl+C
 """
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m ingest",
-        description="Read .txt .md .html .json .jsonl(.gz) files, folders and URLs into the news archive.",
+        description="Read .txt .md .html .json .jsonl(.gz) files, feeds (.xml .rss .atom, or a feed's URL), folders "
+        "and URLs into the news archive.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -49,6 +54,11 @@ def print_report(report: IngestReport) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("feeds", "watch"):  # a folder of that name: ./feeds
+        from archive.cli.feeds import feeds_main, watch_main
+
+        return (feeds_main if argv[0] == "feeds" else watch_main)(argv[1:])
     args = parse_args(argv)
     from archive import Archive
 

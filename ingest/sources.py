@@ -11,7 +11,7 @@ from __future__ import annotations
 from ingest.readers.decoding import decode_bytes
 from ingest.readers.discover import discover
 from ingest.readers.dispatch import read
-from ingest.readers.html import USER_AGENT
+from ingest.readers.fetch import USER_AGENT
 from ingest.readers.origins import SIDECAR_SUFFIX, SUPPORTED_SUFFIXES
 from ingest.readers.records import RecordFailure
 

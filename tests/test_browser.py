@@ -200,7 +200,7 @@ def test_search_ask_and_open_citations_at_their_highlighted_passage(server, page
     assert page.dialogs == []
 
 
-def test_library_and_add_pages_render(server, page):
+def test_library_add_and_feeds_pages_render(server, page):
     from playwright.sync_api import expect
 
     page.goto(f"{server}/library")
@@ -212,6 +212,11 @@ def test_library_and_add_pages_render(server, page):
     page.goto(f"{server}/add")
     expect(page.get_by_role("heading", name="Add articles")).to_be_visible()
     _shot(page, "add")
+    page.goto(f"{server}/feeds")
+    expect(page.get_by_role("heading", name="Feeds")).to_be_visible()
+    expect(page.get_by_text("No feeds yet", exact=False)).to_be_visible()
+    expect(page.get_by_role("button", name="Subscribe")).to_be_visible()
+    _shot(page, "feeds")
     page.goto(f"{server}/lookup?phrase=20%2C000+soldiers")
     expect(page.get_by_text("20,000 soldier losses monthly", exact=False).first).to_be_visible()
     _shot(page, "lookup")

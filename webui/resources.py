@@ -33,6 +33,12 @@ class AppArchive(Archive):
         with public_addresses_only():
             return super().ingest(*args, **kwargs)
 
+    def add_feed(self, *args, **kwargs):
+        if self.settings.allow_private_urls:
+            return super().add_feed(*args, **kwargs)
+        with public_addresses_only():  # finding the feed fetches the typed URL (the poller guards its own fetches)
+            return super().add_feed(*args, **kwargs)
+
 
 @st.cache_resource(show_spinner="Opening the archive and loading the embedding model…")
 def get_archive() -> Archive:

@@ -5,7 +5,8 @@ The protocol, in one place (docs/storage.md tells the same with pictures of the 
 **The record** is Chroma: ``<index>-articles`` (an article's text, metadata and mean chunk vector),
 ``<index>-chunks`` (one vector per chunk, id ``{article}:{hash12}:{n}``), ``<index>-headlines`` (one
 vector per article's headline), ``<index>-changes`` (the change feed) and ``<index>-writer`` (the
-writers' lease). Embedded (``ARCHIVE_DIR/chroma``) or on a Chroma server (``ARCHIVE_CHROMA_URL``).
+writers' lease); beside them, for the whole archive, ``archive-feeds`` (feed subscriptions and their
+state) and ``archive-poller`` (the feed poller's lease). Embedded (``ARCHIVE_DIR/chroma``) or on a Chroma server (``ARCHIVE_CHROMA_URL``).
 
 **Derived**, per host, in ``ARCHIVE_DIR``: the keyword file (chunk text for FTS5 and BM25, names,
 paragraph rows, the change log that drives caches, the feed watermark), the in-memory index and its

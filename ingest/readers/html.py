@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import http.client
 import re
-import socket
-import threading
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import trafilatura
@@ -19,13 +12,12 @@ from trafilatura.xml import xmltotxt
 from archive.errors import InputError
 from archive.settings import Settings
 from archive.types import RawDocument
-from ingest.readers.addresses import checked_connection
 from ingest.readers.decoding import declared_html_charset, decode_declared
+from ingest.readers.fetch import Response, fetch
 from ingest.readers.fields import same_words
-from ingest.readers.files import MB, read_limited
+from ingest.readers.files import read_limited
 from ingest.readers.sidecars import sidecar_hints
 
-USER_AGENT = "news-archive/0.1"
 # What the extractor is given at most. Article text is a few KB to a few hundred KB even on the longest
 # pages; the rest of a huge page is markup. Past about 10 MB of one text node lxml drops the node, and
 # trafilatura then finds no text at all (a 10 MB inline style or script lost a whole article), and the
@@ -117,152 +109,18 @@ def _html_body_text(doc: Any, title: str | None) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Response:
-    body: bytes
-    charset: str | None
-    content_type: str
-    url: str
-
-
 def read_url(url: str, settings: Settings) -> Iterator[RawDocument]:
-    response = _fetch(url, settings)
+    """A web page fetched (the address guard, deadline and size bounds in ``fetch``), as its article."""
+    yield page_document(url, fetch(url, settings))
+
+
+def page_document(url: str, response: Response) -> RawDocument:
+    """The article of a fetched page (or plain text), known by ``url``."""
     charset = response.charset or declared_html_charset(response.body)
     text = decode_declared(response.body, charset)
     if response.content_type == "text/plain":
-        yield RawDocument(text=text, origin=url, hints={"url": response.url}, title_from_text=True)
-        return
+        return RawDocument(text=text, origin=url, hints={"url": response.url}, title_from_text=True)
     html, notes = slimmed(text)
     text, hints = _html_to_text(html, url=response.url)
     hints["url"] = response.url
-    yield RawDocument(text=text, origin=url, hints=hints, title_from_text=False, notes=notes)
-
-
-def _fetch(url: str, settings: Settings) -> _Response:
-    with _Deadline(settings.url_deadline_s) as deadline:
-        try:
-            response = _fetch_within(url, settings, deadline)
-        except Exception as exc:
-            if deadline.expired:  # whatever the shut sockets made urllib raise, the deadline is the reason
-                raise InputError(deadline.reason) from exc
-            raise
-        if deadline.expired:  # a body without a stated length, cut short by the deadline, reads as complete
-            raise InputError(deadline.reason)
-    return response
-
-
-def _fetch_within(url: str, settings: Settings, deadline: _Deadline) -> _Response:
-    limit = int(settings.max_file_mb * MB)
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-    opener = urllib.request.build_opener(_HTTPHandler(deadline), _HTTPSHandler(deadline))
-    try:
-        with opener.open(request, timeout=min(settings.url_timeout_s, settings.url_deadline_s)) as reply:
-            body = reply.read(limit + 1)
-            # get_content_type() says text/plain when the header is missing; unknown should mean HTML here.
-            declared = reply.headers.get_content_type() if reply.headers.get("Content-Type") else ""
-            response = _Response(body, reply.headers.get_content_charset(), declared, reply.geturl())
-    except urllib.error.HTTPError as exc:
-        raise InputError(f"could not fetch URL: HTTP {exc.code} {exc.reason}") from exc
-    except urllib.error.URLError as exc:
-        raise InputError(f"could not fetch URL: {exc.reason}") from exc
-    except (OSError, http.client.HTTPException, ValueError) as exc:
-        raise InputError(f"could not fetch URL: {str(exc) or type(exc).__name__}") from exc
-    if len(body) > limit:
-        raise InputError(f"response is over the {settings.max_file_mb:g} MB limit (ARCHIVE_MAX_FILE_MB)")
-    if not body:
-        raise InputError("could not fetch URL: empty response")
-    return response
-
-
-class _Deadline:
-    """The time the whole fetch of one URL may take; when it passes, the fetch's sockets are shut down.
-
-    ``url_timeout_s`` bounds each connect and socket read, so a server sending a byte at a time could
-    hold a fetch (and the ingest's write lock) forever. Shutting the sockets down wakes a read blocked
-    on one wherever urllib is: in the headers, a redirect or the body.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.expired = False
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-
-    @property
-    def reason(self) -> str:
-        return f"gave up after {self.seconds:g} s: the server had not sent the whole response (ARCHIVE_URL_DEADLINE_S)"
-
-    def __enter__(self) -> _Deadline:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._timer.cancel()
-
-    def watch(self, sock: socket.socket) -> None:
-        """Shut ``sock`` down when the deadline passes (at once if it has)."""
-        with self._lock:
-            self._sockets.append(sock)
-            expired = self.expired
-        if expired:
-            _shut(sock)
-
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            sockets = list(self._sockets)
-        for sock in sockets:
-            _shut(sock)
-
-
-def _shut(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:  # already closed, or never connected
-        pass
-
-
-class _Watched:
-    """An HTTP connection that hands its socket to the fetch's deadline as soon as it is connected, and
-    whose peer address is checked when the app allows public addresses only (``addresses``)."""
-
-    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._deadline = deadline
-        self._create_connection = checked_connection
-
-    def connect(self) -> None:
-        super().connect()
-        self._deadline.watch(self.sock)
-
-
-class _HTTPConnection(_Watched, http.client.HTTPConnection):
-    pass
-
-
-class _HTTPSConnection(_Watched, http.client.HTTPSConnection):
-    pass
-
-
-class _WatchedHandler:
-    """A urllib handler opening watched connections (redirects open new ones, watched too)."""
-
-    connection: type
-
-    def __init__(self, deadline: _Deadline) -> None:
-        super().__init__()
-        self._deadline = deadline
-
-    def do_open(self, http_class: type, req: urllib.request.Request, **kwargs: Any) -> Any:
-        # Overriding do_open, not http(s)_open, whose arguments differ between Python versions.
-        return super().do_open(partial(self.connection, deadline=self._deadline), req, **kwargs)
-
-
-class _HTTPHandler(_WatchedHandler, urllib.request.HTTPHandler):
-    connection = _HTTPConnection
-
-
-class _HTTPSHandler(_WatchedHandler, urllib.request.HTTPSHandler):
-    connection = _HTTPSConnection
+    return RawDocument(text=text, origin=url, hints=hints, title_from_text=False, notes=notes)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".jsonl.gz", ".json.gz")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".jsonl.gz", ".json.gz", ".xml",
+                      ".rss", ".atom")
 SIDECAR_SUFFIX = ".meta.json"
 
 _URL_PREFIXES = ("http://", "https://")
