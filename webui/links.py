@@ -9,6 +9,7 @@ ASK = "pages/ask.py"
 LIBRARY = "pages/library.py"
 LOOKUP = "pages/lookup.py"
 ADD = "pages/add.py"
+WATCHES = "pages/watches.py"
 LIBRARY_URL = "library"  # the URL path st.navigation gives pages/library.py
 
 
