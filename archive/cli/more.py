@@ -8,7 +8,7 @@ from archive.cli.common import add_archive_dir, print_json, settings_from
 from archive.cli.shapes import ARTICLES_PAGE, article_json, articles_json, make_filters, watches_json
 
 EXAMPLES = """
-  python -m archive article 'sample/004-nato.txt' --json
+  python -m archive article ARTICLE_ID --json        # an id from 'articles' or a search
   python -m archive articles --source cnn.com --since 2022-06-01 --json
   python -m archive watches add rutte-russia "Rutte Russia" --source cnn.com
   python -m archive watches --new
