@@ -321,3 +321,12 @@ def test_python_m_archive_serve_answers_503_until_the_archive_is_open_then_serve
         assert got.json()["articles"] == 7
     finally:
         stop(proc)
+
+
+def test_a_request_over_the_time_bound_is_a_503_and_the_server_goes_on(folder, real_embedder):
+    with served(Archive(Settings(dir=folder), embedder=real_embedder), api_timeout_s=0.001) as api:
+        with httpx.Client(base_url=api, timeout=60) as client:
+            slow = client.get("/api/ask", params={"q": "How many soldiers does Russia lose each month?"})
+            assert slow.status_code == 503 and "longer than" in slow.json()["error"] and slow.headers["retry-after"]
+    with served(Archive(Settings(dir=folder), embedder=real_embedder)) as api:
+        assert httpx.get(f"{api}/api/stats").status_code == 200

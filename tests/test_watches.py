@@ -177,3 +177,27 @@ def test_a_watch_counts_exactly_the_new_matches_after_an_ingest_from_another_pro
     assert new_ids(watch) == {"new-1", "new-2"} and watch.new == 2
     again = Archive(settings, embedder=real_embedder).watch("w")  # another reader: the same matches, same times
     assert again.as_json() == watch.as_json()
+
+
+def test_the_watches_and_tokens_commands(cli, tmp_path):
+    d = ("--archive-dir", str(tmp_path / "archive"))
+    code, _ = cli("ingest", str(write_records(tmp_path / "old.jsonl", OLD)), *d)
+    assert code == 0
+    code, out = cli("watches", "add", "rr", "Rutte Russia", "--source", "cnn.com", *d)
+    assert code == 0 and "1 articles match now" in out
+    assert cli("ingest", str(write_records(tmp_path / "new.jsonl", NEW)), *d)[0] == 0
+    code, out = cli("watches", *d)
+    assert code == 0 and out.startswith("rr: 1 new of 2") and "Rutte visits Kyiv" in out
+    new = json.loads(cli("watches", "--new", *d)[1])
+    assert [w["name"] for w in new["watches"]] == ["rr"] and new["watches"][0]["new"] == 1
+    assert cli("watches", "seen", "rr", *d)[0] == 0
+    assert json.loads(cli("watches", "--new", *d)[1]) == {"watches": []}
+    assert cli("watches", "remove", "rr", *d)[0] == 0
+    assert json.loads(cli("watches", "--json", *d)[1]) == {"watches": []}
+    code, out = cli("tokens", "add", "bot", *d)
+    token = out.splitlines()[0]
+    assert code == 0 and token.startswith("arc_") and len(token) > 40
+    listed = json.loads(cli("tokens", "list", "--json", *d)[1])["tokens"]
+    assert [(t["name"], t["revoked"]) for t in listed] == [("bot", False)] and token not in json.dumps(listed)
+    assert cli("tokens", "revoke", "bot", *d)[0] == 0
+    assert json.loads(cli("tokens", "list", "--json", *d)[1])["tokens"][0]["revoked"] is True
