@@ -103,7 +103,9 @@ def main() -> None:
                 f"pool's first {args.build} records, in a folder of its own: the pool archive was still building)")
     else:
         what = "one shared `Archive` over the RealTime QA pool, ~7,500 articles"
-    write_section("load", "## Load\n\n"
+    # The pool's figures stay in their section; an archive of its own gets one beside them.
+    section, title = ("load-own-archive", "## Load (an archive of its own)") if args.archive_dir else ("load", "## Load")
+    write_section(section, f"{title}\n\n"
                   f"Command: `{command}` ({what}, dev questions cycled; 2 cores, so latency under 8 threads is "
                   "mostly queueing). The HTTP row is the same searches through `GET /api/search` on a real uvicorn "
                   f"in the same process, one keep-alive client per thread.{SHARED_NOTE}\n\n"

@@ -92,6 +92,10 @@ def create_app(settings: Settings, archive: Archive | None = None) -> FastAPI:
             raise HTTPException(503, f"the answer took longer than {settings.api_timeout_s:g} s "
                                 "(ARCHIVE_API_TIMEOUT_S); try a narrower request", {"Retry-After": "5"}) from None
 
+    async def answer(fn: Callable[[], dict]) -> JSONResponse:
+        """A facade call's JSON as it is: FastAPI's encoder would walk every hit again (the shapes are plain JSON)."""
+        return JSONResponse(await call(fn))
+
     def bounded(k: int) -> int:
         if k > settings.api_max_k:
             raise HTTPException(400, f"k is at most {settings.api_max_k} (ARCHIVE_API_MAX_K), got {k}")
@@ -105,7 +109,7 @@ def create_app(settings: Settings, archive: Archive | None = None) -> FastAPI:
                      until: str = "", entity: Names = (), as_of: str = "", time_words: bool = True,
                      facets: bool = False) -> dict[str, Any]:
         filters = make_filters(source, since, until, entity)
-        return await call(lambda: search_json(state.archive, q, bounded(k), filters, as_of, words(time_words), facets))
+        return await answer(lambda: search_json(state.archive, q, bounded(k), filters, as_of, words(time_words), facets))
 
     @app.get("/api/ask", summary="A cited answer (python -m archive ask --json); streamed with Accept: text/event-stream")
     async def ask(request: Request, q: Text, source: Names = (), since: str = "", until: str = "", as_of: str = "",
@@ -114,32 +118,31 @@ def create_app(settings: Settings, archive: Archive | None = None) -> FastAPI:
         if "text/event-stream" in request.headers.get("accept", ""):
             events = _sse(state.archive, q, filters, as_of, words(time_words), settings.api_timeout_s)
             return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-        return await call(lambda: ask_json(state.archive, q, filters, as_of, words(time_words)))
+        return await answer(lambda: ask_json(state.archive, q, filters, as_of, words(time_words)))
 
     @app.get("/api/lookup", summary="Where a phrase occurs, with its speaker (python -m archive lookup --json)")
     async def lookup(q: Text, k: Annotated[int, Query(ge=1)] = 10, exact: bool = False, as_of: str = ""):
-        return await call(lambda: lookup_json(state.archive, q, bounded(k), not exact, as_of))
+        return await answer(lambda: lookup_json(state.archive, q, bounded(k), not exact, as_of))
 
     @app.get("/api/articles", summary="Every article's metadata, newest first (python -m archive articles --json)")
     async def articles(source: Names = (), since: str = "", until: str = "",
                        limit: Annotated[int, Query(ge=1, le=1000)] = ARTICLES_PAGE,
                        offset: Annotated[int, Query(ge=0)] = 0):
         filters = make_filters(source, since, until)
-        return await call(lambda: articles_json(state.archive, filters, limit, offset))
+        return await answer(lambda: articles_json(state.archive, filters, limit, offset))
 
     @app.get("/api/articles/{article_id:path}", summary="One article with passages and story (python -m archive "
              "article ID --json)")
     async def article(article_id: str):
-        return await call(lambda: article_json(state.archive, article_id))
+        return await answer(lambda: article_json(state.archive, article_id))
 
     @app.get("/api/stats", summary="Size, sources, dates and index (python -m archive stats --json)")
     async def stats():
-        return await call(lambda: stats_json(state.archive))
+        return await answer(lambda: stats_json(state.archive))
 
     @app.get("/api/watches", summary="Every watch with its new matches first (python -m archive watches --json)")
     async def watches(new: bool = False):
-        found = await call(state.archive.watches)
-        return watches_json([w for w in found if w.new] if new else found)
+        return await answer(lambda: watches_json([w for w in state.archive.watches() if w.new or not new]))
 
     @app.get("/api/watches/{name}.atom", summary="A watch as an Atom 1.0 feed", response_class=Response)
     async def watch_atom(request: Request, name: str):
@@ -157,7 +160,7 @@ def create_app(settings: Settings, archive: Archive | None = None) -> FastAPI:
             raise HTTPException(400, f"the body is not valid JSON: {e}") from None
         path, records = writes.ingest_request(body, settings)
         log.info("ingest by %s: %s", writer, path)
-        return (await call(lambda: writes.ingest(state.archive, path, records))).to_dict()
+        return await answer(lambda: writes.ingest(state.archive, path, records).to_dict())
 
     @app.delete("/api/articles/{article_id:path}", summary="Delete an article (a write: needs a bearer token)")
     async def delete(request: Request, article_id: str):
