@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from webui.links import ADD, ASK, FEEDS, LIBRARY, LOOKUP, SEARCH
+from webui.links import ADD, ASK, FEEDS, LIBRARY, LOOKUP, SEARCH, WATCHES
 from webui.resources import admin_password, ingest_allowed, is_admin, unlock_admin
 
 # An emoji icon: the browser draws it from a data: URL. A ":material/…:" page icon is fetched from
@@ -14,6 +14,7 @@ pages = [
     st.Page(ASK, title="Ask", icon=":material/forum:"),
     st.Page(LOOKUP, title="Look up", icon=":material/format_quote:"),
     st.Page(LIBRARY, title="Library", icon=":material/library_books:"),
+    st.Page(WATCHES, title="Watches", icon=":material/notifications:"),
 ]
 if ingest_allowed():
     pages.append(st.Page(ADD, title="Add articles", icon=":material/upload_file:"))

@@ -31,3 +31,7 @@ class ArchiveBusyError(ArchiveError):
 
 class ReadOnlyError(ArchiveError):
     """The archive is read-only (``ARCHIVE_READ_ONLY``): ingest is refused."""
+
+
+class NotFoundError(ArchiveError):
+    """What was asked for (an article, a watch) is not in the archive."""

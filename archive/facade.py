@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from archive.errors import ArchiveBusyError, ArchiveError, ReadOnlyError
 from archive.feeds import FeedMethods
+from archive.locks import folder_lock
 from archive.models.embedding import Embedder, make_embedder
 from archive.settings import PROJECT_ROOT, Settings
 from archive.types import (
@@ -20,6 +21,7 @@ from archive.types import (
     Filters,
     IngestReport,
     SearchHit,
+    Watch,
 )
 
 if TYPE_CHECKING:
@@ -29,10 +31,14 @@ if TYPE_CHECKING:
     from archive.answers.types import Answer, Event
     from archive.lookup import LookupHit
     from archive.models.rerank import Reranker
+    from archive.search.watches import WatchBook
     from archive.storage import Store
+    from archive.storage.tokens import Tokens
     from archive.text.timewords import TimedQuery
 
 LOCK_FILE = "ingest.lock"
+WATCH_LOCK_FILE = "watches.lock"  # watch writers of this folder take turns (an ingest does not wait for them)
+WATCH_LOCK_WAIT_S = 10.0
 TURN_WAIT_S = 300.0  # longest an ingest on a shared server waits for another host's turn to write (one batch)
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 
@@ -46,6 +52,8 @@ class Archive(FeedMethods):
         self._store: Store | None = None
         self._reranker: Reranker | None = None
         self._answerer: Answerer | None = None
+        self._watches: WatchBook | None = None
+        self._tokens: Tokens | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -79,10 +87,7 @@ class Archive(FeedMethods):
         """
         from ingest.pipeline import Ingestor
 
-        if self.settings.read_only and not admin:
-            raise ReadOnlyError(
-                "this archive is read-only (ARCHIVE_READ_ONLY is set): adding articles needs the admin password"
-            )
+        self._refuse_if_read_only("adding articles", admin)
 
         # The file lock holds for the whole run (one ingest per archive folder: its journal and derived
         # files); on a shared server the lease is taken per write, so hosts encode at once (ingest/pipeline.py).
@@ -98,6 +103,11 @@ class Archive(FeedMethods):
                     self.store.feed.trim()  # entries older than any host needs (one behind further reconciles)
             return report
 
+    def _refuse_if_read_only(self, what: str, admin: bool = False) -> None:
+        """Every method that writes calls this first: a read-only archive refuses whatever front end calls."""
+        if self.settings.read_only and not admin:
+            raise ReadOnlyError(f"this archive is read-only (ARCHIVE_READ_ONLY is set): {what} needs the admin password")
+
     def _lease_turn(self):
         """The writers' lease for one write on a shared server; waits for another host's write to end."""
         return self.store.lease.held(max(self.settings.lock_timeout_s, TURN_WAIT_S))
@@ -107,8 +117,7 @@ class Archive(FeedMethods):
 
         A read-only archive refuses unless ``admin`` is True, as ``ingest`` does.
         """
-        if self.settings.read_only and not admin:
-            raise ReadOnlyError("this archive is read-only (ARCHIVE_READ_ONLY is set): deleting needs the admin password")
+        self._refuse_if_read_only("deleting", admin)
         with self._write_lock():
             self.store.delete_articles(list(ids))
             self.store.save_memory_index()  # the next process starts without the deleted articles
@@ -264,20 +273,22 @@ class Archive(FeedMethods):
             return None
         return self.ingest([str(SAMPLE_DIR)])
 
-    def restory(self, progress=None) -> int:
+    def restory(self, progress=None, admin: bool = False) -> int:
         """Decide every article's story again under the current settings (holds the write lock);
-        returns how many articles moved."""
+        returns how many articles moved. A read-only archive refuses unless ``admin``."""
         from archive.search.stories import reassign_stories
 
+        self._refuse_if_read_only("deciding stories again", admin)
         with self._write_lock():
             return reassign_stories(self.store, self.settings, progress)
 
-    def name_articles(self, everything: bool = False, progress: bool | None = False) -> int:
+    def name_articles(self, everything: bool = False, progress: bool | None = False, admin: bool = False) -> int:
         """Find the names articles hold (people, organisations, places) without embedding anything again:
         those not named yet (an archive from before names came after embedding, or an interrupted pass), or
-        ``everything``. Holds the write lock; returns how many articles were named."""
+        ``everything``. Holds the write lock; returns how many articles were named. Read-only refuses unless ``admin``."""
         from ingest.naming import name_articles
 
+        self._refuse_if_read_only("finding names again", admin)
         with self._write_lock():
             ids = [a.id for a in self.store.iter_articles()] if everything else self.store.unnamed()
             return name_articles(self.store, self.settings, ids, progress)
@@ -304,28 +315,86 @@ class Archive(FeedMethods):
             vector_scan=scan_path(),
         )
 
+    # ---- watches (archive/search/watches.py, docs/watches.md) and API tokens (archive/storage/tokens.py) ----
+
+    @property
+    def _watchbook(self) -> WatchBook:
+        if self._watches is None:
+            from archive.search.watches import WatchBook
+
+            search = lambda q, k, f: self.search(q, k, f, time_words=False)  # noqa: E731 - a watch's words are words
+            self._watches = WatchBook(self.store, search, self._watch_lock, not self.settings.read_only)
+        return self._watches
+
+    def watches(self) -> list[Watch]:
+        """Every watch, its matches caught up with the change feed, new matches first."""
+        return self._watchbook.all()
+
+    def watch(self, name: str) -> Watch:
+        """One watch, or ``NotFoundError``."""
+        return self._watchbook.get(name)
+
+    def add_watch(self, name: str, query: str, filters: dict | None = None) -> Watch:
+        """Save a search (query and filters: sources, since, until, entities) as a watch (a write)."""
+        self._refuse_if_read_only("adding a watch")
+        return self._watchbook.add(name, query, filters)
+
+    def remove_watch(self, name: str) -> None:
+        """Delete a watch (a write)."""
+        self._refuse_if_read_only("removing a watch")
+        self._watchbook.remove(name)
+
+    def mark_watch_seen(self, name: str | None = None, admin: bool = False) -> None:
+        """Mark a watch (None: every watch) seen now; refused in read-only mode unless ``admin``."""
+        self._refuse_if_read_only("marking a watch seen", admin)
+        self._watchbook.mark_seen(name)
+
+    def watch_atom(self, name: str, base_url: str = "") -> str:
+        """A watch as an Atom 1.0 document, its new matches first."""
+        from archive.search.atom import watch_atom
+
+        return watch_atom(self.watch(name), base_url)
+
+    @property
+    def _token_book(self) -> Tokens:
+        if self._tokens is None:
+            from archive.storage.tokens import COLLECTION, Tokens
+
+            self._tokens = Tokens(self.store.conn.collection(COLLECTION))
+        return self._tokens
+
+    def add_token(self, name: str) -> str:
+        """A new write token for the HTTP API, returned once (only its hash is kept; a write)."""
+        self._refuse_if_read_only("making an API token")
+        return self._token_book.add(name)
+
+    def tokens(self) -> list[dict]:
+        """Every API token's name, creation time and whether it was revoked."""
+        return self._token_book.list()
+
+    def revoke_token(self, name: str) -> int:
+        """Revoke the live tokens of that name (a write; allowed in read-only mode, which only takes rights away)."""
+        return self._token_book.revoke(name)
+
+    def token_status(self, token: str) -> tuple[str, str]:
+        """('ok' | 'revoked' | 'unknown', the token's name) for a token a client presented."""
+        return self._token_book.check(token)
+
+    def _watch_lock(self):
+        busy = f"another process is writing watches in {self.settings.dir}; try again"
+        return folder_lock(self.settings.dir / WATCH_LOCK_FILE, WATCH_LOCK_WAIT_S, busy)
+
     @contextmanager
     def _write_lock(self, lease: bool = True):
         """This folder's file lock; with ``lease``, on a shared server also the writers' lease, for the block."""
-        from filelock import FileLock, Timeout
-
-        self.settings.dir.mkdir(parents=True, exist_ok=True)
         path = self.settings.dir / LOCK_FILE
-        lock = FileLock(str(path))
-        try:
-            lock.acquire(timeout=self.settings.lock_timeout_s)
-        except Timeout as e:
-            raise ArchiveBusyError(
-                f"another ingest is writing to {self.settings.dir} (lock {path}); try again when it ends"
-            ) from e
-        try:
+        busy = f"another ingest is writing to {self.settings.dir} (lock {path}); try again when it ends"
+        with folder_lock(path, self.settings.lock_timeout_s, busy):
             if lease and self.settings.chroma_url:  # other hosts may write to the same server: one writer at a time
                 with self.store.lease.held(self.settings.lock_timeout_s):
                     yield
             else:
                 yield
-        finally:
-            lock.release()
 
 
 __all__ = ["Archive", "ArchiveError"]

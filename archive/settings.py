@@ -361,7 +361,40 @@ class FeedSettings(BaseModel):
     )
 
 
+class ApiSettings(BaseModel):
+    """The HTTP API (`python -m archive serve`, docs/api.md): where it listens and what it bounds."""
+
+    api_host: str = Field(default="127.0.0.1", description="Address the HTTP API listens on (`--host`); 127.0.0.1 "
+                          "keeps it on this machine.")
+
+    api_port: int = Field(default=8700, ge=1, le=65535, description="Port of the HTTP API (`--port`).")
+
+    api_docs: bool = Field(default=True, description="Serve the OpenAPI docs page at /docs (Swagger UI from the "
+                           "swagger-ui-bundle package, nothing loaded from elsewhere); /openapi.json is always served.")
+
+    api_max_body_kb: int = Field(default=10240, ge=1, description="Largest request body, in KB (posted records); "
+                                 "larger is refused with 413.")
+
+    api_max_k: int = Field(default=100, ge=1, description="Largest `k` a search or look-up may ask for; larger is "
+                           "refused with 400.")
+
+    api_timeout_s: float = Field(default=60.0, gt=0, description="Longest a request may take to answer (an ingest "
+                                 "of a URL, a long answer); past it the client gets 503 (work already begun, such as an ingest, "
+                                 "still finishes).")
+
+    api_body_timeout_s: float = Field(default=10.0, gt=0, description="Longest a client may take to send its request "
+                                      "(its headers, then its body); a client that sends slowly gets 408 and is "
+                                      "disconnected.")
+
+    api_rate_per_s: float = Field(default=20.0, gt=0, description="Requests per second each client address may make "
+                                  "on average; more get 429 with Retry-After.")
+
+    api_rate_burst: int = Field(default=40, ge=1, description="Requests a client address may make at once above "
+                                "the average rate.")
+
+
 class Settings(StoreSettings, ModelSettings, IngestSettings, SearchSettings, AnswerSettings, FeedSettings,
+               ApiSettings,
                BaseSettings):
     """Every knob of the archive, grouped by concern (``GROUPS``) and read flat: each field maps to
     ``ARCHIVE_<NAME>`` (e.g. ``ARCHIVE_DIR``) and is ``settings.<name>`` in code."""
@@ -378,4 +411,4 @@ class Settings(StoreSettings, ModelSettings, IngestSettings, SearchSettings, Ans
 # The settings by concern, in the order the README's tables list them.
 GROUPS: dict[str, type[BaseModel]] = {"store": StoreSettings, "models": ModelSettings, "ingest": IngestSettings,
                                       "search": SearchSettings, "answers": AnswerSettings,
-                                      "feeds": FeedSettings}
+                                      "feeds": FeedSettings, "api": ApiSettings}

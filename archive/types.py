@@ -228,6 +228,43 @@ class ArchiveStats:
         return asdict(self)
 
 
+
+@dataclass(frozen=True)
+class WatchMatch:
+    """One article a watch matched: ``matched_at`` is when the write that made it match committed."""
+
+    article_id: str
+    title: str
+    source: str
+    url: str
+    published_at: str
+    matched_at: str  # ISO 8601, UTC
+    new: bool = False  # matched after the watch was last seen
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Watch:
+    """A named saved search (docs/watches.md): a query and its filters, its matches new first."""
+
+    name: str
+    query: str
+    filters: dict[str, Any]  # the search options that are set: sources, since, until, entities
+    created_at: str
+    seen_at: str
+    matches: tuple[WatchMatch, ...] = ()
+
+    @property
+    def new(self) -> int:
+        """How many matches arrived after ``seen_at``."""
+        return sum(m.new for m in self.matches)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "query": self.query, "filters": dict(self.filters), "created_at": self.created_at,
+                "seen_at": self.seen_at, "new": self.new, "matches": [m.as_json() for m in self.matches]}
+
 # The feed part of a record's article id: the slug and short hash ingest gives the feed's file or URL.
 _FEED_PREFIX = re.compile(r"^[A-Za-z0-9_-]+-[0-9a-f]{8}/")
 

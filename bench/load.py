@@ -2,10 +2,16 @@
 
     python bench/load.py                         # 8 threads x 500 searches, then 8 threads x 50 answers
     python bench/load.py --searches 50 --answers 5   # a quick run
+    python bench/load.py --archive-dir /tmp/a --build 300   # an archive of the seeds + 300 pool records
 
-Runs against the RealTime QA pool archive that bench/retrieval.py builds (bench/.cache). Queries are the
-dev questions, cycled, each thread starting at a different offset. Every error is counted and the
-first few printed; the target is 0 errors. Reports per-request latency p50/p95 and throughput.
+Runs against the RealTime QA pool archive that bench/retrieval.py builds (bench/.cache), or the archive in
+``--archive-dir`` (built from the sample articles and the pool's first ``--build`` records when empty).
+Queries are the dev questions, cycled, each thread starting at a different offset. Every error is counted
+and the first few printed; the target is 0 errors. Reports per-request latency p50/p95 and throughput.
+
+The HTTP row sends the same searches through the API (archive/api): a real uvicorn on 127.0.0.1 in this
+process, serving the same ``Archive``, and one keep-alive httpx client per thread (rate limit lifted). Its
+latency includes the client's own work, which shares these cores with the server.
 """
 
 from __future__ import annotations
@@ -64,16 +70,24 @@ def main() -> None:
     parser.add_argument("--searches", type=int, default=500, help="searches per thread")
     parser.add_argument("--answers", type=int, default=50, help="extractive answers per thread")
     parser.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
+    parser.add_argument("--no-http", action="store_true", help="leave out the HTTP row")
+    parser.add_argument("--archive-dir", default="", help="this archive instead of the pool's (bench/.cache)")
+    parser.add_argument("--build", type=int, default=300, help="with --archive-dir: pool records to add when empty")
+    parser.add_argument("--shared-load", action="store_true", help="say in the figures that the machine was shared")
     args = parser.parse_args()
+    if args.shared_load:
+        global SHARED_NOTE
+        SHARED_NOTE = (" Measured while other work shared the machine's two cores (other engineers' tests and "
+                       "builds): the rows compare with each other, taken minutes apart, not with an idle machine.")
 
     import json
 
-    from bench.retrieval import our_archive
-
     questions = [json.loads(line)["question"] for line in (REALTIMEQA / "dev.jsonl").open(encoding="utf-8")]
-    archive = our_archive()
+    archive = own_archive(args.archive_dir, args.build) if args.archive_dir else pool_archive()
     archive.ask("warm up")
     rows = [hammer("search (k=10)", args.threads, args.searches, lambda q: archive.search(q, 10), questions)]
+    if not args.no_http:
+        rows.append(http_row(archive, args.threads, args.searches, questions))
     if args.answers:
         rows.append(hammer("ask (extractive)", args.threads, args.answers, archive.ask, questions))
     if args.no_write:
@@ -83,10 +97,82 @@ def main() -> None:
               f"{r['per_s']} |" for r in rows]
     command = "python bench/load.py" + ("" if (args.threads, args.searches, args.answers) == (8, 500, 50) else
                                          f" --threads {args.threads} --searches {args.searches} --answers {args.answers}")
-    write_section("load", "## Load\n\n"
-                  f"Command: `{command}` (one shared `Archive` over the RealTime QA pool, ~7,500 articles, "
-                  "dev questions cycled; 2 cores, so latency under 8 threads is mostly queueing).\n\n"
+    if args.archive_dir:
+        command += f" --archive-dir DIR --build {args.build}"
+        what = (f"one shared `Archive` of {archive.count_articles():,} articles (the five sample articles and the "
+                f"pool's first {args.build} records, in a folder of its own: the pool archive was still building)")
+    else:
+        what = "one shared `Archive` over the RealTime QA pool, ~7,500 articles"
+    # The pool's figures stay in their section; an archive of its own gets one beside them.
+    section, title = ("load-own-archive", "## Load (an archive of its own)") if args.archive_dir else ("load", "## Load")
+    write_section(section, f"{title}\n\n"
+                  f"Command: `{command}` ({what}, dev questions cycled; 2 cores, so latency under 8 threads is "
+                  "mostly queueing). The HTTP row is the same searches through `GET /api/search` on a real uvicorn "
+                  f"in the same process, one keep-alive client per thread.{SHARED_NOTE}\n\n"
                   + "\n".join(lines) + "\n")
+
+
+SHARED_NOTE = ""  # set by --shared-load: the machine was shared with other work during the run
+
+
+def pool_archive():
+    from bench.retrieval import our_archive
+
+    return our_archive()
+
+
+def own_archive(folder: str, build: int):
+    """An archive in ``folder``: the sample articles and the pool's first ``build`` records (made when empty)."""
+    import gzip
+    import json
+
+    from archive import Archive, Settings
+    from bench.common import ROOT, pool_records
+
+    archive = Archive(Settings(dir=Path(folder)))
+    if archive.count_articles() == 0:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        records = Path(folder) / f"pool-first{build}.jsonl.gz"
+        with gzip.open(records, "wt", encoding="utf-8") as f:
+            for record in pool_records(limit=build):
+                f.write(json.dumps(record) + "\n")
+        report = archive.ingest([str(ROOT / "data" / "sample"), str(records)], progress=True)
+        print(f"built {folder}: {report.added} added, {len(report.failed)} failed", flush=True)
+    return archive
+
+
+def http_row(archive, threads: int, per_thread: int, questions: list[str]) -> dict:
+    """The same searches through the HTTP API, served from this process by a real uvicorn on loopback."""
+    import socket
+
+    import httpx
+    import uvicorn
+
+    from archive.api.server import config
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = archive.settings.model_copy(update={"api_rate_per_s": 1e9, "api_rate_burst": 10**9})
+    server = uvicorn.Server(config(settings, "127.0.0.1", port, archive))
+    server.config.log_level = "warning"
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    clients = threading.local()
+
+    def search(q: str) -> None:
+        if not hasattr(clients, "c"):
+            clients.c = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120)
+        response = clients.c.get("/api/search", params={"q": q, "k": 10})
+        response.raise_for_status()
+
+    try:
+        return hammer("search (k=10) over HTTP", threads, per_thread, search, questions)
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from webui.resources import (
     get_stats,
     result_title_style,
 )
+from webui.watching import save_watch_form
 
 FACET_DEPTH = 100  # facets count over this many best matches
 
@@ -181,5 +182,7 @@ if query.strip():
         show_hit(hit, n, has_terms and hit.article.id not in matching)
     if hits:
         show_downloads(query, hits)
+    watch_filters = {"sources": list(sources), "since": state["since"], "until": state["until"], "entities": entities}
+    save_watch_form(archive, query, {key: value for key, value in watch_filters.items() if value})
 else:
     st.caption("Type a question, a name or a phrase; quote a phrase to match it exactly.")

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 SOLDIERS = "How many soldiers does Russia lose each month according to Rutte?"
 SOLDIERS_SENTENCE = ("Rutte highlighted the significant human cost of the conflict, pointing to estimates "
                      "suggesting Russia suffers approximately 20,000 soldier losses monthly.")
-PAGES = ["pages/search.py", "pages/ask.py", "pages/library.py", "pages/add.py"]
+PAGES = ["pages/search.py", "pages/ask.py", "pages/library.py", "pages/add.py", "pages/watches.py"]
 HOSTILE = ("Harbour strike spreads\n\nDockers said <script>alert('x')</script> and <img src=x onerror=alert(1)> "
            "while the harbour strike spread to three more ports.")
 

@@ -309,3 +309,19 @@ def test_the_server_log_has_no_watcher_overflow_or_deprecation(server, page):
     _settled(page)
     log = server_log.path.read_text(encoding="utf-8", errors="replace")
     assert "Inotify" not in log and "deprecat" not in log.lower(), log[-2000:]
+
+
+def test_save_as_watch_then_the_watches_page_with_nothing_from_elsewhere(server, page):
+    from playwright.sync_api import expect
+
+    page.goto(f"{server}/?q=lighthouse+keepers")
+    expect(page.get_by_role("link", name=re.compile("^Lighthouse keepers return")).first).to_be_visible()
+    page.get_by_role("button", name=re.compile("Save as watch")).click()
+    expect(page.get_by_text("Saved the watch “lighthouse-keepers”", exact=False)).to_be_visible()
+    page.goto(f"{server}/watches")
+    expect(page.get_by_role("heading", name="lighthouse-keepers · 0 new")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("Lighthouse keepers return")).first).to_be_visible()
+    _settled(page)
+    _no_foreign_link_or_image(page)
+    assert [u for u in page.requests if not _own(u, server)] == []
+    assert page.dialogs == []

@@ -185,7 +185,7 @@ def test_cli_json_carries_the_as_of_date_and_the_window(sample_archive, cli):
 
 def test_a_window_in_which_an_article_is_dated_is_applied_in_json(recalls, tmp_path):
     """The JSON fields for an applied window, through the same helper the CLI prints."""
-    from archive.cli.main import window_dict
+    from archive.cli.shapes import window_dict
 
     timed = recalls.interpret("Ford recall this week", as_of="2022-06-17")
     assert window_dict(timed) == {"start": "2022-06-10", "end": "2022-06-17", "phrase": "this week", "applied": True}

@@ -10,6 +10,7 @@ LIBRARY = "pages/library.py"
 LOOKUP = "pages/lookup.py"
 ADD = "pages/add.py"
 FEEDS = "pages/feeds.py"
+WATCHES = "pages/watches.py"
 LIBRARY_URL = "library"  # the URL path st.navigation gives pages/library.py
 
 

@@ -1,12 +1,13 @@
-"""python -m archive search|ask|lookup|stats|eval|seed : use the news archive from a terminal."""
+"""python -m archive search|ask|lookup|stats|eval|seed|… : use the news archive from a terminal (more commands: more.py)."""
 
 from __future__ import annotations
 
 import argparse
 
 from archive import Answered, Token
+from archive.cli import more
 from archive.cli.common import add_archive_dir, print_json, settings_from
-from archive.errors import ArchiveError
+from archive.cli.shapes import ask_json, lookup_json, make_filters, search_json, stats_json
 
 EXAMPLES = """examples:
   python -m archive search "How many soldiers does Russia lose each month?"
@@ -15,8 +16,8 @@ EXAMPLES = """examples:
   python -m archive lookup "NATO remains here" --json
   python -m archive stats
   python -m archive eval --answers ../shared/eval/realtimeqa/dev.jsonl --json
-  python -m archive eval ../shared/eval/realtimeqa/dev.jsonl --window-days 14 --json
-"""
+  python -m archive eval ../shared/eval/realtimeqa/dev.jsonl --window-days 14 --json"""
+EXAMPLES += more.EXAMPLES
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -78,6 +79,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     names.add_argument("--all", action="store_true", help="every article again (after changing ARCHIVE_ENTITY_CHARS)")
     add_archive_dir(names)
+    more.add_commands(commands)
     stats = commands.add_parser("stats", help="size of the archive, sources, dates, index")
     stats.add_argument("--json", action="store_true")
     add_archive_dir(stats)
@@ -96,22 +98,8 @@ def time_words_from(args: argparse.Namespace) -> bool | None:
     return False if getattr(args, "no_time_words", False) else None
 
 
-def window_dict(timed) -> dict | None:
-    """The window the query's time words select, or one they named but no article is dated in (unused)."""
-    w = timed.window or timed.unused
-    return None if w is None else {"start": w.start, "end": w.end, "phrase": w.phrase, "applied": timed.window is not None}
-
-
 def filters_from(args: argparse.Namespace):
-    from archive.text.dates import parse_date
-    from archive.types import Filters
-
-    for flag in ("since", "until"):
-        value = getattr(args, flag)
-        if value and not parse_date(value):
-            raise ArchiveError(f"--{flag} expects a date such as 2022-06-30, got {value!r}")
-    return Filters(tuple(args.source), parse_date(args.since)[:10], parse_date(args.until)[:10],
-                   entities=tuple(getattr(args, "entity", ()) or ()))
+    return make_filters(args.source, args.since, args.until, getattr(args, "entity", ()) or ())
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -119,17 +107,13 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     filters = filters_from(args)
     archive = Archive(settings_from(args))
+    if args.json:
+        print_json(search_json(archive, args.query, args.k, filters, args.as_of, time_words_from(args), args.facets))
+        return 0
     timed = archive.interpret(args.query, filters, args.as_of, time_words_from(args))
     hits = archive.search(args.query, k=args.k, filters=filters, as_of=args.as_of, time_words=time_words_from(args))
     facets = archive.facets_of(archive.search(args.query, 100, filters, as_of=args.as_of,
                                               time_words=time_words_from(args))) if args.facets else None
-    if args.json:
-        data = {"query": args.query, "as_of": timed.as_of.isoformat(), "window": window_dict(timed),
-                "query_words": timed.text, "hits": [h.to_dict() for h in hits]}
-        if facets is not None:
-            data["facets"] = facets.to_dict()
-        print_json(data)
-        return 0
     if facets is not None:
         print("sources: " + ", ".join(f"{k} {v}" for k, v in facets.sources.items()))
         print("months:  " + ", ".join(f"{k} {v}" for k, v in facets.months.items()))
@@ -165,11 +149,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     archive = Archive(settings_from(args))
     filters = filters_from(args)
     words = time_words_from(args)
-    timed = archive.interpret(args.question, filters, args.as_of, words)
     if args.json:
-        data = archive.ask(args.question, filters=filters, as_of=args.as_of, time_words=words).to_dict()
-        print_json(data | {"as_of": timed.as_of.isoformat(), "window": window_dict(timed)})
+        print_json(ask_json(archive, args.question, filters, args.as_of, words))
         return 0
+    timed = archive.interpret(args.question, filters, args.as_of, words)
     if timed.window is not None:
         print(f"searching {timed.window.label()} (\"{timed.window.phrase}\", as of {timed.as_of.isoformat()})\n")
     answer = None
@@ -226,10 +209,11 @@ def print_answer_head(answer) -> None:
 def cmd_lookup(args: argparse.Namespace) -> int:
     from archive import Archive
 
-    matches = Archive(settings_from(args)).lookup(args.phrase, k=args.k, approximate=not args.exact, as_of=args.as_of)
+    archive = Archive(settings_from(args))
     if args.json:
-        print_json({"phrase": args.phrase, "matches": [m.to_dict() for m in matches]})
+        print_json(lookup_json(archive, args.phrase, args.k, not args.exact, args.as_of))
         return 0
+    matches = archive.lookup(args.phrase, k=args.k, approximate=not args.exact, as_of=args.as_of)
     if not matches:
         print("no article contains that phrase")
     for rank, m in enumerate(matches, 1):
@@ -244,10 +228,11 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     from archive import Archive
 
-    stats = Archive(settings_from(args)).stats()
+    archive = Archive(settings_from(args))
     if args.json:
-        print_json(stats.to_dict())
+        print_json(stats_json(archive))
         return 0
+    stats = archive.stats()
     print(f"{stats.articles} articles, {stats.chunks} chunks in {stats.location}")
     print(f"index {stats.index_name} (model {stats.embedding_model})")
     print(f"vector scan: {stats.vector_scan}")
@@ -327,6 +312,6 @@ def cmd_seed(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     commands = {"search": cmd_search, "ask": cmd_ask, "lookup": cmd_lookup, "stats": cmd_stats, "seed": cmd_seed,
-                "eval": cmd_eval, "restory": cmd_restory, "names": cmd_names}
+                "eval": cmd_eval, "restory": cmd_restory, "names": cmd_names} | more.COMMANDS
     return commands[args.command](args)
 
