@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from archive.errors import ArchiveBusyError, ArchiveError, ReadOnlyError
+from archive.errors import ArchiveError, ReadOnlyError
 from archive.feeds import FeedMethods
 from archive.locks import folder_lock
 from archive.models.embedding import Embedder, make_embedder
