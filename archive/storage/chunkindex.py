@@ -191,15 +191,15 @@ class AnnIndex:
             return True
         return self._last is not None and self._last.tail > self.tail_rows
 
-    def update(self, state) -> bool:
+    def update(self, state, wait_s: float = 0) -> bool:
         """Bring the folder's index up to ``state``: write the rows it lacks as one segment (training the lists
-        first when needed). Returns False when another process is writing it (that one will)."""
+        first when needed). Returns False when another process is writing it (waited for up to ``wait_s``)."""
         alive = np.flatnonzero(state.alive)
         if len(alive) < self.min_rows:
             return False
         self.folder.mkdir(parents=True, exist_ok=True)
         try:
-            with FileLock(self.folder / "lock", timeout=0):
+            with FileLock(self.folder / "lock", timeout=wait_s):
                 self._update(state, alive)
         except Timeout:
             return False

@@ -381,7 +381,8 @@ class MemoryIndex:
             if state is not None and self._unsaved:
                 self._save(state)
         if state is not None and self._ann is not None:
-            self._ann.update(state)  # the rows this ingest added, as one segment of the shared index
+            self.wait_for_compaction()  # a segment being written in the background, then the rows it left
+            self._ann.update(state, wait_s=60)  # the rows this ingest added, as one segment of the shared index
 
     def _load(self) -> State | None:
         if not self._snapshot.exists():
