@@ -228,9 +228,10 @@ def sweep(folder: Path) -> None:
     """Delete files the manifest does not name (a crashed write's, merged segments, an old lineage). A process
     that still maps one keeps reading it: the inode lives until it is unmapped."""
     manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    named = {s["name"] for s in manifest["segments"]} | {manifest["trained"]}
+    named = {f"{s['name']}.{kind}" for s in manifest["segments"] for kind in ("faiss", "keys.npy")}
+    named.add(f"{manifest['trained']}.faiss")
     for path in list(folder.glob("seg-*")) + list(folder.glob("trained-*")):
-        if path.name.split(".")[0] not in named:
+        if path.name not in named:  # a crashed writer's temporary file too
             path.unlink(missing_ok=True)
 
 
