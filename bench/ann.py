@@ -103,7 +103,7 @@ def mapped(kind, path, dim):
     return float(rss), "yes" if maps == "1" else "no (read into memory)"
 
 
-def faiss_rows(vectors, queries, truth, ftruth, keep, folder, label):
+def faiss_rows(vectors, queries, truth, ftruth, keep, folder, label, pq_max):
     import faiss
 
     faiss.omp_set_num_threads(1)
@@ -115,13 +115,16 @@ def faiss_rows(vectors, queries, truth, ftruth, keep, folder, label):
     specs = [("IVF-SQ8", lambda q: faiss.IndexIVFScalarQuantizer(q, dim, nlist, faiss.ScalarQuantizer.QT_8bit,
                                                                   faiss.METRIC_INNER_PRODUCT)),
              ("IVF-PQ48", lambda q: faiss.IndexIVFPQ(q, dim, nlist, 48, 8, faiss.METRIC_INNER_PRODUCT))]
-    for name, make in specs:
+    for name, make in specs[:1] if n > pq_max else specs:
         quantizer = faiss.IndexFlatIP(dim)
         index = make(quantizer)
         t = time.perf_counter()
-        train = vectors[np.random.default_rng(0).choice(n, min(n, 40 * nlist), replace=False)]
+        train = vectors[np.random.default_rng(0).choice(n, min(n, 20 * nlist), replace=False)]
+        index.cp.niter, index.cp.min_points_per_centroid = 10, 1  # as the archive trains its lists
+        faiss.omp_set_num_threads(2)
         index.train(train)
         index.add_with_ids(vectors, ids)
+        faiss.omp_set_num_threads(1)
         built = time.perf_counter() - t
         path = folder / f"{name}.faiss"
         faiss.write_index(index, str(path))
@@ -224,6 +227,7 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--random", type=int, default=100_000, help="size of the random-vector row (0: none)")
     parser.add_argument("--hnsw-max", type=int, default=1_000_000, help="largest size HNSW is built at")
+    parser.add_argument("--pq-max", type=int, default=1_000_000, help="largest size IVF-PQ is built at")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
@@ -242,8 +246,8 @@ def main() -> int:
         with tempfile.TemporaryDirectory(dir=Path(__file__).parent / ".cache-scale") as tmp:
             rows.append(exact_row(vectors, queries, keep, label))
             print(rows[-1], flush=True)
-            rows += faiss_rows(vectors, queries, truth, ftruth, keep, Path(tmp), label)
-            if n <= args.hnsw_max:
+            rows += faiss_rows(vectors, queries, truth, ftruth, keep, Path(tmp), label, args.pq_max)
+            if n <= args.hnsw_max and kind == "pool-like":
                 rows += hnsw_rows(vectors, queries, truth, ftruth, keep, Path(tmp), label)
         del vectors
     lines = [

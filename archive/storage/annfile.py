@@ -199,7 +199,11 @@ def add_segment(folder: Path, rowids: np.ndarray, chunk_crcs: np.ndarray, vector
     index = faiss.read_index(str(folder / f"{manifest['trained']}.faiss"))
     keys = [np.stack([np.asarray(rowids, np.int64), np.asarray(chunk_crcs, np.int64)])]
     if len(rowids):
-        index.add_with_ids(np.ascontiguousarray(vectors, np.float32), np.asarray(rowids, np.int64))
+        faiss.omp_set_num_threads(2)  # assigning rows to lists runs off the query path, on both cores
+        try:
+            index.add_with_ids(np.ascontiguousarray(vectors, np.float32), np.asarray(rowids, np.int64))
+        finally:
+            faiss.omp_set_num_threads(1)
     for name in merge:
         other = faiss.read_index(str(folder / f"{name}.faiss"))
         index.merge_from(other, 0)
