@@ -74,34 +74,40 @@ class AnnScan:
         query = np.asarray(query, dtype=np.float32)
         if keep is None:
             keep = np.ones(len(self.vectors), bool)
-        kept = int(np.count_nonzero(keep))
+        kept, tail, selector = self._plan(keep)
         if kept * GATHER_SHARE < len(self.vectors) or kept <= n or n <= 0:
             return _exact(self.vectors, query, n, np.flatnonzero(keep))
-        found = self.view.search(query, max(CANDIDATES * n, MIN_CANDIDATES), self.nprobe, self._selector(keep))
+        found = self.view.search(query, max(CANDIDATES * n, MIN_CANDIDATES), self.nprobe, selector)
         at = np.minimum(np.searchsorted(self.keys[0], found[0]), len(self.keys[0]) - 1)
         positions = self.key_position[at][self.keys[0][at] == found[0]]
         positions = positions[positions >= 0]
         positions = positions[keep[positions]]  # never a row outside the filter, whatever the index returned
-        tail = np.flatnonzero(keep & ~self.indexed)
         return _exact(self.vectors, query, n, np.union1d(positions, tail))
 
-    def _selector(self, keep: np.ndarray):
-        """FAISS's filter for ``keep``: a bitmap over row ids, made once per mask (masks are kept per state)."""
-        inside = keep & self.indexed
-        if np.count_nonzero(inside) == len(self.keys[0]):
-            return None  # every row the index holds is live and passes: no filter inside FAISS
+    def _plan(self, keep: np.ndarray):
+        """(rows kept, the kept rows no segment holds, FAISS's filter) for a mask, made once per mask (a state
+        hands out one array per set of filters): the filter is a bitmap over row ids, or None when every row
+        the index holds passes."""
         with self._lock:
             made = self._selectors.get(id(keep))
-            if made is None or made[0] is not keep:
-                import faiss
+            if made is not None and made[0] is keep:
+                return made[1:4]
+        kept = int(np.count_nonzero(keep))
+        inside = keep & self.indexed
+        tail = np.flatnonzero(keep & ~self.indexed)
+        selector = packed = None
+        if kept * GATHER_SHARE >= len(self.vectors) and np.count_nonzero(inside) != len(self.keys[0]):
+            import faiss
 
-                bits = np.zeros(int(self.keys[0][-1]) + 1, bool)
-                bits[self.rowid[inside]] = True
-                packed = np.packbits(bits, bitorder="little")
-                if len(self._selectors) > 32:
-                    self._selectors.clear()
-                made = self._selectors[id(keep)] = (keep, packed, faiss.IDSelectorBitmap(len(packed), faiss.swig_ptr(packed)))
-            return made[2]
+            bits = np.zeros(int(self.keys[0][-1]) + 1, bool)
+            bits[self.rowid[inside]] = True
+            packed = np.packbits(bits, bitorder="little")
+            selector = faiss.IDSelectorBitmap(len(packed), faiss.swig_ptr(packed))
+        with self._lock:
+            if len(self._selectors) > 32:
+                self._selectors.clear()
+            self._selectors[id(keep)] = (keep, kept, tail, selector, packed)  # packed: the bitmap FAISS reads
+        return kept, tail, selector
 
     @property
     def tail(self) -> int:
