@@ -1,6 +1,6 @@
 """The shared ANN index of chunk vectors (archive/storage/chunkindex.py, annfile.py) against the exact scan.
 
-Its vectors are pool-like: 50k made from a few hundred real passages embedded by the bundled model
+Its vectors are pool-like: 50k made from 200 real passages embedded by the bundled model
 (tests/poollike.py), so the index meets the clusters and near-duplicates of real news.
 """
 
@@ -24,7 +24,7 @@ from tests.poollike import pool_like, queries_near
 ROWS, K = 50_000, 10
 
 
-def _real_texts(n: int = 300) -> list[str]:
+def _real_texts(n: int = 200) -> list[str]:
     """Passages of the RealTime QA pool (or, without it, the sample's sentences): real news text."""
     corpus = SHARED / "eval" / "realtimeqa" / "corpus.jsonl.gz"
     texts: list[str] = []
@@ -32,7 +32,7 @@ def _real_texts(n: int = 300) -> list[str]:
         with gzip.open(corpus, "rt", encoding="utf-8") as f:
             for line in f:
                 words = json.loads(line)["text"].split()
-                texts += [" ".join(words[i:i + 60]) for i in range(0, min(len(words), 240), 60)]
+                texts += [" ".join(words[i:i + 40]) for i in range(0, min(len(words), 160), 40)]
                 if len(texts) >= n:
                     return texts[:n]
     for path in sorted(SAMPLE.glob("*.txt")):
@@ -80,7 +80,7 @@ def test_the_ann_index_finds_the_exact_top_10_of_50k_pool_like_chunks(built, rea
     ann, state = built
     scan = ann.index_for(state)
     assert isinstance(scan, AnnScan) and scan.tail == 0
-    assert _recall(scan, state, queries_near(real, 200, seed=11), np.ones(ROWS, bool)) >= 0.99
+    assert _recall(scan, state, queries_near(real, 100, seed=11), np.ones(ROWS, bool)) >= 0.99
 
 
 @pytest.mark.parametrize("share", [2, 5, 12, 40])
@@ -129,6 +129,15 @@ def test_small_archives_keep_the_exact_scan(tmp_path, real):
     assert isinstance(ann.index_for(state), ExactScan)
 
 
+@pytest.fixture(scope="module")
+def small(real, tmp_path_factory):
+    """A smaller index (12k rows) for the tests that rebuild one."""
+    state = _state(pool_like(real, 12_000, seed=4))
+    ann = AnnIndex(tmp_path_factory.mktemp("small") / "x.ann", min_rows=10_000, nprobe=32, tail_rows=1_000)
+    assert ann.update(state)
+    return ann, state
+
+
 def _copy_of(built, folder: Path) -> AnnIndex:
     ann, _ = built
     import shutil
@@ -138,9 +147,9 @@ def _copy_of(built, folder: Path) -> AnnIndex:
 
 
 @pytest.mark.parametrize("damage", ["truncated segment", "another format", "unreadable manifest", "missing keys"])
-def test_a_damaged_index_is_never_served_and_is_rebuilt_with_a_log_line(built, tmp_path, caplog, damage):
-    _, state = built
-    ann = _copy_of(built, tmp_path / "x.ann")
+def test_a_damaged_index_is_never_served_and_is_rebuilt_with_a_log_line(small, tmp_path, caplog, damage):
+    _, state = small
+    ann = _copy_of(small, tmp_path / "x.ann")
     segment = next(ann.folder.glob("seg-*.faiss"))
     manifest = ann.folder / annfile.MANIFEST
     if damage == "truncated segment":
