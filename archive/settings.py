@@ -57,7 +57,7 @@ class StoreSettings(BaseModel):
         "float32); below it the exact scan is faster.",
     )
     ann_nprobe: int = Field(
-        default=32, ge=1,
+        default=64, ge=1,
         description="IVF lists the ANN index reads per query: more finds more of the exact top results, slower.",
     )
     ann_tail_rows: int = Field(

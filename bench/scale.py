@@ -250,6 +250,7 @@ def derived_state(vectors: np.ndarray):
 
 def derived_rows(size: int, kind: str, n_queries: int, folder: Path) -> list[dict]:
     """The chunk-vector stage at ``size``: exact float32 scan, then the ANN index (built, then one segment added)."""
+    from archive import Settings
     from archive.storage.chunkindex import AnnIndex
     from archive.storage.memindex import MemoryIndex
     from archive.storage.vectorscan import ExactScan
@@ -280,7 +281,7 @@ def derived_rows(size: int, kind: str, n_queries: int, folder: Path) -> list[dic
     state.scan = ExactScan(vectors)  # the float32 scan of every row: the baseline and the truth
     exact = run(exact_memory)
     shutil.rmtree(folder / "x.ann", ignore_errors=True)
-    ann = AnnIndex(folder / "x.ann", min_rows=1, nprobe=int(os.environ.get("ARCHIVE_ANN_NPROBE", "32")),
+    ann = AnnIndex(folder / "x.ann", min_rows=1, nprobe=Settings().ann_nprobe,
                    tail_rows=10**9)
     head = derived_state(vectors[: size - size // 100])  # the last 1% written afterwards, as one more segment
     started = time.perf_counter()
