@@ -189,9 +189,13 @@ class AnnIndex:
             self._crcs = (chunk_ids, result)
             return result
 
+    def large(self, state) -> bool:
+        """Whether ``state`` holds enough live rows for the ANN index to answer."""
+        return int(np.count_nonzero(state.alive)) >= self.min_rows
+
     def due(self, state) -> bool:
         """Whether ``update`` has work: the archive is large enough and has no usable index, or a long tail."""
-        if int(np.count_nonzero(state.alive)) < self.min_rows:
+        if not self.large(state):
             return False
         if annfile.open_view(self.folder, state.vectors.shape[1]) is None:
             return True

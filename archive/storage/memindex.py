@@ -380,7 +380,7 @@ class MemoryIndex:
                 self._unsaved += len(state) + 1
             if state is not None and self._unsaved:
                 self._save(state)
-        if state is not None and self._ann is not None:
+        if state is not None and self._ann is not None and self._ann.large(state):
             self.wait_for_compaction()  # a segment being written in the background, then the rows it left
             self._ann.update(state, wait_s=60)  # the rows this ingest added, as one segment of the shared index
 
