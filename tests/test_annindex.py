@@ -166,3 +166,24 @@ def test_a_damaged_index_is_never_served_and_is_rebuilt_with_a_log_line(small, t
     assert ann.due(state) and ann.update(state)
     scan = ann.index_for(state)
     assert isinstance(scan, AnnScan) and scan.tail == 0
+
+
+def test_a_disk_that_fills_during_an_update_leaves_the_old_index_serving_and_says_so(small, real, tmp_path,
+                                                                                    caplog, monkeypatch):
+    import errno
+
+    _, state = small
+    ann = _copy_of(small, tmp_path / "x.ann")
+    before = (ann.folder / annfile.MANIFEST).read_text()
+    grown = _state(np.concatenate([state.vectors, pool_like(real, 2_000, seed=8)]))
+
+    def full(index, path):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(annfile, "_write_index", full)
+    with caplog.at_level(logging.WARNING, logger="archive.storage.chunkindex"):
+        assert not ann.update(grown)
+    assert "No space left on device" in caplog.text and "the previous one keeps serving" in caplog.text
+    assert (ann.folder / annfile.MANIFEST).read_text() == before
+    scan = ann.index_for(grown)
+    assert isinstance(scan, AnnScan) and scan.view.rows == 12_000 and scan.tail == 2_000
