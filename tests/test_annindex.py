@@ -187,3 +187,24 @@ def test_a_disk_that_fills_during_an_update_leaves_the_old_index_serving_and_say
     assert (ann.folder / annfile.MANIFEST).read_text() == before
     scan = ann.index_for(grown)
     assert isinstance(scan, AnnScan) and scan.view.rows == 12_000 and scan.tail == 2_000
+
+
+def test_lists_that_cannot_find_random_vectors_neighbours_are_not_served(tmp_path, caplog):
+    """Vectors without clusters (random ones) defeat IVF lists: the probe at build time finds it and the exact
+    scan keeps answering, without training again on every update."""
+    from tests.poollike import random_unit
+
+    state = _state(random_unit(12_000, 384, seed=2))
+    ann = AnnIndex(tmp_path / "x.ann", min_rows=10_000, nprobe=8, tail_rows=1_000)
+    with caplog.at_level(logging.WARNING):
+        assert ann.update(state)
+    assert "on a probe of its own rows" in caplog.text
+    assert isinstance(ann.index_for(state), ExactScan)
+    assert not ann.due(state)
+    trained = json.loads((ann.folder / annfile.MANIFEST).read_text())
+    assert ann.update(state) and json.loads((ann.folder / annfile.MANIFEST).read_text()) == trained
+
+
+def test_the_probe_finds_pool_like_lists_fit(small):
+    ann, _ = small
+    assert json.loads((ann.folder / annfile.MANIFEST).read_text())["probe_recall"] >= 0.95

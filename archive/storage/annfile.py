@@ -34,6 +34,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 FORMAT = 1
 MANIFEST = "manifest.json"
+MIN_RECALL = 0.9  # an index that finds less of its own rows' exact top 10 than this is not served
 
 
 def crcs(chunk_ids: Sequence[str]) -> np.ndarray:
@@ -108,14 +109,20 @@ def open_view(folder: Path, dim: int) -> View | None:
         view = _views.get(folder)
         if view is not None and view.key == key:
             return view
-        if _refused.get(folder) == key:
-            return None
-        try:
-            view = _read_view(folder, key, dim)
-        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
-            log.warning("not serving the vector index in %s (%s): it will be rebuilt", folder, e)
-            _refused[folder] = key
-            view = None
+        for _ in range(3):  # a writer may replace the manifest and delete its old files while we read them
+            if _refused.get(folder) == key:
+                return None
+            try:
+                view = _read_view(folder, key, dim)
+                break
+            except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
+                view, newer = None, manifest_key(folder)
+                if newer is not None and newer != key:
+                    key = newer
+                    continue
+                log.warning("not serving the vector index in %s (%s): it will be rebuilt", folder, e)
+                _refused[folder] = key
+                break
         if view is None:
             _views.pop(folder, None)
         else:
@@ -131,6 +138,9 @@ def _read_view(folder: Path, key: tuple, dim: int) -> View:
                          f"not {FORMAT} of {faiss.__version__}")
     if manifest["dim"] != dim:
         raise ValueError(f"{manifest['dim']} dimensions, not {dim}")
+    if manifest.get("probe_recall", 1.0) < MIN_RECALL:
+        raise ValueError(f"its recall@10 on its own rows was {manifest['probe_recall']:.2f}, under {MIN_RECALL} "
+                         "(vectors without clusters?): the exact scan answers")
     segments = []
     for entry in manifest["segments"]:
         index_path, keys_path = folder / f"{entry['name']}.faiss", folder / f"{entry['name']}.keys.npy"
@@ -156,8 +166,9 @@ def lists_for(rows: int) -> int:
     return int(max(1, min(wanted, rows // 39)))
 
 
-def write_trained(folder: Path, sample: np.ndarray, nlist: int) -> None:
-    """Train the centroids and the 8-bit ranges on ``sample`` and write the empty index (a new lineage: no segments)."""
+def write_trained(folder: Path, sample: np.ndarray, nlist: int, rows: int) -> None:
+    """Train the centroids and the 8-bit ranges on ``sample`` (of an archive of ``rows``) and write the empty
+    index (a new lineage: no segments)."""
     faiss = _faiss()
     folder.mkdir(parents=True, exist_ok=True)
     index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(sample.shape[1]), sample.shape[1], nlist,
@@ -175,7 +186,7 @@ def write_trained(folder: Path, sample: np.ndarray, nlist: int) -> None:
     trained = f"trained-{lineage}"
     _write_index(index, folder / f"{trained}.faiss")
     _write_manifest(folder, {"trained": trained, "dim": sample.shape[1], "nlist": nlist,
-                             "trained_rows": len(sample), "next": lineage + 1, "segments": []})
+                             "trained_rows": rows, "next": lineage + 1, "segments": []})
     sweep(folder)
 
 
@@ -191,7 +202,7 @@ def trained_info(folder: Path) -> dict | None:
 
 
 def add_segment(folder: Path, rowids: np.ndarray, chunk_crcs: np.ndarray, vectors: np.ndarray,
-                merge: Sequence[str] = ()) -> str:
+                merge: Sequence[str] = (), generation: int = 0) -> str:
     """Write one segment of these rows (plus the rows of the segments named in ``merge``, which it replaces),
     then commit it by replacing the manifest; returns the new segment's name."""
     faiss = _faiss()
@@ -219,9 +230,15 @@ def add_segment(folder: Path, rowids: np.ndarray, chunk_crcs: np.ndarray, vector
     kept = [s for s in manifest["segments"] if s["name"] not in set(merge)]
     kept.append({"name": name, "rows": int(index.ntotal), "bytes": (folder / f"{name}.faiss").stat().st_size,
                  "keys_bytes": (folder / f"{name}.keys.npy").stat().st_size})
-    _write_manifest(folder, manifest | {"segments": kept, "next": int(manifest["next"]) + 1})
+    _write_manifest(folder, manifest | {"segments": kept, "next": int(manifest["next"]) + 1, "generation": generation})
     sweep(folder)
     return name
+
+
+def set_probe(folder: Path, recall: float) -> None:
+    """Record the recall the lists reached on a probe of their own rows (a low one is not served)."""
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    _write_manifest(folder, manifest | {"probe_recall": round(float(recall), 4)})
 
 
 def segments_of(folder: Path) -> list[dict]:

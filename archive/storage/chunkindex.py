@@ -31,8 +31,9 @@ log = logging.getLogger(__name__)
 CANDIDATES = 4  # each segment returns 4n candidates (at least MIN_CANDIDATES) for the float32 rescoring
 MIN_CANDIDATES = 64
 MAX_SEGMENTS = 8  # past this, the small segments are merged into the next one written
-RETRAIN_GROWTH = 8  # lists trained on n rows serve up to 8n; past that they are trained again
+RETRAIN_GROWTH = 8  # lists trained for an archive of n rows serve up to 8n; past that they are trained again
 DEAD_SHARE = 4  # rebuilt when a quarter of the indexed rows are no longer live
+K_PROBE = 10
 TRAIN_PER_LIST = 20  # k-means on 20 rows a list (10 rounds): lists nearly as good as FAISS's 39, trained 4x faster
 
 
@@ -198,7 +199,7 @@ class AnnIndex:
         if not self.large(state):
             return False
         if annfile.open_view(self.folder, state.vectors.shape[1]) is None:
-            return True
+            return not self._unfit(annfile.trained_info(self.folder), state)
         return self._last is not None and self._last.tail > self.tail_rows
 
     def update(self, state, wait_s: float = 0) -> bool:
@@ -218,9 +219,19 @@ class AnnIndex:
             return False
         return True
 
+    def _unfit(self, info: dict | None, state) -> bool:
+        """Whether the lists were found unfit for these vectors (their probe) and the archive has not doubled since."""
+        return bool(info) and info.get("probe_recall", 1.0) < annfile.MIN_RECALL and \
+            int(np.count_nonzero(state.alive)) <= 2 * info["trained_rows"]
+
     def _update(self, state, alive: np.ndarray) -> None:
         dim = state.vectors.shape[1]
         info = annfile.trained_info(self.folder)
+        if self._unfit(info, state):
+            return  # the exact scan answers; trained again once the archive has doubled
+        generation = getattr(state, "generation", 0)
+        if info and generation < info.get("generation", -1):
+            return  # a process with a newer state wrote the index: never write an older one over it
         view = annfile.open_view(self.folder, dim) if info else None
         crc = self.crcs_of(state.chunk_id)
         scan = AnnScan.of(state.vectors, state.rowid, crc, view, self.nprobe, self._last) if view else None
@@ -233,7 +244,7 @@ class AnnIndex:
         segments = annfile.segments_of(self.folder)
         merge = [s["name"] for s in sorted(segments, key=lambda s: s["rows"])[:-1]] if len(segments) >= MAX_SEGMENTS else []
         if len(new) or merge:
-            annfile.add_segment(self.folder, state.rowid[new], crc[new], state.vectors[new], merge)
+            annfile.add_segment(self.folder, state.rowid[new], crc[new], state.vectors[new], merge, generation)
             log.info("vector index: %d rows written as a segment (%d merged) in %s", len(new), len(merge), self.folder)
 
     def _rebuild(self, state, alive: np.ndarray, crc: np.ndarray) -> None:
@@ -241,5 +252,28 @@ class AnnIndex:
         rng = np.random.default_rng(7)
         sample = alive[np.sort(rng.choice(len(alive), min(len(alive), TRAIN_PER_LIST * nlist), replace=False))]
         log.info("vector index: training %d lists on %d rows in %s", nlist, len(sample), self.folder)
-        annfile.write_trained(self.folder, state.vectors[sample], nlist)
-        annfile.add_segment(self.folder, state.rowid[alive], crc[alive], state.vectors[alive])
+        annfile.write_trained(self.folder, state.vectors[sample], nlist, len(alive))
+        annfile.add_segment(self.folder, state.rowid[alive], crc[alive], state.vectors[alive],
+                            generation=getattr(state, "generation", 0))
+        recall = self._probe(state, alive, crc)
+        annfile.set_probe(self.folder, recall)
+        if recall < annfile.MIN_RECALL:
+            log.warning("vector index in %s: recall@10 %.2f on a probe of its own rows; the exact scan answers",
+                        self.folder, recall)
+
+    def _probe(self, state, alive: np.ndarray, crc: np.ndarray, queries: int = 32) -> float:
+        """Recall@10 of the new index against the exact scan, for queries near random live rows (IVF lists need
+        clusters: random vectors, which have none, reach a fraction of it)."""
+        view = annfile.open_view(self.folder, state.vectors.shape[1])
+        if view is None:
+            return 0.0
+        scan = AnnScan.of(state.vectors, state.rowid, crc, view, self.nprobe)
+        rng = np.random.default_rng(11)
+        picked = state.vectors[rng.choice(alive, min(queries, len(alive)), replace=False)]
+        picked = picked + rng.standard_normal(picked.shape).astype(np.float32) * 0.03
+        found = wanted = 0
+        for q in picked / np.linalg.norm(picked, axis=1, keepdims=True):
+            exact = best(state.vectors @ q, state.alive, K_PROBE, floor=-np.inf)[0]
+            found += len(set(scan.top(q, K_PROBE, state.alive)[0].tolist()) & set(exact.tolist()))
+            wanted += len(exact)  # an archive of fewer than 10 rows has fewer to find
+        return found / max(wanted, 1)
