@@ -301,6 +301,10 @@ def derived_rows(size: int, kind: str, n_queries: int, folder: Path) -> list[dic
                      "recall": min(recall.values())})
         print(table_row(rows[-1]), flush=True)
     rows[-1]["built"], rows[-1]["added"] = built, added
+    from archive.storage.chunkindex import AnnScan
+
+    if not isinstance(ann_memory._chunk_index(state), AnnScan):  # its probe refused the lists (no clusters)
+        rows[-1]["label"] += " (lists refused by their probe: the exact scan answered)"
     print(f"  ANN index built in {built:.0f} s; the last {size // 100:,} rows added as a segment in {added:.1f} s",
           flush=True)
     return rows
