@@ -50,6 +50,22 @@ class StoreSettings(BaseModel):
         "at most this many chunks; above it, or at 0, Chroma's vector index and SQLite FTS5 answer instead.",
     )
 
+    ann_min_chunks: int = Field(
+        default=200_000, ge=1,
+        description="From this many chunks on, chunk vectors are searched through the ANN index that every process on "
+        "the host memory-maps (FAISS IVF lists of 8-bit codes in ARCHIVE_DIR/<index>.ann/, candidates rescored in "
+        "float32); below it the exact scan is faster.",
+    )
+    ann_nprobe: int = Field(
+        default=64, ge=1,
+        description="IVF lists the ANN index reads per query: more finds more of the exact top results, slower.",
+    )
+    ann_tail_rows: int = Field(
+        default=20_000, ge=0,
+        description="Chunks written since the ANN index's last segment are scored exactly; past this many, a "
+        "background job writes them as a new segment (an ingest also writes one when it ends).",
+    )
+
     @field_validator("dir", mode="before")
     @classmethod
     def _expand_dir(cls, value: object) -> object:

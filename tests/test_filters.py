@@ -114,7 +114,7 @@ def server_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="module", params=[
-    "embedded-memory", "embedded-chroma",
+    "embedded-memory", "embedded-ann", "embedded-chroma",
     pytest.param("server-memory", marks=pytest.mark.server), pytest.param("server-chroma", marks=pytest.mark.server),
 ])
 def archive(request, corpus, tmp_path_factory):
@@ -122,7 +122,15 @@ def archive(request, corpus, tmp_path_factory):
     where, path = request.param.split("-")
     folder = tmp_path_factory.mktemp(request.param)
     url = request.getfixturevalue("server_url") if where == "server" else ""
-    return _open(Settings(dir=folder / "archive", chroma_url=url), corpus, memory=path == "memory")
+    # "ann": the shared ANN index answers chunk vectors at any size (its filter is FAISS's bitmap of row ids)
+    settings = Settings(dir=folder / "archive", chroma_url=url, **({"ann_min_chunks": 1} if path == "ann" else {}))
+    archive = _open(settings, corpus, memory=path in ("memory", "ann"))
+    if path == "ann":
+        from archive.storage.chunkindex import AnnScan
+
+        state = archive.store.memory.current()
+        assert isinstance(archive.store.memory._chunk_index(state), AnnScan)
+    return archive
 
 
 def _id_of(archive: Archive) -> dict[str, str]:

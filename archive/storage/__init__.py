@@ -10,7 +10,8 @@ state) and ``archive-poller`` (the feed poller's lease). Embedded (``ARCHIVE_DIR
 
 **Derived**, per host, in ``ARCHIVE_DIR``: the keyword file (chunk text for FTS5 and BM25, names,
 paragraph rows, the change log that drives caches, the feed watermark), the in-memory index and its
-snapshot, the article-metadata cache. Everything derived can be rebuilt from the record
+snapshot, the shared ANN index of chunk vectors (``<index>.ann/``: segments every process maps, committed
+by a manifest rename; archive/storage/annfile.py), the article-metadata cache. Everything derived can be rebuilt from the record
 (``derive.reconcile``); losing it loses nothing.
 
 **Writing** (one writer at a time: the file lock in ``ARCHIVE_DIR``, and on a server the lease):

@@ -25,11 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
+from archive.storage.chunkindex import AnnIndex, scalable
 from archive.storage.keyword_schema import Row
 from archive.storage.memstate import (
     MISSING_TS,
     State,
     article_index_of,
+    article_terms,
     articles_ranked,
     compacted,
     filtered,
@@ -91,6 +93,7 @@ class MemoryIndex:
         new_rows: Callable[[int], list[Row]],
         vectors_of: Callable[[list[str]], dict[str, np.ndarray]],
         headline_vectors_of: Callable[[list[str]], dict[str, np.ndarray]] | None = None,
+        ann: AnnIndex | None = None,
     ):
         self._snapshot = snapshot
         self._generation = generation
@@ -98,6 +101,7 @@ class MemoryIndex:
         self._new_rows = new_rows
         self._vectors_of = vectors_of
         self._headline_vectors_of = headline_vectors_of
+        self._ann = ann  # the shared ANN index above ``ann_min_chunks`` (archive/storage/chunkindex.py)
         self._tokenizer = Tokenizer()
         single_threaded_blas()
         self._state: State | None = None
@@ -122,6 +126,9 @@ class MemoryIndex:
                 self._state = state = self._refresh(state, generation)
             elif state.headlines is None and self._headline_vectors_of is not None:
                 self._state = state = self._with_headlines(state, None, ())
+            if self._ann is not None and not self._compacting and self._ann.due(state):
+                self._compacting = True  # one background job at a time: compaction, or a segment written
+                _COMPACTOR.submit(self._update_ann, state)
             if needs_compaction(state) and not self._compacting:
                 # Off the query path: this search and those until it is done scan the dead rows too.
                 self._compacting = True
@@ -143,8 +150,17 @@ class MemoryIndex:
             if smaller is not None and self._state is state:
                 self._state = smaller
                 self._unsaved += len(smaller) + 1  # the snapshot is rewritten without them
-                if self._unsaved > max(1000, len(compacted) // 10):
-                    self._save(compacted)
+                if self._unsaved > max(1000, len(smaller) // 10):
+                    self._save(smaller)
+
+    def _update_ann(self, state: State) -> None:
+        try:
+            self._ann.update(state)
+        except Exception:  # noqa: BLE001 - the exact scan and the old index still answer
+            log.exception("could not update the vector index")
+        finally:
+            with self._lock:
+                self._compacting = False
 
     def wait_for_compaction(self) -> None:
         """Return once a compaction started by ``current()`` has finished (tests, and before exiting)."""
@@ -173,11 +189,11 @@ class MemoryIndex:
 
     def _chunk_index(self, state: State) -> VectorIndex:
         """The state's vector index (exact, or int8-first above ``vectorscan.QUANTIZED_ROWS``), built once."""
-        scan = state.scan
-        if scan is None or scan.vectors is not state.vectors:
+        scan, ann = state.scan, self._ann
+        if scan is None or scan.vectors is not state.vectors or (ann is not None and not ann.current()):
             with state.derived.lock:
-                if state.scan is None or state.scan.vectors is not state.vectors:
-                    state.scan = vector_index(state.vectors)
+                if state.scan is None or state.scan.vectors is not state.vectors or (ann and not ann.current()):
+                    state.scan = ann.index_for(state, state.scan) if ann else vector_index(state.vectors)
                 scan = state.scan
         return scan
 
@@ -233,43 +249,10 @@ class MemoryIndex:
         ids = self._term_ids(state, words)
         if not ids or not len(state):
             return []
-        body, title, present = self._article_terms(state)
+        body, title, present = article_terms(state)
         lists = body.lists(ids, present, 1.0) + title.lists(ids, present, 1.0)  # an article's title counts once
         found = top_rows(lists, passing(state, keep) & present, n, len(state.article_ids))
         return articles_ranked(state, found)
-
-    def _article_terms(self, state: State) -> tuple[Field, Field, np.ndarray]:
-        """Postings per article (its live chunks' terms added up; the title once), cached per state.
-
-        Neighbouring chunks share up to ``chunk_overlap`` characters, so a word in an overlap counts
-        twice: a small bias towards long articles that BM25's length normalisation mostly absorbs.
-        """
-        if state.article_terms_cache is None:
-            n_articles, n_terms = len(state.article_ids), len(state.vocab)
-            live = np.flatnonzero(state.alive)
-            owners = state.article[live]
-            fields = []
-            for chunk_field, combine in ((state.body, "sum"), (state.title, "once")):
-                term, row, tf = chunk_field.triples()
-                kept = state.alive[row]
-                term, row, tf = term[kept], row[kept], tf[kept]
-                key = term.astype(np.int64) * n_articles + state.article[row]
-                if combine == "sum":
-                    keys, inverse = np.unique(key, return_inverse=True)
-                    tf = np.bincount(inverse, weights=tf, minlength=len(keys))
-                    length = np.bincount(owners, weights=chunk_field.length[live], minlength=n_articles)
-                else:
-                    keys, first = np.unique(key, return_index=True)
-                    tf = tf[first]
-                    length = np.zeros(n_articles, np.float32)
-                    length[owners] = chunk_field.length[live]
-                fields.append(Field.build(
-                    ((keys // n_articles).astype(np.int64), (keys % n_articles).astype(np.int32), tf), n_terms, length,
-                ))
-            present = np.zeros(n_articles, bool)
-            present[owners] = True
-            state.article_terms_cache = (fields[0], fields[1], present)
-        return state.article_terms_cache
 
     # ---- keeping in step ---------------------------------------------------------------------------
 
@@ -355,7 +338,7 @@ class MemoryIndex:
         new_vectors = np.asarray([vectors[r.chunk_id] for r in fresh], dtype=np.float32).reshape(-1, dim)
         all_vectors = np.concatenate([old_vectors, unit(new_vectors)])
         # Rows are only appended: an index already built takes the new rows (its int8 scales are kept).
-        scan = vector_index(all_vectors, state.scan) if state.scan is not None else None
+        scan = vector_index(all_vectors, state.scan) if state.scan is not None and not scalable(state.scan) else None
         return State(
             generation,
             np.concatenate([state.rowid, np.asarray([r.rowid for r in fresh], np.int64)]),
@@ -397,6 +380,9 @@ class MemoryIndex:
                 self._unsaved += len(state) + 1
             if state is not None and self._unsaved:
                 self._save(state)
+        if state is not None and self._ann is not None and self._ann.large(state):
+            self.wait_for_compaction()  # a segment being written in the background, then the rows it left
+            self._ann.update(state, wait_s=60)  # the rows this ingest added, as one segment of the shared index
 
     def _load(self) -> State | None:
         if not self._snapshot.exists():

@@ -136,7 +136,8 @@ def compacted(state: State) -> State:
         ts=state.ts[keep], source=state.source[keep], vectors=vectors,
         alive=np.ones(len(keep), bool), body=field_of(state.body), title=field_of(state.title),
         article_cache=None, article_terms_cache=None,
-        scan=vector_index(vectors),  # fitted again (off the query path: compaction runs in the background)
+        # Fitted again (off the query path: compaction runs in the background); the ANN index places the rows anew.
+        scan=None if getattr(state.scan, "scalable", False) else vector_index(vectors),
     )
 
 
@@ -161,6 +162,40 @@ def article_index_of(state: State, name: str, vectors: np.ndarray) -> VectorInde
     if index is None or index.vectors is not vectors:
         index = state.derived.indexes[name] = vector_index(vectors)
     return index
+
+
+def article_terms(state: State) -> tuple[Field, Field, np.ndarray]:
+    """Postings per article (its live chunks' terms added up; the title once), cached per state.
+
+    Neighbouring chunks share up to ``chunk_overlap`` characters, so a word in an overlap counts
+    twice: a small bias towards long articles that BM25's length normalisation mostly absorbs.
+    """
+    if state.article_terms_cache is None:
+        n_articles, n_terms = len(state.article_ids), len(state.vocab)
+        live = np.flatnonzero(state.alive)
+        owners = state.article[live]
+        fields = []
+        for chunk_field, combine in ((state.body, "sum"), (state.title, "once")):
+            term, row, tf = chunk_field.triples()
+            kept = state.alive[row]
+            term, row, tf = term[kept], row[kept], tf[kept]
+            key = term.astype(np.int64) * n_articles + state.article[row]
+            if combine == "sum":
+                keys, inverse = np.unique(key, return_inverse=True)
+                tf = np.bincount(inverse, weights=tf, minlength=len(keys))
+                length = np.bincount(owners, weights=chunk_field.length[live], minlength=n_articles)
+            else:
+                keys, first = np.unique(key, return_index=True)
+                tf = tf[first]
+                length = np.zeros(n_articles, np.float32)
+                length[owners] = chunk_field.length[live]
+            fields.append(Field.build(
+                ((keys // n_articles).astype(np.int64), (keys % n_articles).astype(np.int32), tf), n_terms, length,
+            ))
+        present = np.zeros(n_articles, bool)
+        present[owners] = True
+        state.article_terms_cache = (fields[0], fields[1], present)
+    return state.article_terms_cache
 
 
 def ranked(rowid: np.ndarray, found: tuple[np.ndarray, np.ndarray]) -> list[tuple[int, float]]:

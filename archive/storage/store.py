@@ -16,6 +16,7 @@ from archive.models.embedding import mean_vector
 from archive.settings import Settings
 from archive.storage import derive
 from archive.storage.chroma import Connection, all_of, ts_clauses
+from archive.storage.chunkindex import AnnIndex
 from archive.storage.feed import ChangeFeed
 from archive.storage.journal import Journal
 from archive.storage.keyword import KeywordIndex
@@ -74,6 +75,7 @@ class Store(MetadataWrites):
         self.memory = MemoryIndex(
             settings.dir / f"{index_name}.memory.npz", self.keywords.generation, self.keywords.live_rows,
             self.keywords.new_rows, self.vectors_of, self.headline_vectors_of,
+            AnnIndex.of(settings, index_name),
         )
 
     @property
