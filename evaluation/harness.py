@@ -147,6 +147,7 @@ def answer_key(text: str) -> str:
 _RULE_ITEMS = (
     ("echo", r"restates the question"),
     ("answer kind", r"an? [\w ]+ not already in the question"),
+    ("names counted", r"\d names of an? [\w ]+"),
     ("speaker", r"[^,]+ as its speaker"),
     ("question words", r"any of (?:[^,…]+…(?:, )?)+"),
     ("role word", r"the [^,…]+… asked for"),

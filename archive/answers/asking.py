@@ -62,6 +62,11 @@ _HEADS = {
 
 
 HEAD_KIND = {word: kind for kind, words in _HEADS.items() for word in words.split()}
+# "Which document/report/strategy ...?" asks for a title ("the Helsinki Final Act"), as "which book" does; "what
+# plan" may be answered by a plan described in common nouns, so only "which" makes these a title.
+DOCUMENTS = frozenset("""document documents report reports strategy strategies treaty treaties agreement agreements
+    accord accords bill bills law laws act doctrine charter declaration manifesto study studies paper papers letter
+    guidelines framework blueprint roadmap constitution""".split())
 
 
 _WH = re.compile(r"\b(how\s+many|how\s+much|how\s+large|how\s+big|how\s+old|how\s+long|how\s+far|how\s+often|"
@@ -94,6 +99,8 @@ def expected_kind(question: str) -> str:
         return WHO
     if wh == "why":
         return REASON
+    if wh == "which" and head_noun(q) in DOCUMENTS:
+        return WORK
     if wh == "how":
         return DESCRIPTION if _DESCRIBE.search(low) else PHRASE
     # "what/which (adjectives) noun": the first known head noun names the kind; "what is the population"

@@ -18,7 +18,8 @@ Rutte is not answered by a sentence on Putin's reply, nor by "Germany's intellig
    says it: named in the sentence or its attributed speaker (archive/lookup.py), not merely in the
    headline;
 3. it holds a phrase of the expected **kind** that the question does not already hold
-   (archive/answers/shortanswer.py);
+   (archive/answers/shortanswer.py), as many as "which two/three" asks for; a kind word the sentence does not
+   repeat ("Which European capital", "which minister") may be met by what it names (archive/answers/kinds.py);
 4. it does not **restate** the question: a sentence that is itself a question, or that holds the
    question's words and asks them ("Quiz: which show ...") or adds none, is a quiz or an explainer
    asking, not news answering.
@@ -47,6 +48,7 @@ from archive.answers.asking import (
     head_noun,
     parse,
 )
+from archive.answers.kinds import asked_count, holds_count, qualifier_met, role_met
 from archive.answers.shortanswer import KindOf, answer_phrases
 from archive.answers.types import Candidate, Judgement
 from archive.text.fold import skeleton
@@ -101,11 +103,12 @@ class Focus:
     counted: tuple[str, ...] = ()  # the words of "how many <thing>" (or "what colour is the <thing>"), as stems
     role: str = ""  # the role "which <role>" asks a person in ("engineer", "pilot"), as a stem
     terms: tuple[str, ...] = ()  # the question's words besides its names and question words, as stems: one must be present
+    count: int = 0  # how many things "which two/three ..." asks for (archive/answers/kinds.py)
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "numbers": sorted(self.numbers), "quoted": list(self.quoted),
                 "names": list(self.names), "inherited": list(self.inherited), "speaker": self.speaker,
-                "counted": list(self.counted), "role": self.role, "terms": list(self.terms)}
+                "counted": list(self.counted), "role": self.role, "terms": list(self.terms), "count": self.count}
 
 
 @dataclass
@@ -119,6 +122,7 @@ class Context:
     speaker_of: Callable[[], str] = field(default=lambda: "")
     article_stems: Callable[[], set[str]] = field(default=lambda: set())  # the whole article's words
     kind_of: KindOf | None = None  # the kind the archive's name book gives a name (None: no book)
+    article_text: Callable[[], str] = field(default=lambda: "")  # the whole article (a person's role at another mention)
 
 
 def _names(text: str) -> list[str]:
@@ -169,6 +173,7 @@ def question_focus(question: str, inherited: Sequence[str] = (), previous_speake
         counted=counted_stems,
         role=_role(q, kind),
         terms=_terms(q, names),
+        count=asked_count(q),
     )
 
 
@@ -259,7 +264,8 @@ def focus_missing(focus: Focus, sentence: str, ctx: Context) -> tuple[list[str],
     missing += [f"“{q}”" for q in focus.quoted if skeleton(q).lower() not in folded]
     speaker = ""
     names = [n for n in focus.names if n != focus.speaker and _checkable(n)]
-    local = [n for n in names if name_in(n, stems | near_stems)]
+    # a region or country adjective ("Which European capital") is met by a place of it ("Copenhagen")
+    local = [n for n in names if name_in(n, stems | near_stems) or qualifier_met(n, f"{text}\n{near}")]
     # the question's quoted words, found in the sentence, place it as surely as a name: its names may then
     # stand anywhere in the article ("which diners from his Australian restaurant “for mental health reasons”?")
     anchored = bool(focus.quoted) and not any(m.startswith("“") for m in missing)
@@ -271,7 +277,7 @@ def focus_missing(focus: Focus, sentence: str, ctx: Context) -> tuple[list[str],
         missing += [n for n in elsewhere if not name_in(n, article)]
     if focus.inherited and not any(name_in(n, stems | near_stems) for n in focus.inherited):
         missing.append(" or ".join(focus.inherited))
-    if focus.role and focus.role not in stems | near_stems:
+    if focus.role and focus.role not in stems | near_stems and not role_met(focus.role, text, ctx.article_text()):
         missing.append(f"the {focus.role}… asked for")
     if focus.terms and not any(term_in(t, stems) for t in focus.terms):  # the names only, not what is asked of them
         missing.append(f"any of {', '.join(f'{t}…' for t in focus.terms)}")
@@ -294,10 +300,12 @@ def judge(question: str, focus: Focus, sentence: str, ctx: Context, with_kind: b
     the language model)."""
     echo = is_echo(question, sentence)
     missing, speaker = focus_missing(focus, sentence, ctx)
-    kind_ok = True
+    kind_ok, found = True, []
     if with_kind and not echo and not missing and focus.kind not in WHOLE_SENTENCE:
-        kind_ok = bool(answer_phrases(question, sentence, focus.kind, kind_of=ctx.kind_of))
-    lacks = tuple(dict.fromkeys(missing)) + (() if kind_ok else (f"a {focus.kind} not already in the question",))
+        found = answer_phrases(question, sentence, focus.kind, kind_of=ctx.kind_of)
+        kind_ok = bool(found) and holds_count(found, focus.count)  # "which two": a sentence naming two
+    short = f"{focus.count} names of a {focus.kind}" if kind_ok is False and found else f"a {focus.kind} not already in the question"
+    lacks = tuple(dict.fromkeys(missing)) + (() if kind_ok else (short,))
     return Judgement(focus=not missing, kind=kind_ok, echo=echo, missing=lacks, speaker=speaker)
 
 
@@ -315,7 +323,7 @@ def context_of(c: Candidate, kind_of: KindOf | None = None) -> Context:
     return Context(title=c.article.title, published_at=c.article.published_at or "", before=before,
                    speaker_of=lambda: speaker_of(c.article.text, at + c.start, at + c.end, c.article.found_names),
                    article_stems=lambda: article_stems(c.article.title + "\n" + c.article.text),
-                   kind_of=kind_of)
+                   kind_of=kind_of, article_text=lambda: c.article.text)
 
 
 @lru_cache(maxsize=64)
