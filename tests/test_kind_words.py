@@ -102,3 +102,26 @@ def test_which_document_wants_a_title():
     assert short_phrase(question, named).text == "Annual Rail Safety Report"
     ok, why = _answers(question, "The audit office published its findings on Friday, with a warning.")
     assert not ok and "title" in why
+
+
+@pytest.mark.parametrize("question, choices, asked", [
+    ("Which of these ferries sank off Crete: Aurora, Helios or Minerva?", ("Aurora", "Helios", "Minerva"),
+     "Which of these ferries sank off Crete?"),
+    ("Which city hosted the summit (Lima, Quito or Bogota)?", ("Lima", "Quito", "Bogota"), "Which city hosted the summit?"),
+    ("Who won the race, and what did she say?", (), "Who won the race, and what did she say?"),
+])
+def test_the_choices_a_quiz_offers_are_read_apart(question, choices, asked):
+    from archive.answers.asking import offered_choices, without_choices
+
+    assert offered_choices(question) == choices
+    assert without_choices(question) == asked
+
+
+def test_which_of_these_is_answered_by_one_of_the_choices():
+    question = "Which of these harbour towns banned cruise ships this summer: Kotor, Split or Hydra?"
+    sentence = "Officials in Kotor, Budva and Tivat said the town banned cruise ships this summer."
+    ok, why = _answers(question, sentence)
+    assert ok, why  # the choices are no names the sentence must repeat
+    assert short_phrase(question, sentence).text == "Kotor"  # the choice, not the list it stands in
+    ok, why = _answers(question, "Officials in Budva said the town banned cruise ships this summer.")
+    assert not ok  # none of the choices

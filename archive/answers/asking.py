@@ -82,7 +82,7 @@ _CALLED = re.compile(r"\b(?:called|named|known\s+as|dubbed)\s*[?.!]*\s*$")
 
 def expected_kind(question: str) -> str:
     """The kind of phrase a question asks for, from its wording."""
-    q = asking_sentence(question)
+    q = asking_sentence(without_choices(question))
     low = q.lower()
     match = _asking_word(low)
     if not match:
@@ -130,6 +130,29 @@ def expected_kind(question: str) -> str:
         return NAME if wh == "which" else PHRASE
     head = next((HEAD_KIND[w] for w in after[:3] if w in HEAD_KIND), "")
     return head or (NAME if wh == "which" else PHRASE)
+
+
+# "Which of these ...: Miles, Max or Morris?": the choices a quiz offers, after a colon, a dash or in brackets
+_CHOICES = re.compile(r"(?:[:—–]|\s-|\()\s*(?P<list>[^:;?()]+?(?:,\s*|\s+)or\s+[^:;?()]+?)\)?\s*\??\s*$")
+
+
+def offered_choices(question: str) -> tuple[str, ...]:
+    """The answers a quiz question offers to choose from ("Miles", "Max", "Morris"), or ()."""
+    m = _CHOICES.search(asking_sentence(question))
+    if not m:
+        return ()
+    parts = [p.strip(" .,\"“”'") for p in re.split(r",\s*(?:or\s+)?|\s+or\s+", m.group("list"))]
+    parts = [p for p in parts if p]
+    return tuple(parts) if 2 <= len(parts) <= 6 and all(len(p.split()) <= 6 for p in parts) else ()
+
+
+def without_choices(question: str) -> str:
+    """The question without the choices it offers: what the answer must be judged against."""
+    choices = offered_choices(question)
+    if not choices:
+        return question
+    m = _CHOICES.search(question)
+    return (question[:m.start()].rstrip() + "?") if m else question
 
 
 def _noun_in(question: str, word: str) -> bool:

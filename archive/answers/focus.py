@@ -47,6 +47,7 @@ from archive.answers.asking import (
     expected_kind,
     head_noun,
     parse,
+    without_choices,
 )
 from archive.answers.kinds import asked_count, holds_count, qualifier_met, role_met
 from archive.answers.shortanswer import KindOf, answer_phrases
@@ -151,7 +152,7 @@ def _asked_speaker(question: str, kind: str) -> str:
 def question_focus(question: str, inherited: Sequence[str] = (), previous_speaker: str = "") -> Focus:
     """The focus of ``question``; a follow-up passes the names it inherits and the previous answer's speaker
     (who "he" is)."""
-    q = skeleton(question)
+    q = without_choices(skeleton(question))  # the choices a quiz offers are answers, not names it asks about
     kind = expected_kind(q)
     speaker = _asked_speaker(q, kind)
     if speaker.lower() in _PRONOUN:

@@ -35,6 +35,8 @@ from archive.answers.asking import (
     WORK,
     expected_kind,
     head_noun,
+    offered_choices,
+    without_choices,
 )
 from archive.answers.kinds import is_title, place_fit
 from archive.answers.phrases import MONTH, PRONOUNS, Phrase, regex_phrases, spacy_phrases
@@ -210,6 +212,22 @@ def _in_question(p: Phrase, question_stems: set[str], question_numbers: set[str]
     return stems <= question_stems
 
 
+def _offered(choice: str, text: str) -> bool:
+    """Whether a phrase is (or holds) one of the choices a question offers, words compared folded."""
+    from archive.text.fold import normalize
+
+    return re.search(rf"(?<!\w){re.escape(normalize(choice))}(?!\w)", normalize(text)) is not None
+
+
+def _chosen(p: Phrase, choices: tuple[str, ...]) -> Phrase:
+    """The part of ``p`` that is one of the offered choices ("Shorewood" of "Nicolet, Shorewood")."""
+    for choice in choices:
+        m = re.search(rf"(?<!\w){re.escape(choice)}(?!\w)", p.text, re.IGNORECASE)
+        if m:
+            return replace(p, text=m.group(0), start=p.start + m.start(), end=p.start + m.end())
+    return p
+
+
 def initials(name: str) -> str:
     """The initials of a name of two or more capitalised words ("the United States" -> "us"), or ""."""
     words = [w for w in re.findall(r"[\w’'-]+", name) if w[:1].isupper()]
@@ -277,6 +295,8 @@ def answer_phrases(question: str, sentence: str, kind: str | None = None, strict
     kind = kind or expected_kind(question)
     if kind in WHOLE_SENTENCE:
         return []
+    choices = offered_choices(question)  # "which of these ...: A, B or C?": the answer is one of them
+    question = without_choices(question)
     phrases = [replace(p, sentence=sentence) for p in spacy_phrases(sentence) + regex_phrases(sentence)]
     if kind_of is not None:
         phrases += _as_the_archive_knows(phrases, kind_of)
@@ -307,6 +327,8 @@ def answer_phrases(question: str, sentence: str, kind: str | None = None, strict
         dates = [d for d in phrases if _is_date(d)]
         found = fresh([p for p in phrases if p.label == "chunk" and not content_stems(p.text) & q_stems
                        and not any(d.start < p.end and p.start < d.end for d in dates)])
+    if choices:
+        found = [p for p in found if any(_offered(c, p.text) for c in choices)]
     if not found:
         return []
     # Proximity: a fact sits beside the words that name it. The question's head noun ("show", "automaker")
@@ -340,7 +362,8 @@ def answer_phrases(question: str, sentence: str, kind: str | None = None, strict
     ordered = sorted(found, key=rank)
     out, seen = [], set()
     for p in ordered:
-        extended = _with_class_word(sentence, _extend(sentence, p, phrases, kind), head)
+        extended = _with_class_word(sentence, _extend(sentence, p, phrases, kind), head) if not choices else \
+            _chosen(p, choices)  # the offered choice itself, as the sentence writes it
         if (extended.start, extended.end) not in seen:
             seen.add((extended.start, extended.end))
             out.append(extended)
