@@ -240,6 +240,29 @@ def head_noun(question: str) -> str:
     return ""
 
 
+def counted_words(question: str) -> str:
+    """The thing "how many" counts, from the parse: its noun with the words that make it ("UPS drivers",
+    "baby swings and rockers"), never the verb after it ("How many tourists visited ...": the tourists). ""
+    without the model, and the regex's run of words is used instead."""
+    if not re.search(r"\bhow\s+many\b", question, re.IGNORECASE):
+        return ""
+    doc = parse(question)
+    if doc is None:
+        return ""
+    many = next((t for t in doc if t.lower_ == "many" and t.i > 0 and doc[t.i - 1].lower_ == "how"), None)
+    if many is None:
+        return ""
+    head = many.head
+    if head.pos_ not in ("NOUN", "PROPN"):  # "how many of the passengers": the noun after "of"
+        of = [c for c in many.children if c.lower_ == "of"]
+        objects = [g for c in of for g in c.children if g.dep_ == "pobj"]
+        if not objects:
+            return ""
+        head = objects[0]
+    parts = [head, *head.conjuncts, *(c for c in head.children if c.dep_ in ("compound", "amod") and c is not many)]
+    return " ".join(t.text for t in parts)
+
+
 class _Model:
     """spaCy's small English pipeline with its parser (noun chunks need it), loaded on first use, once."""
 

@@ -44,9 +44,9 @@ from archive.answers.asking import (
     STATEMENT,
     WHO,
     WHOLE_SENTENCE,
+    counted_words,
     expected_kind,
     head_noun,
-    parse,
     without_choices,
 )
 from archive.answers.kinds import asked_count, holds_count, qualifier_met, role_met
@@ -160,7 +160,7 @@ def question_focus(question: str, inherited: Sequence[str] = (), previous_speake
     names = tuple(_names(q))
     quoted = parse_query(q).phrases  # trimmed of the sentence's punctuation: 'the show “Cheer,”' asks for Cheer
     counted = _COUNTED.search(q)
-    counted_stems = tuple(sorted(content_stems(_counted_words(q) or (counted.group(1) if counted else ""))))
+    counted_stems = tuple(sorted(content_stems(counted_words(q) or (counted.group(1) if counted else ""))))
     coloured = _COLOURED.search(q)  # "what colour is the cap ...?": the cap's, not the bottle's
     counted_stems = tuple(sorted(content_stems(coloured.group(1)))) if coloured else counted_stems
     own = {n.lower() for n in names}
@@ -183,29 +183,6 @@ def _terms(question: str, names: Sequence[str]) -> tuple[str, ...]:
     hospital treated Jill Biden?"), as stems, without question words and time words."""
     own = content_stems(" ".join(names)) | _NOT_TERMS
     return tuple(sorted(w for w in content_stems(question) - own if len(w) > 1))
-
-
-def _counted_words(question: str) -> str:
-    """The thing "how many" counts, from the parse: its noun with the words that make it ("UPS drivers",
-    "baby swings and rockers"), never the verb after it ("How many tourists visited ...": the tourists). ""
-    without the model, and the regex's run of words is used instead."""
-    if not re.search(r"\bhow\s+many\b", question, re.IGNORECASE):
-        return ""
-    doc = parse(question)
-    if doc is None:
-        return ""
-    many = next((t for t in doc if t.lower_ == "many" and t.i > 0 and doc[t.i - 1].lower_ == "how"), None)
-    if many is None:
-        return ""
-    head = many.head
-    if head.pos_ not in ("NOUN", "PROPN"):  # "how many of the passengers": the noun after "of"
-        of = [c for c in many.children if c.lower_ == "of"]
-        objects = [g for c in of for g in c.children if g.dep_ == "pobj"]
-        if not objects:
-            return ""
-        head = objects[0]
-    parts = [head, *head.conjuncts, *(c for c in head.children if c.dep_ in ("compound", "amod") and c is not many)]
-    return " ".join(t.text for t in parts)
 
 
 def _role(question: str, kind: str) -> str:
