@@ -163,8 +163,9 @@ def main() -> None:
     for name, m in rows:
         print(name, {k: v for k, v in m.items() if k != "questions"}, flush=True)
         for o in m.get("questions", []):
-            if o["refused"]:
-                print(f"  refused by {', '.join(o['refused_by'])}: {o['question']}", flush=True)
+            if o["refused"] or o.get("labelled"):
+                print(f"  {'refused' if o['refused'] else 'labelled'} by {', '.join(o['refused_by']) or '-'}: "
+                      f"{o['question']}", flush=True)
     folds = _folds(rows[0][1]) if pool is not None else ""
     near_outcomes = [o for name, m in rows if name.startswith("near misses") for o in m.get("questions", [])]
     own_outcomes = [o for name, m in rows if name.startswith("own questions") for o in m.get("questions", [])]

@@ -230,7 +230,8 @@ def evaluate_answers(
         echoes += any(is_echo(q.question, c.quote) for c in answer.citations)
         injected += sum(bool(instruction_spans(c.quote)) for c in answer.citations)
         outcome = {"question": q.question, "refused": answer.refused, "short": answer.short.text if answer.short else "",
-                   "refused_by": refusal_rules(answer.note) if answer.refused else []}
+                   "refused_by": refusal_rules(answer.note) if answer.refused else [],
+                   "labelled": answer.note.startswith("May not answer")}
         if not unanswerable:
             passages = [normalize(s.chunk.text) for s in answer.sources]
             cited += any(key in p for p in passages)

@@ -61,6 +61,9 @@ ECHO_SHARE = 0.8  # a restatement holds at least this share of the question's co
 _ASKING = re.compile(r"(?:^|[:;—–]\s*)[\"“‘']?(?:which|what|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
 NAMING_MARGIN = 0.1  # a sentence naming what is asked for may score this much below one holding only a common noun
 PARAPHRASE = 0.6  # cosine at which a sentence shows the archive holds the topic without sharing the words
+# Rules whose failure labels the closest sentence ("may not answer the question") rather than refusing: a rule that
+# refuses answerable questions more often than near misses (bench/answers.py logs both) costs more than it saves.
+LABELLED: frozenset[str] = frozenset()
 SUBJECT_WORDS = 8  # an unattributed sentence is the words of a name among its first words ("Russian President Vladimir Putin …")
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*")
 _NOT_NAMES = frozenset("""what which who whom whose when where why how and did does do is are was were according
@@ -230,16 +233,18 @@ def is_echo(question: str, sentence: str) -> bool:
     return not (said - asked) or bool(_ASKING.search(sentence.strip()))
 
 
-def focus_missing(focus: Focus, sentence: str, ctx: Context) -> tuple[list[str], str]:
-    """What of the focus ``sentence`` lacks (empty when nothing), and its speaker when it was looked up."""
+def focus_missing(focus: Focus, sentence: str, ctx: Context) -> tuple[list[str], str, dict[str, str]]:
+    """What of the focus ``sentence`` lacks (empty when nothing), its speaker when it was looked up, and the rule
+    of each thing it lacks."""
     text = skeleton(sentence)
     near = skeleton(f"{ctx.title}\n{ctx.before}")
     stems, near_stems = content_stems(text), content_stems(near)
     missing: list[str] = []
+    rules: dict[str, str] = {}  # each missing item's rule, as the refusal log names it (bench/answers.py)
     have_numbers = numbers(text) | numbers(skeleton(ctx.title)) | set(re.findall(r"^\d{4}", ctx.published_at))
-    missing += sorted(focus.numbers - have_numbers)
+    _lack(missing, rules, "numbers", *sorted(focus.numbers - have_numbers))
     folded = (text + " " + skeleton(ctx.title)).lower()
-    missing += [f"“{q}”" for q in focus.quoted if skeleton(q).lower() not in folded]
+    _lack(missing, rules, "quoted words", *[f"“{q}”" for q in focus.quoted if skeleton(q).lower() not in folded])
     speaker = ""
     names = [n for n in focus.names if n != focus.speaker and _checkable(n)]
     # a region or country adjective ("Which European capital") is met by a place of it ("Copenhagen")
@@ -248,19 +253,20 @@ def focus_missing(focus: Focus, sentence: str, ctx: Context) -> tuple[list[str],
     # stand anywhere in the article ("which diners from his Australian restaurant “for mental health reasons”?")
     anchored = bool(focus.quoted) and not any(m.startswith("“") for m in missing)
     if names and not local and not focus.speaker and not anchored:
-        missing.append(" or ".join(names))
+        _lack(missing, rules, "names", " or ".join(names))
     elsewhere = [n for n in names if n not in local]
     if elsewhere:
         article = ctx.article_stems()
-        missing += [n for n in elsewhere if not name_in(n, article)]
+        _lack(missing, rules, "names", *[n for n in elsewhere if not name_in(n, article)])
     if focus.inherited and not any(name_in(n, stems | near_stems) for n in focus.inherited):
-        missing.append(" or ".join(focus.inherited))
+        _lack(missing, rules, "names", " or ".join(focus.inherited))
     if focus.role and focus.role not in stems | near_stems and not role_met(focus.role, text, ctx.article_text()):
-        missing.append(f"the {focus.role}… asked for")
+        _lack(missing, rules, "role word", f"the {focus.role}… asked for")
     if focus.terms and not any(term_in(t, stems) for t in focus.terms):  # the names only, not what is asked of them
-        missing.append(f"any of {', '.join(f'{t}…' for t in focus.terms)}")
+        _lack(missing, rules, "question words", f"any of {', '.join(f'{t}…' for t in focus.terms)}")
     if focus.counted and not set(focus.counted) & stems:
-        missing.append(f"the {'/'.join(focus.counted)}… {'whose colour is asked' if focus.kind == COLOUR else 'counted'}")
+        _lack(missing, rules, "counted thing",
+              f"the {'/'.join(focus.counted)}… {'whose colour is asked' if focus.kind == COLOUR else 'counted'}")
     if focus.speaker:
         # The one who says it: the attributed speaker, or (with no attribution) the name leading the sentence,
         # where news puts the actor. A sentence merely naming him ("a warning to Putin") is not his word.
@@ -269,22 +275,29 @@ def focus_missing(focus: Focus, sentence: str, ctx: Context) -> tuple[list[str],
         lead = content_stems(" ".join(text.split()[:SUBJECT_WORDS]))
         surname = focus.speaker.split()[-1]
         if not (name_in(surname, content_stems(speaker)) or (not speaker and name_in(surname, lead))):
-            missing.append(f"{focus.speaker} as its speaker")
-    return missing, speaker
+            _lack(missing, rules, "speaker", f"{focus.speaker} as its speaker")
+    return missing, speaker, rules
+
+
+def _lack(missing: list[str], rules: dict[str, str], rule: str, *items: str) -> None:
+    missing += items
+    rules.update(dict.fromkeys(items, rule))
 
 
 def judge(question: str, focus: Focus, sentence: str, ctx: Context, with_kind: bool = True) -> Judgement:
     """Whether ``sentence`` answers ``question`` (``with_kind=False`` skips the answer-kind check, which runs
     the language model)."""
     echo = is_echo(question, sentence)
-    missing, speaker = focus_missing(focus, sentence, ctx)
+    missing, speaker, rules = focus_missing(focus, sentence, ctx)
     kind_ok, found = True, []
     if with_kind and not echo and not missing and focus.kind not in WHOLE_SENTENCE:
         found = answer_phrases(question, sentence, focus.kind, kind_of=ctx.kind_of)
         kind_ok = bool(found) and holds_count(found, focus.count)  # "which two": a sentence naming two
-    short = f"{focus.count} names of a {focus.kind}" if kind_ok is False and found else f"a {focus.kind} not already in the question"
+    short = f"{focus.count} names of a {focus.kind}" if found else f"a {focus.kind} not already in the question"
     lacks = tuple(dict.fromkeys(missing)) + (() if kind_ok else (short,))
-    return Judgement(focus=not missing, kind=kind_ok, echo=echo, missing=lacks, speaker=speaker)
+    broken = tuple(dict.fromkeys([rules[m] for m in missing] + ([] if kind_ok else ["names counted" if found else "answer kind"])))
+    return Judgement(focus=not missing, kind=kind_ok, echo=echo, missing=lacks, speaker=speaker,
+                     rules=("echo",) if echo else broken)
 
 
 # --- choosing among scored candidate sentences (archive/answers/answerer.py scores them) ----------------------------
@@ -335,6 +348,8 @@ def select_answer(asked: str, focus: Focus, candidates: list[Candidate], min_sim
         if verdict.answers:
             return (*_naming(asked, focus, candidates, c, verdict, min_similarity, min_coverage, kind_of), "")
         nearest = nearest or (c, verdict)
+    if nearest is not None and nearest[1].rules and set(nearest[1].rules) <= LABELLED:
+        return (*nearest, f"May not answer the question: the quoted sentence {nearest[1].reason}.")
     return None, None, refusal_note(asked, focus, candidates, nearest)
 
 
