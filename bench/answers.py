@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -171,7 +172,11 @@ def main() -> None:
     own_outcomes = [o for name, m in rows if name.startswith("own questions") for o in m.get("questions", [])]
     rule_table = _rule_table(rows[0][1].get("questions", []) if pool is not None else [], near_outcomes, own_outcomes)
     print(rule_table, flush=True)
-    command = f"nice -n 5 python bench/answers.py{f' --llm {args.llm}' if args.llm else ''}" + \
+    from bench.common import POOL_SAMPLE
+
+    settings = (f"ARCHIVE_BENCH_POOL_SAMPLE={POOL_SAMPLE} " if POOL_SAMPLE else "") + \
+        "".join(f"{k}={os.environ[k]} " for k in ("ARCHIVE_EMBEDDING_PRECISION",) if os.environ.get(k))
+    command = f"{settings}nice -n 5 python bench/answers.py{f' --llm {args.llm}' if args.llm else ''}" + \
         (" --sample-only" if args.sample_only else "")
     text = (
         "## Answers\n\n"
