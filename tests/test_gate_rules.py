@@ -50,3 +50,15 @@ def test_a_labelled_rule_quotes_the_closest_sentence_with_a_warning(monkeypatch)
     monkeypatch.setattr(focus, "LABELLED", frozenset({"question words"}))
     best, verdict, why = focus.select_answer(question, question_focus(question), [candidate], 0.3, 0.1)
     assert best is candidate and not verdict.answers and why.startswith("May not answer the question")
+
+
+def test_a_name_only_the_scene_setting_holds_need_not_be_in_the_article():
+    from archive.answers.focus import article_stems
+
+    article = "Greenberg is facing 33 federal charges, including embezzlement, prosecutors said."
+    ctx = Context(article_stems=lambda: article_stems(article))
+    scene = "Joel Greenberg, a former tax collector in Florida, is expected to plead guilty. How many charges does he face?"
+    assert judge(scene, question_focus(scene), article, ctx).answers  # the article never says Florida
+    asked = "How many charges does Greenberg face in Florida?"
+    verdict = judge(asked, question_focus(asked), article, ctx)
+    assert not verdict.answers and "Florida" in verdict.missing  # a name the asking sentence holds still counts

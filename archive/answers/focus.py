@@ -44,6 +44,7 @@ from archive.answers.asking import (
     STATEMENT,
     WHO,
     WHOLE_SENTENCE,
+    asking_sentence,
     counted_words,
     expected_kind,
     head_noun,
@@ -108,6 +109,7 @@ class Focus:
     role: str = ""  # the role "which <role>" asks a person in ("engineer", "pilot"), as a stem
     terms: tuple[str, ...] = ()  # the question's words besides its names and question words, as stems: one must be present
     count: int = 0  # how many things "which two/three ..." asks for (archive/answers/kinds.py)
+    scene: tuple[str, ...] = ()  # names only a scene-setting sentence before the asking one holds
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "numbers": sorted(self.numbers), "quoted": list(self.quoted),
@@ -178,6 +180,9 @@ def question_focus(question: str, inherited: Sequence[str] = (), previous_speake
         role=_role(q, kind),
         terms=_terms(q, names),
         count=asked_count(q),
+        # "Joel Greenberg, a former tax collector in Florida, is expected to ... How many charges ...?": the scene
+        # tells which story from general knowledge, and its article need not name Florida
+        scene=tuple(n for n in names if n not in _names(asking_sentence(q))),
     )
 
 
@@ -257,7 +262,7 @@ def focus_missing(focus: Focus, sentence: str, ctx: Context) -> tuple[list[str],
     elsewhere = [n for n in names if n not in local]
     if elsewhere:
         article = ctx.article_stems()
-        _lack(missing, rules, "names", *[n for n in elsewhere if not name_in(n, article)])
+        _lack(missing, rules, "names", *[n for n in elsewhere if not name_in(n, article) and n not in focus.scene])
     if focus.inherited and not any(name_in(n, stems | near_stems) for n in focus.inherited):
         _lack(missing, rules, "names", " or ".join(focus.inherited))
     if focus.role and focus.role not in stems | near_stems and not role_met(focus.role, text, ctx.article_text()):
