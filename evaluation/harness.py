@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -142,6 +143,39 @@ def answer_key(text: str) -> str:
     return normalize(text).strip(' "\'.,')
 
 
+# The rules of the refusal gate (archive/answers/focus.py), as a refusal's note names what the closest sentence lacks.
+_RULE_ITEMS = (
+    ("echo", r"restates the question"),
+    ("answer kind", r"an? [\w ]+ not already in the question"),
+    ("names counted", r"\d names of an? [\w ]+"),
+    ("speaker", r"[^,]+ as its speaker"),
+    ("question words", r"any of (?:[^,…]+…(?:, )?)+"),
+    ("role word", r"the [^,…]+… asked for"),
+    ("counted thing", r"the [^,]+… (?:counted|whose colour is asked)"),
+    ("quoted words", r"“[^”]*”"),
+    ("numbers", r"(?<![\w])\d[\d.,]*(?![\w])"),
+)
+
+
+def refusal_rules(note: str) -> list[str]:
+    """The gate's rules that a refusal's note says refused it: what the closest sentence lacks, each item named by
+    its rule ("names" for the question's names); "no close sentence" when no sentence was near enough to judge."""
+    if not note:
+        return ["no close sentence"]
+    if note.startswith("The archive does not quote"):
+        return ["speaker"]
+    lacks = note.removeprefix("The closest sentence ").rstrip(".")
+    lacks = lacks.removeprefix("lacks ")
+    rules = []
+    for rule, pattern in _RULE_ITEMS:
+        lacks, found = re.subn(pattern, "", lacks)
+        if found:
+            rules.append(rule)
+    if lacks.strip(" ,"):  # what is left are the question's names (or a follow-up's)
+        rules.append("names")
+    return rules
+
+
 def evaluate_answers(
     ask: Callable[[str, Filters | None], Any],
     article_text: Callable[[str], str],
@@ -195,7 +229,9 @@ def evaluate_answers(
             supported += sentence.supported
         echoes += any(is_echo(q.question, c.quote) for c in answer.citations)
         injected += sum(bool(instruction_spans(c.quote)) for c in answer.citations)
-        outcome = {"question": q.question, "refused": answer.refused, "short": answer.short.text if answer.short else ""}
+        outcome = {"question": q.question, "refused": answer.refused, "short": answer.short.text if answer.short else "",
+                   "refused_by": refusal_rules(answer.note) if answer.refused else [],
+                   "labelled": answer.note.startswith("May not answer")}
         if not unanswerable:
             passages = [normalize(s.chunk.text) for s in answer.sources]
             cited += any(key in p for p in passages)

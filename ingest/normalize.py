@@ -11,10 +11,13 @@ from urllib.parse import urlparse
 
 from archive.errors import InputError
 from archive.text.dates import parse_date
+from archive.text.fold import unmarked
 from archive.types import Article, RawDocument
 
-# Invisible characters that carry no meaning in news text; quotes, dashes and accents are kept as is.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# Invisible characters that carry no meaning in news text (tags characters hide text); quotes, dashes and accents
+# are kept as is. Between two letters a run of them may stand for a space: archive/text/fold.py decides.
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\U000e0000-\U000e007f]+")
+_PARAGRAPH = re.compile(r"(?:[^\n]|\n(?!\s*\n))+")  # a paragraph: lines up to a blank one
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MANY_BLANK_LINES = re.compile(r"\n{3,}")
@@ -35,11 +38,23 @@ def valid_unicode(text: str) -> str:
     return _SURROGATES.sub("\ufffd", text)
 
 
+def _cleaned_marks(paragraph: str) -> str:
+    """A paragraph without its invisible marks (read as archive/text/fold.py ``unmarked`` reads them), unless only
+    its marks show it to be an instruction to an AI: then they are kept, so that the check at answer time
+    (archive/answers/prompts.py) still reads it, as cleaning would have hidden it ("ear<SHY>lier<SHY>guid<SHY>ance")."""
+    from archive.answers.prompts import addresses_ai
+
+    cleaned = unmarked(paragraph, _INVISIBLE)
+    if cleaned != paragraph and addresses_ai(paragraph) and not addresses_ai(cleaned):
+        return paragraph
+    return cleaned
+
+
 def clean_text(text: str) -> str:
     """Normalise unicode (NFC) and whitespace without changing any word or quote."""
     text = valid_unicode(text)
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = text.translate(_INVISIBLE)
+    text = _PARAGRAPH.sub(lambda m: _cleaned_marks(m.group(0)), text) if _INVISIBLE.search(text) else text
     text = _CONTROL.sub("", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return _MANY_BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

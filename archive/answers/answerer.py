@@ -146,6 +146,7 @@ class Answerer:
                 self._judge_generated(answer, asked, focus, kind_of)
         if not answer.refused:
             self._direct(answer, asked, focus, kind_of)
+            answer.note = why or answer.note  # a labelled answer says what its sentence may lack
         answer.elapsed_ms = (time.perf_counter() - started) * 1000
         yield Answered(answer)
 

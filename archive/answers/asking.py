@@ -62,6 +62,11 @@ _HEADS = {
 
 
 HEAD_KIND = {word: kind for kind, words in _HEADS.items() for word in words.split()}
+# "Which document/report/strategy ...?" asks for a title ("the Helsinki Final Act"), as "which book" does; "what
+# plan" may be answered by a plan described in common nouns, so only "which" makes these a title.
+DOCUMENTS = frozenset("""document documents report reports strategy strategies treaty treaties agreement agreements
+    accord accords bill bills law laws act doctrine charter declaration manifesto study studies paper papers letter
+    guidelines framework blueprint roadmap constitution""".split())
 
 
 _WH = re.compile(r"\b(how\s+many|how\s+much|how\s+large|how\s+big|how\s+old|how\s+long|how\s+far|how\s+often|"
@@ -77,7 +82,7 @@ _CALLED = re.compile(r"\b(?:called|named|known\s+as|dubbed)\s*[?.!]*\s*$")
 
 def expected_kind(question: str) -> str:
     """The kind of phrase a question asks for, from its wording."""
-    q = asking_sentence(question)
+    q = asking_sentence(without_choices(question))
     low = q.lower()
     match = _asking_word(low)
     if not match:
@@ -94,6 +99,8 @@ def expected_kind(question: str) -> str:
         return WHO
     if wh == "why":
         return REASON
+    if wh == "which" and head_noun(q) in DOCUMENTS:
+        return WORK
     if wh == "how":
         return DESCRIPTION if _DESCRIBE.search(low) else PHRASE
     # "what/which (adjectives) noun": the first known head noun names the kind; "what is the population"
@@ -123,6 +130,29 @@ def expected_kind(question: str) -> str:
         return NAME if wh == "which" else PHRASE
     head = next((HEAD_KIND[w] for w in after[:3] if w in HEAD_KIND), "")
     return head or (NAME if wh == "which" else PHRASE)
+
+
+# "Which of these ...: Miles, Max or Morris?": the choices a quiz offers, after a colon, a dash or in brackets
+_CHOICES = re.compile(r"(?:[:—–]|\s-|\()\s*(?P<list>[^:;?()]+?(?:,\s*|\s+)or\s+[^:;?()]+?)\)?\s*\??\s*$")
+
+
+def offered_choices(question: str) -> tuple[str, ...]:
+    """The answers a quiz question offers to choose from ("Miles", "Max", "Morris"), or ()."""
+    m = _CHOICES.search(asking_sentence(question))
+    if not m:
+        return ()
+    parts = [p.strip(" .,\"“”'") for p in re.split(r",\s*(?:or\s+)?|\s+or\s+", m.group("list"))]
+    parts = [p for p in parts if p]
+    return tuple(parts) if 2 <= len(parts) <= 6 and all(len(p.split()) <= 6 for p in parts) else ()
+
+
+def without_choices(question: str) -> str:
+    """The question without the choices it offers: what the answer must be judged against."""
+    choices = offered_choices(question)
+    if not choices:
+        return question
+    m = _CHOICES.search(question)
+    return (question[:m.start()].rstrip() + "?") if m else question
 
 
 def _noun_in(question: str, word: str) -> bool:
@@ -208,6 +238,29 @@ def head_noun(question: str) -> str:
         if word in HEAD_KIND:
             return word
     return ""
+
+
+def counted_words(question: str) -> str:
+    """The thing "how many" counts, from the parse: its noun with the words that make it ("UPS drivers",
+    "baby swings and rockers"), never the verb after it ("How many tourists visited ...": the tourists). ""
+    without the model, and the regex's run of words is used instead."""
+    if not re.search(r"\bhow\s+many\b", question, re.IGNORECASE):
+        return ""
+    doc = parse(question)
+    if doc is None:
+        return ""
+    many = next((t for t in doc if t.lower_ == "many" and t.i > 0 and doc[t.i - 1].lower_ == "how"), None)
+    if many is None:
+        return ""
+    head = many.head
+    if head.pos_ not in ("NOUN", "PROPN"):  # "how many of the passengers": the noun after "of"
+        of = [c for c in many.children if c.lower_ == "of"]
+        objects = [g for c in of for g in c.children if g.dep_ == "pobj"]
+        if not objects:
+            return ""
+        head = objects[0]
+    parts = [head, *head.conjuncts, *(c for c in head.children if c.dep_ in ("compound", "amod") and c is not many)]
+    return " ".join(t.text for t in parts)
 
 
 class _Model:

@@ -18,7 +18,8 @@ Rutte is not answered by a sentence on Putin's reply, nor by "Germany's intellig
    says it: named in the sentence or its attributed speaker (archive/lookup.py), not merely in the
    headline;
 3. it holds a phrase of the expected **kind** that the question does not already hold
-   (archive/answers/shortanswer.py);
+   (archive/answers/shortanswer.py), as many as "which two/three" asks for; a kind word the sentence does not
+   repeat ("Which European capital", "which minister") may be met by what it names (archive/answers/kinds.py);
 4. it does not **restate** the question: a sentence that is itself a question, or that holds the
    question's words and asks them ("Quiz: which show ...") or adds none, is a quiz or an explainer
    asking, not news answering.
@@ -43,10 +44,13 @@ from archive.answers.asking import (
     STATEMENT,
     WHO,
     WHOLE_SENTENCE,
+    asking_sentence,
+    counted_words,
     expected_kind,
     head_noun,
-    parse,
+    without_choices,
 )
+from archive.answers.kinds import asked_count, holds_count, qualifier_met, role_met
 from archive.answers.shortanswer import KindOf, answer_phrases
 from archive.answers.types import Candidate, Judgement
 from archive.text.fold import skeleton
@@ -58,6 +62,9 @@ ECHO_SHARE = 0.8  # a restatement holds at least this share of the question's co
 _ASKING = re.compile(r"(?:^|[:;—–]\s*)[\"“‘']?(?:which|what|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
 NAMING_MARGIN = 0.1  # a sentence naming what is asked for may score this much below one holding only a common noun
 PARAPHRASE = 0.6  # cosine at which a sentence shows the archive holds the topic without sharing the words
+# Rules whose failure labels the closest sentence ("may not answer the question") rather than refusing: a rule that
+# refuses answerable questions more often than near misses (bench/answers.py logs both) costs more than it saves.
+LABELLED: frozenset[str] = frozenset()
 SUBJECT_WORDS = 8  # an unattributed sentence is the words of a name among its first words ("Russian President Vladimir Putin …")
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*")
 _NOT_NAMES = frozenset("""what which who whom whose when where why how and did does do is are was were according
@@ -101,11 +108,13 @@ class Focus:
     counted: tuple[str, ...] = ()  # the words of "how many <thing>" (or "what colour is the <thing>"), as stems
     role: str = ""  # the role "which <role>" asks a person in ("engineer", "pilot"), as a stem
     terms: tuple[str, ...] = ()  # the question's words besides its names and question words, as stems: one must be present
+    count: int = 0  # how many things "which two/three ..." asks for (archive/answers/kinds.py)
+    scene: tuple[str, ...] = ()  # names only a scene-setting sentence before the asking one holds
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "numbers": sorted(self.numbers), "quoted": list(self.quoted),
                 "names": list(self.names), "inherited": list(self.inherited), "speaker": self.speaker,
-                "counted": list(self.counted), "role": self.role, "terms": list(self.terms)}
+                "counted": list(self.counted), "role": self.role, "terms": list(self.terms), "count": self.count}
 
 
 @dataclass
@@ -119,6 +128,7 @@ class Context:
     speaker_of: Callable[[], str] = field(default=lambda: "")
     article_stems: Callable[[], set[str]] = field(default=lambda: set())  # the whole article's words
     kind_of: KindOf | None = None  # the kind the archive's name book gives a name (None: no book)
+    article_text: Callable[[], str] = field(default=lambda: "")  # the whole article (a person's role at another mention)
 
 
 def _names(text: str) -> list[str]:
@@ -147,7 +157,7 @@ def _asked_speaker(question: str, kind: str) -> str:
 def question_focus(question: str, inherited: Sequence[str] = (), previous_speaker: str = "") -> Focus:
     """The focus of ``question``; a follow-up passes the names it inherits and the previous answer's speaker
     (who "he" is)."""
-    q = skeleton(question)
+    q = without_choices(skeleton(question))  # the choices a quiz offers are answers, not names it asks about
     kind = expected_kind(q)
     speaker = _asked_speaker(q, kind)
     if speaker.lower() in _PRONOUN:
@@ -155,7 +165,7 @@ def question_focus(question: str, inherited: Sequence[str] = (), previous_speake
     names = tuple(_names(q))
     quoted = parse_query(q).phrases  # trimmed of the sentence's punctuation: 'the show “Cheer,”' asks for Cheer
     counted = _COUNTED.search(q)
-    counted_stems = tuple(sorted(content_stems(_counted_words(q) or (counted.group(1) if counted else ""))))
+    counted_stems = tuple(sorted(content_stems(counted_words(q) or (counted.group(1) if counted else ""))))
     coloured = _COLOURED.search(q)  # "what colour is the cap ...?": the cap's, not the bottle's
     counted_stems = tuple(sorted(content_stems(coloured.group(1)))) if coloured else counted_stems
     own = {n.lower() for n in names}
@@ -169,6 +179,10 @@ def question_focus(question: str, inherited: Sequence[str] = (), previous_speake
         counted=counted_stems,
         role=_role(q, kind),
         terms=_terms(q, names),
+        count=asked_count(q),
+        # "Joel Greenberg, a former tax collector in Florida, is expected to ... How many charges ...?": the scene
+        # tells which story from general knowledge, and its article need not name Florida
+        scene=tuple(n for n in names if n not in _names(asking_sentence(q))),
     )
 
 
@@ -177,29 +191,6 @@ def _terms(question: str, names: Sequence[str]) -> tuple[str, ...]:
     hospital treated Jill Biden?"), as stems, without question words and time words."""
     own = content_stems(" ".join(names)) | _NOT_TERMS
     return tuple(sorted(w for w in content_stems(question) - own if len(w) > 1))
-
-
-def _counted_words(question: str) -> str:
-    """The thing "how many" counts, from the parse: its noun with the words that make it ("UPS drivers",
-    "baby swings and rockers"), never the verb after it ("How many tourists visited ...": the tourists). ""
-    without the model, and the regex's run of words is used instead."""
-    if not re.search(r"\bhow\s+many\b", question, re.IGNORECASE):
-        return ""
-    doc = parse(question)
-    if doc is None:
-        return ""
-    many = next((t for t in doc if t.lower_ == "many" and t.i > 0 and doc[t.i - 1].lower_ == "how"), None)
-    if many is None:
-        return ""
-    head = many.head
-    if head.pos_ not in ("NOUN", "PROPN"):  # "how many of the passengers": the noun after "of"
-        of = [c for c in many.children if c.lower_ == "of"]
-        objects = [g for c in of for g in c.children if g.dep_ == "pobj"]
-        if not objects:
-            return ""
-        head = objects[0]
-    parts = [head, *head.conjuncts, *(c for c in head.children if c.dep_ in ("compound", "amod") and c is not many)]
-    return " ".join(t.text for t in parts)
 
 
 def _role(question: str, kind: str) -> str:
@@ -247,36 +238,40 @@ def is_echo(question: str, sentence: str) -> bool:
     return not (said - asked) or bool(_ASKING.search(sentence.strip()))
 
 
-def focus_missing(focus: Focus, sentence: str, ctx: Context) -> tuple[list[str], str]:
-    """What of the focus ``sentence`` lacks (empty when nothing), and its speaker when it was looked up."""
+def focus_missing(focus: Focus, sentence: str, ctx: Context) -> tuple[list[str], str, dict[str, str]]:
+    """What of the focus ``sentence`` lacks (empty when nothing), its speaker when it was looked up, and the rule
+    of each thing it lacks."""
     text = skeleton(sentence)
     near = skeleton(f"{ctx.title}\n{ctx.before}")
     stems, near_stems = content_stems(text), content_stems(near)
     missing: list[str] = []
+    rules: dict[str, str] = {}  # each missing item's rule, as the refusal log names it (bench/answers.py)
     have_numbers = numbers(text) | numbers(skeleton(ctx.title)) | set(re.findall(r"^\d{4}", ctx.published_at))
-    missing += sorted(focus.numbers - have_numbers)
+    _lack(missing, rules, "numbers", *sorted(focus.numbers - have_numbers))
     folded = (text + " " + skeleton(ctx.title)).lower()
-    missing += [f"“{q}”" for q in focus.quoted if skeleton(q).lower() not in folded]
+    _lack(missing, rules, "quoted words", *[f"“{q}”" for q in focus.quoted if skeleton(q).lower() not in folded])
     speaker = ""
     names = [n for n in focus.names if n != focus.speaker and _checkable(n)]
-    local = [n for n in names if name_in(n, stems | near_stems)]
+    # a region or country adjective ("Which European capital") is met by a place of it ("Copenhagen")
+    local = [n for n in names if name_in(n, stems | near_stems) or qualifier_met(n, f"{text}\n{near}")]
     # the question's quoted words, found in the sentence, place it as surely as a name: its names may then
     # stand anywhere in the article ("which diners from his Australian restaurant “for mental health reasons”?")
     anchored = bool(focus.quoted) and not any(m.startswith("“") for m in missing)
     if names and not local and not focus.speaker and not anchored:
-        missing.append(" or ".join(names))
+        _lack(missing, rules, "names", " or ".join(names))
     elsewhere = [n for n in names if n not in local]
     if elsewhere:
         article = ctx.article_stems()
-        missing += [n for n in elsewhere if not name_in(n, article)]
+        _lack(missing, rules, "names", *[n for n in elsewhere if not name_in(n, article) and n not in focus.scene])
     if focus.inherited and not any(name_in(n, stems | near_stems) for n in focus.inherited):
-        missing.append(" or ".join(focus.inherited))
-    if focus.role and focus.role not in stems | near_stems:
-        missing.append(f"the {focus.role}… asked for")
+        _lack(missing, rules, "names", " or ".join(focus.inherited))
+    if focus.role and focus.role not in stems | near_stems and not role_met(focus.role, text, ctx.article_text()):
+        _lack(missing, rules, "role word", f"the {focus.role}… asked for")
     if focus.terms and not any(term_in(t, stems) for t in focus.terms):  # the names only, not what is asked of them
-        missing.append(f"any of {', '.join(f'{t}…' for t in focus.terms)}")
+        _lack(missing, rules, "question words", f"any of {', '.join(f'{t}…' for t in focus.terms)}")
     if focus.counted and not set(focus.counted) & stems:
-        missing.append(f"the {'/'.join(focus.counted)}… {'whose colour is asked' if focus.kind == COLOUR else 'counted'}")
+        _lack(missing, rules, "counted thing",
+              f"the {'/'.join(focus.counted)}… {'whose colour is asked' if focus.kind == COLOUR else 'counted'}")
     if focus.speaker:
         # The one who says it: the attributed speaker, or (with no attribution) the name leading the sentence,
         # where news puts the actor. A sentence merely naming him ("a warning to Putin") is not his word.
@@ -285,20 +280,29 @@ def focus_missing(focus: Focus, sentence: str, ctx: Context) -> tuple[list[str],
         lead = content_stems(" ".join(text.split()[:SUBJECT_WORDS]))
         surname = focus.speaker.split()[-1]
         if not (name_in(surname, content_stems(speaker)) or (not speaker and name_in(surname, lead))):
-            missing.append(f"{focus.speaker} as its speaker")
-    return missing, speaker
+            _lack(missing, rules, "speaker", f"{focus.speaker} as its speaker")
+    return missing, speaker, rules
+
+
+def _lack(missing: list[str], rules: dict[str, str], rule: str, *items: str) -> None:
+    missing += items
+    rules.update(dict.fromkeys(items, rule))
 
 
 def judge(question: str, focus: Focus, sentence: str, ctx: Context, with_kind: bool = True) -> Judgement:
     """Whether ``sentence`` answers ``question`` (``with_kind=False`` skips the answer-kind check, which runs
     the language model)."""
     echo = is_echo(question, sentence)
-    missing, speaker = focus_missing(focus, sentence, ctx)
-    kind_ok = True
+    missing, speaker, rules = focus_missing(focus, sentence, ctx)
+    kind_ok, found = True, []
     if with_kind and not echo and not missing and focus.kind not in WHOLE_SENTENCE:
-        kind_ok = bool(answer_phrases(question, sentence, focus.kind, kind_of=ctx.kind_of))
-    lacks = tuple(dict.fromkeys(missing)) + (() if kind_ok else (f"a {focus.kind} not already in the question",))
-    return Judgement(focus=not missing, kind=kind_ok, echo=echo, missing=lacks, speaker=speaker)
+        found = answer_phrases(question, sentence, focus.kind, kind_of=ctx.kind_of)
+        kind_ok = bool(found) and holds_count(found, focus.count)  # "which two": a sentence naming two
+    short = f"{focus.count} names of a {focus.kind}" if found else f"a {focus.kind} not already in the question"
+    lacks = tuple(dict.fromkeys(missing)) + (() if kind_ok else (short,))
+    broken = tuple(dict.fromkeys([rules[m] for m in missing] + ([] if kind_ok else ["names counted" if found else "answer kind"])))
+    return Judgement(focus=not missing, kind=kind_ok, echo=echo, missing=lacks, speaker=speaker,
+                     rules=("echo",) if echo else broken)
 
 
 # --- choosing among scored candidate sentences (archive/answers/answerer.py scores them) ----------------------------
@@ -315,7 +319,7 @@ def context_of(c: Candidate, kind_of: KindOf | None = None) -> Context:
     return Context(title=c.article.title, published_at=c.article.published_at or "", before=before,
                    speaker_of=lambda: speaker_of(c.article.text, at + c.start, at + c.end, c.article.found_names),
                    article_stems=lambda: article_stems(c.article.title + "\n" + c.article.text),
-                   kind_of=kind_of)
+                   kind_of=kind_of, article_text=lambda: c.article.text)
 
 
 @lru_cache(maxsize=64)
@@ -349,6 +353,8 @@ def select_answer(asked: str, focus: Focus, candidates: list[Candidate], min_sim
         if verdict.answers:
             return (*_naming(asked, focus, candidates, c, verdict, min_similarity, min_coverage, kind_of), "")
         nearest = nearest or (c, verdict)
+    if nearest is not None and nearest[1].rules and set(nearest[1].rules) <= LABELLED:
+        return (*nearest, f"May not answer the question: the quoted sentence {nearest[1].reason}.")
     return None, None, refusal_note(asked, focus, candidates, nearest)
 
 

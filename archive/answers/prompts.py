@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from archive.text.fold import reader_form
+from archive.text.fold import reader_form, tags_spelled
 
 REFUSAL_MARK = "NOT_IN_ARCHIVE"
 
@@ -88,6 +88,10 @@ _TELL = (r"(?:^|[.!?:;,]\s*|\band\s+)(?:tell|inform|assure|remind|convince)\s+(?
          r"(?:readers?|users?|audience|viewers?)\s+(?:that|to)\b"
          r"|\b(?:always\s+)?(?:answer|respond|reply)\s+(?:every|all|any)\s+questions?\b|\bcite\s+this\s+source\b")
 _INJECTION = re.compile(f"{_SET_ASIDE}|{_ADDRESSED}|{_TELL}", re.IGNORECASE | re.MULTILINE)
+# The same shapes with the spaces between their words optional, read only where invisible marks were dropped:
+# soft hyphens may break the words into syllables and stand for a space between them at once ("ear<SHY>lier<SHY>
+# guid<SHY>ance"), and then no one reading of the marks shows every word.
+_GLUED = re.compile(_INJECTION.pattern.replace(r"\s+", r"\s*"), re.IGNORECASE | re.MULTILINE)
 
 
 _PARAGRAPH = re.compile(r"\n\s*\n")
@@ -105,10 +109,23 @@ def _instruction_spans(text: str) -> tuple[tuple[int, int], ...]:
     spans, start = [], 0
     for m in [*_PARAGRAPH.finditer(text), None]:
         end = m.start() if m else len(text)
-        if _INJECTION.search(reader_form(text[start:end])):
+        if addresses_ai(text[start:end]):
             spans.append((start, end))
         start = m.end() if m else len(text)
     return tuple(spans)
+
+
+def addresses_ai(paragraph: str) -> bool:
+    """Whether ``paragraph`` carries an instruction aimed at an AI model, in any reading of its invisible
+    characters: each run of marks between letters as a word boundary where one is plausible, every run as one,
+    every mark dropped (the words it separated then glued), and tags characters as the text they spell."""
+    if _INJECTION.search(reader_form(paragraph)):
+        return True
+    if paragraph.isascii():
+        return False
+    return bool(_INJECTION.search(reader_form(paragraph, "spaced"))
+                or _GLUED.search(reader_form(paragraph, "joined"))
+                or _INJECTION.search(reader_form(tags_spelled(paragraph))))
 
 
 def redact(text: str, spans: list[tuple[int, int]], offset: int = 0) -> str:

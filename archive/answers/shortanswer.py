@@ -35,8 +35,12 @@ from archive.answers.asking import (
     WORK,
     expected_kind,
     head_noun,
+    offered_choices,
+    without_choices,
 )
+from archive.answers.kinds import is_title, place_fit
 from archive.answers.phrases import MONTH, PRONOUNS, Phrase, regex_phrases, spacy_phrases
+from archive.answers.places import gazetteer
 from archive.text.words import MARKED_WORD, content_stems
 
 HEAD_KIND.update(name=NAME, title=NAME)  # "what is the name of ..." asks for a name
@@ -86,6 +90,17 @@ def _as_the_archive_knows(phrases: list[Phrase], kind_of: KindOf) -> list[Phrase
     return out
 
 
+def _as_the_gazetteer_knows(sentence: str, phrases: list[Phrase]) -> list[Phrase]:
+    """The countries, capitals and states of the sentence (archive/answers/places.py) as places, where the small
+    model did not mark them so ("Kyiv" read as a person)."""
+    marked = {(p.start, p.end) for p in phrases if p.label in ("GPE", "LOC")}
+    out = []
+    for m in gazetteer().pattern.finditer(sentence):
+        if (m.start(), m.end()) not in marked:
+            out.append(Phrase(m.group(0), m.start(), m.end(), "", "GPE", sentence))
+    return out
+
+
 def _is_date(p: Phrase) -> bool:
     return p.label in ("DATE", "date", "TIME")
 
@@ -116,9 +131,11 @@ def _of_kind(phrases: list[Phrase], kind: str) -> list[Phrase]:
         return [p for p in phrases if _is_date(p)]
     if kind == COLOUR:
         return [p for p in phrases if p.label == "colour"]
-    if kind == WORK:  # a title: set in quotation marks and capitalised as titles are, or a work the model knows
-        return [p for p in phrases if p.label in ("WORK_OF_ART", "PRODUCT", "EVENT")
-                or (p.label == "quote" and p.text.lstrip(" \"'‘“(")[:1].isupper())]
+    if kind == WORK:  # a title: set in quotation marks and capitalised as titles are, a work or law the model knows,
+        # or a capitalised name ending in a document word ("the Helsinki Final Act", which the model may call an ORG)
+        return [p for p in phrases if p.label in ("WORK_OF_ART", "PRODUCT", "EVENT", "LAW")
+                or (p.label == "quote" and p.text.lstrip(" \"'‘“(")[:1].isupper())
+                or (p.label in ("ORG", "capitalised", "FAC") and is_title(p))]
     if kind in (PERSON, WHO, PLACE, ORG):
         exact = [p for p in phrases if p.label in _KIND_LABELS[kind]]
         if kind == WHO:  # "which artist" asks for a person; "who" may be answered by an organisation
@@ -195,6 +212,22 @@ def _in_question(p: Phrase, question_stems: set[str], question_numbers: set[str]
     return stems <= question_stems
 
 
+def _offered(choice: str, text: str) -> bool:
+    """Whether a phrase is (or holds) one of the choices a question offers, words compared folded."""
+    from archive.text.fold import normalize
+
+    return re.search(rf"(?<!\w){re.escape(normalize(choice))}(?!\w)", normalize(text)) is not None
+
+
+def _chosen(p: Phrase, choices: tuple[str, ...]) -> Phrase:
+    """The part of ``p`` that is one of the offered choices ("Shorewood" of "Nicolet, Shorewood")."""
+    for choice in choices:
+        m = re.search(rf"(?<!\w){re.escape(choice)}(?!\w)", p.text, re.IGNORECASE)
+        if m:
+            return replace(p, text=m.group(0), start=p.start + m.start(), end=p.start + m.end())
+    return p
+
+
 def initials(name: str) -> str:
     """The initials of a name of two or more capitalised words ("the United States" -> "us"), or ""."""
     words = [w for w in re.findall(r"[\w’'-]+", name) if w[:1].isupper()]
@@ -262,9 +295,13 @@ def answer_phrases(question: str, sentence: str, kind: str | None = None, strict
     kind = kind or expected_kind(question)
     if kind in WHOLE_SENTENCE:
         return []
+    choices = offered_choices(question)  # "which of these ...: A, B or C?": the answer is one of them
+    question = without_choices(question)
     phrases = [replace(p, sentence=sentence) for p in spacy_phrases(sentence) + regex_phrases(sentence)]
     if kind_of is not None:
         phrases += _as_the_archive_knows(phrases, kind_of)
+    if kind in (PLACE, WHO):
+        phrases += _as_the_gazetteer_knows(sentence, phrases)
     q_stems, q_numbers, q_low = content_stems(question), numbers(question), question.lower()
     q_names = content_stems(" ".join(_QUESTION_NAME.findall(question)))
     q_acronyms = acronyms(question)
@@ -290,6 +327,8 @@ def answer_phrases(question: str, sentence: str, kind: str | None = None, strict
         dates = [d for d in phrases if _is_date(d)]
         found = fresh([p for p in phrases if p.label == "chunk" and not content_stems(p.text) & q_stems
                        and not any(d.start < p.end and p.start < d.end for d in dates)])
+    if choices:
+        found = [p for p in found if any(_offered(c, p.text) for c in choices)]
     if not found:
         return []
     # Proximity: a fact sits beside the words that name it. The question's head noun ("show", "automaker")
@@ -300,6 +339,8 @@ def answer_phrases(question: str, sentence: str, kind: str | None = None, strict
     tokens = _tokens(sentence)
     anchors = [at for word, at in tokens if head and word == head] or [at for word, at in tokens if word in wanted]
     locative = kind == PLACE and bool(re.search(r"\bwhere\b", q_low))
+    # "Which European capital": a capital of Europe before a country or a city elsewhere (the gazetteer's)
+    qualifiers = [n for n in _QUESTION_NAME.findall(question) if gazetteer().is_qualifier(n)] if kind == PLACE else []
     frame = re.search(r"\b(by|since|until|before|after|from|in)\s+(?:when|what\s+(?:year|date|month))\b", q_low)
 
     def rank(p: Phrase) -> tuple:
@@ -314,13 +355,15 @@ def answer_phrases(question: str, sentence: str, kind: str | None = None, strict
         scene = not locative or bool(_LOCATIVE.search(sentence[max(0, p.start - 12):p.start]))
         # "keeps stealing what?" is answered by what the sentence's "steal" takes: "steal surfboards"
         slot = kind in (PHRASE, NAME) and bool(p.governor) and bool(content_stems(p.governor) & q_stems)
-        return (not framed, not quoted, vague, not scene, not slot, slot and bool(p.via), label, weight,
+        fit = place_fit(head_noun(question), qualifiers, p) if kind == PLACE else 0
+        return (not framed, not quoted, vague, not scene, fit, not slot, slot and bool(p.via), label, weight,
                 _distance(p, anchors), p.start)
 
     ordered = sorted(found, key=rank)
     out, seen = [], set()
     for p in ordered:
-        extended = _with_class_word(sentence, _extend(sentence, p, phrases, kind), head)
+        extended = _with_class_word(sentence, _extend(sentence, p, phrases, kind), head) if not choices else \
+            _chosen(p, choices)  # the offered choice itself, as the sentence writes it
         if (extended.start, extended.end) not in seen:
             seen.add((extended.start, extended.end))
             out.append(extended)

@@ -252,6 +252,7 @@ class Judgement:
     echo: bool  # restates the question
     missing: tuple[str, ...] = ()
     speaker: str = ""  # who the article says said the sentence ("" when unattributed or not looked up)
+    rules: tuple[str, ...] = ()  # the gate's rules it breaks (archive/answers/focus.py), as the refusal log names them
 
     @property
     def answers(self) -> bool:
