@@ -21,6 +21,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import pytest
+
 STORIES = {
     "rutte": ("Rutte warns that Russia loses soldiers every month",
               "NATO Secretary General Mark Rutte said on Monday that Russia loses about 20,000 soldiers a month. "
@@ -189,3 +191,14 @@ ROUTES = {
                                     + b"</channel></rss>"),
     "/private": lambda h, o, p: h.send(302, b"", "text/plain", {"Location": o.private}),
 }
+
+
+@pytest.fixture
+def outlet():
+    """An outlet serving its feeds and pages on loopback for the test (``shop.base`` is its address)."""
+    from tests.servers import http_server
+
+    shop = Outlet()
+    with http_server(handler_for(shop)) as base:
+        shop.base = base
+        yield shop

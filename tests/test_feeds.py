@@ -13,16 +13,8 @@ from archive.errors import ArchiveBusyError, InputError
 from ingest.poller import Poller
 from ingest.readers.addresses import address_kind
 from tests.fakes import HashingEmbedder
-from tests.outlets import Outlet, handler_for
+from tests.outlets import Outlet, handler_for, outlet  # noqa: F401 - fixture
 from tests.servers import http_server
-
-
-@pytest.fixture
-def outlet():
-    shop = Outlet()
-    with http_server(handler_for(shop)) as base:
-        shop.base = base
-        yield shop
 
 
 def _archive(tmp_path, **overrides) -> Archive:

@@ -5,19 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.outlets import Outlet, handler_for
-from tests.servers import http_server
+from tests.outlets import outlet  # noqa: F401 - fixture
 from tests.test_app import fresh  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def outlet():
-    shop = Outlet()
-    with http_server(handler_for(shop)) as base:
-        shop.base = base
-        yield shop
 
 
 def _feeds_page(at):
