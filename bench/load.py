@@ -25,7 +25,7 @@ import traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import REALTIMEQA, write_section  # noqa: E402
+from bench.common import POOL_SAMPLE, REALTIMEQA, write_section  # noqa: E402
 
 
 def hammer(label: str, threads: int, per_thread: int, call, questions: list[str]) -> dict:
@@ -101,10 +101,18 @@ def main() -> None:
         command += f" --archive-dir DIR --build {args.build}"
         what = (f"one shared `Archive` of {archive.count_articles():,} articles (the five sample articles and the "
                 f"pool's first {args.build} records, in a folder of its own: the pool archive was still building)")
+    elif POOL_SAMPLE:
+        command = f"ARCHIVE_BENCH_POOL_SAMPLE={POOL_SAMPLE} {command}"
+        what = (f"one shared `Archive` over the pool sample, {archive.count_articles():,} articles: the dev questions' "
+                f"gold articles and {POOL_SAMPLE:,} others")
     else:
         what = "one shared `Archive` over the RealTime QA pool, ~7,500 articles"
-    # The pool's figures stay in their section; an archive of its own gets one beside them.
-    section, title = ("load-own-archive", "## Load (an archive of its own)") if args.archive_dir else ("load", "## Load")
+    # The pool's figures stay in their section; an archive of its own, or the sample, gets one beside them.
+    section, title = ("load", "## Load")
+    if args.archive_dir:
+        section, title = "load-own-archive", "## Load (an archive of its own)"
+    elif POOL_SAMPLE:
+        section, title = "load-pool-sample", "## Load (the pool sample)"
     write_section(section, f"{title}\n\n"
                   f"Command: `{command}` ({what}, dev questions cycled; 2 cores, so latency under 8 threads is "
                   "mostly queueing). The HTTP row is the same searches through `GET /api/search` on a real uvicorn "
