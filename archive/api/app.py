@@ -44,6 +44,16 @@ Text = Annotated[str, Query(min_length=1, max_length=2000)]
 Names = Annotated[list[str], Query()]
 
 
+def encoded(data: Any) -> bytes:
+    """``data`` as JSON bytes: orjson, or the standard library for what orjson refuses (such as an int too large)."""
+    import orjson
+
+    try:
+        return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
 class Opening:
     """The archive the API serves, opened once in the background (model, store, derived indexes)."""
 
@@ -92,9 +102,12 @@ def create_app(settings: Settings, archive: Archive | None = None) -> FastAPI:
             raise HTTPException(503, f"the answer took longer than {settings.api_timeout_s:g} s "
                                 "(ARCHIVE_API_TIMEOUT_S); try a narrower request", {"Retry-After": "5"}) from None
 
-    async def answer(fn: Callable[[], dict]) -> JSONResponse:
-        """A facade call's JSON as it is: FastAPI's encoder would walk every hit again (the shapes are plain JSON)."""
-        return JSONResponse(await call(fn))
+    async def answer(fn: Callable[[], dict]) -> Response:
+        """A facade call's JSON as it is: FastAPI's encoder would walk every hit again (the shapes are plain JSON).
+        It is encoded in the worker thread, by orjson (Chroma's own dependency), so the event loop that serves every
+        other client never waits on a large response's encoding."""
+        body = await call(lambda: encoded(fn()))
+        return Response(body, media_type="application/json")
 
     def bounded(k: int) -> int:
         if k > settings.api_max_k:
