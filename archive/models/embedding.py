@@ -255,11 +255,10 @@ def default_model_cache() -> Path:
 
 def cpu_has_bf16() -> bool:
     """True when the CPU computes bfloat16 natively (AVX512-BF16 or AMX), where autocast pays off."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore")
-    except OSError:
-        return False
-    return " avx512_bf16" in flags or " amx_bf16" in flags
+    from archive.models.cpu import BF16, cpu_info
+
+    info = cpu_info()
+    return bool(info and info.has_any(BF16))
 
 
 def resolve_precision(precision: str) -> str:

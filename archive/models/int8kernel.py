@@ -20,9 +20,10 @@ import logging
 import threading
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import numpy as np
+
+from archive.models.cpu import VNNI, cpu_info
 
 log = logging.getLogger(__name__)
 
@@ -101,12 +102,8 @@ def _exact_within(signed_max: int) -> bool:
 
 
 def _dot_instructions() -> str:
-    try:
-        info = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore")
-    except OSError:
-        return ""
-    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
-    return ", ".join(f for f in ("avx512_vnni", "avx_vnni", "amx_int8") if f in flags)
+    info = cpu_info()
+    return ", ".join(info.has_any(VNNI)) if info else ""
 
 
 def _int8_session():

@@ -255,11 +255,10 @@ def machine_key(requested: str, model_key: str, threads: int) -> str:
 
 def _cpu_signature() -> str:
     """The CPU's model name and the instruction sets the candidates' speed depends on."""
-    try:
-        info = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore")
-    except OSError:
+    from archive.models.cpu import cpu_info
+
+    info = cpu_info()
+    if info is None:
         return f"{os.uname().machine}:{os.cpu_count()}"
-    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "")
-    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
     wanted = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
-    return f"{name}:{os.cpu_count()}:" + ",".join(f for f in wanted if f in flags)
+    return f"{info.name}:{os.cpu_count()}:" + ",".join(info.has_any(wanted))
