@@ -9,12 +9,11 @@ so both branches are checked everywhere.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from archive.models import int8kernel, precision
+from archive.models.cpu import cpu_info
 from archive.storage import vectorscan
 from archive.storage.vectorscan import ExactScan, QuantizedScan, vector_index
 
@@ -31,12 +30,9 @@ def saturating_product(unsigned: np.ndarray, signed: np.ndarray) -> np.ndarray:
     return out.reshape(-1) if signed.ndim == 1 else out
 
 
-def _cpu_flags() -> set[str]:
-    try:
-        info = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore")
-    except OSError:
-        return set()
-    return set(next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []))
+def _cpu_flags() -> frozenset[str]:
+    info = cpu_info()
+    return info.flags if info else frozenset()
 
 
 @pytest.fixture
@@ -77,6 +73,9 @@ def test_a_saturating_kernel_is_refused_and_every_scan_is_float32(fresh_check, m
     assert isinstance(vector_index(vectors), ExactScan)
     assert vectorscan.scan_path().startswith("float32 at every size")
     assert precision.kernel_fault("int8") == found.reason and precision.kernel_fault("bf16") == ""
+    same = lambda texts: np.eye(len(texts), 32, dtype=np.float32)  # noqa: E731 - vectors whose cosines all pass
+    choice = precision.choose("int8", {"fp32": lambda: same, "int8": lambda: same})
+    assert choice.precision == "fp32" and "not exact" in choice.fidelity["int8"]["reason"]  # the probe refuses int8
 
 
 def test_an_exact_kernel_is_used_for_large_archives(fresh_check, monkeypatch):
