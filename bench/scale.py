@@ -310,6 +310,15 @@ def derived_rows(size: int, kind: str, n_queries: int, folder: Path) -> list[dic
     return rows
 
 
+def _instruction_sets() -> str:
+    """The vector instruction sets this CPU has, as the figures depend on them."""
+    from archive.models.cpu import cpu_info
+
+    info = cpu_info()
+    found = info.has_any(("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16")) if info else ()
+    return ", ".join(found) or "no AVX2"
+
+
 def derived_main(sizes: list[int], n_queries: int, random_size: int) -> int:
     folder = ROOT / "bench" / ".cache-scale" / "derived"
     folder.mkdir(parents=True, exist_ok=True)
@@ -320,10 +329,9 @@ def derived_main(sizes: list[int], n_queries: int, random_size: int) -> int:
     notes = [f"{r['label'].rsplit(',', 1)[1].strip()} {r['chunks']:,}: built in {r['built']:.0f} s, the last 1% added "
              f"as a segment in {r['added']:.1f} s" for r in rows if "built" in r]
     lines = [
-        f"Measured on {machine()} (AVX2 and FMA; no AVX-512, no VNNI, no bf16), {time.strftime('%Y-%m-%d')}, with "
-        f"`python bench/scale.py --derived {' '.join(map(str, sizes))}`; the machine was shared by several "
-        f"engineers (load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end): compare rows of "
-        "this run, not with other sections.",
+        f"Measured on {machine()} ({_instruction_sets()}), {time.strftime('%Y-%m-%d')}, with "
+        f"`python bench/scale.py --derived {' '.join(map(str, sizes))}`; 1-minute load average {load:.1f} at the "
+        f"start, {os.getloadavg()[0]:.1f} at the end: compare rows of this run, not with other sections.",
         "The derived in-memory state written straight from generated vectors (pool-like: mixed from 4,000 real pool "
         "passage vectors of the bundled model; random: the worst case), 10 chunks an article, searched through "
         f"`MemoryIndex.nearest` with the filters' masks; {n_queries} queries (the dev questions, then passages' "
